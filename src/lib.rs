@@ -1,0 +1,46 @@
+//! A zero-copy, allocation-free codec for the headers of the Atomix protocol
+//! (`atomix.headers`: [`RequestHeader`], [`ResponseHeader`], [`StreamHeader`], the nested
+//! [`Name`], and the open enums [`ResponseStatus`] and [`ResponseType`]).
+//!
+//! Decoding borrows: strings are `&str` into the input, `streams` and unknown fields are
+//! read from the input when asked for, and no input, however hostile, makes it allocate.
+//! Encoding writes canonical bytes into any [`bytes::BufMut`] or slice without allocating.
+//! Both agree with Google's reference runtime (upb) on every input: what it rejects is
+//! rejected, unknown fields and unknown enum values survive byte for byte, and
+//! decode-then-encode gives exactly its re-serialization.
+//!
+//! ```
+//! use atomix_headers::{Message, RequestHeader};
+//!
+//! // A proxy stamps the index of every request that passes.
+//! let wire = [0x10, 0x07, 0x18, 0x2a, 0x2a, 0x02, 0x08, 0x01];
+//! let mut request = RequestHeader::decode(&wire)?;
+//! assert_eq!((request.session_id, request.request_id), (7, 42));
+//! request.index = 1_000_000;
+//!
+//! let mut out = Vec::with_capacity(request.encoded_len());
+//! request.encode(&mut out)?;
+//! assert_eq!(RequestHeader::decode(&out)?.index, 1_000_000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod enums;
+mod error;
+pub mod framing;
+mod message;
+mod text;
+mod unknown;
+mod wire;
+
+pub use enums::{ResponseStatus, ResponseType};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use message::name::Name;
+pub use message::request::RequestHeader;
+pub use message::response::ResponseHeader;
+pub use message::stream::{StreamHeader, Streams, StreamsIter};
+pub use message::{Message, Status};
+pub use unknown::{UnknownField, UnknownFields, UnknownFieldsIter};
+pub use wire::varint::encoded_len as varint_len;

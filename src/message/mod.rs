@@ -1,0 +1,180 @@
+//! The [`Message`] trait: decoding, encoding and length-delimited helpers shared by every
+//! header type.
+
+use crate::error::{DecodeError, EncodeError};
+use crate::wire::reader::{Reader, RECURSION_LIMIT};
+use crate::wire::sink::{BufSink, SliceSink};
+use crate::wire::varint;
+use bytes::BufMut;
+
+pub(crate) mod name;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod stream;
+
+/// Messages up to this size are encoded on the stack and handed to a `BufMut` in one
+/// `put_slice`, which is several times faster than a call per field.
+const STACK_ENCODE_LEN: usize = 128;
+
+/// The result of reading from a buffer that may not hold a whole frame yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status<T> {
+    /// The frame was complete.
+    Complete(T),
+    /// The buffer ends inside the frame: at least this many more bytes are needed.
+    /// Nothing was consumed.
+    Partial(usize),
+}
+
+impl<T> Status<T> {
+    /// The value, if complete.
+    pub fn complete(self) -> Option<T> {
+        match self {
+            Status::Complete(value) => Some(value),
+            Status::Partial(_) => None,
+        }
+    }
+
+    /// Whether the frame was complete.
+    pub fn is_complete(&self) -> bool {
+        matches!(self, Status::Complete(_))
+    }
+}
+
+pub(crate) mod sealed {
+    use crate::error::DecodeError;
+    use crate::wire::reader::Reader;
+    use crate::wire::sink::Sink;
+
+    /// The per-message parts of [`super::Message`], out of users' reach.
+    pub trait Sealed<'a>: Sized {
+        fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError>;
+        fn write<S: Sink>(&self, sink: &mut S);
+    }
+}
+
+/// A header message: decoding from borrowed bytes, exact sizing, and encoding.
+///
+/// ```
+/// use atomix_headers::{Message, Name, RequestHeader, StreamHeader};
+///
+/// let streams = [
+///     StreamHeader { stream_id: 1, response_id: 10, ..Default::default() },
+///     StreamHeader { stream_id: 2, ..Default::default() },
+/// ];
+/// let request = RequestHeader {
+///     name: Some(Name { name: "my-map", namespace: "default", ..Default::default() }),
+///     session_id: 7,
+///     streams: streams[..].into(),
+///     ..Default::default()
+/// };
+/// let mut buf = Vec::new();
+/// request.encode(&mut buf)?;
+/// assert_eq!(buf.len(), request.encoded_len());
+///
+/// let decoded = RequestHeader::decode(&buf)?;
+/// assert_eq!(decoded, request);
+/// assert_eq!(decoded.streams.iter().map(|s| s.stream_id).collect::<Vec<_>>(), [1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Message<'a>: sealed::Sealed<'a> {
+    /// Decodes one message that fills `buf` exactly. Strings borrow from `buf`; nothing
+    /// is allocated.
+    fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_body(Reader::new(buf, 0), RECURSION_LIMIT)
+    }
+
+    /// The exact number of bytes [`Message::encode`] writes.
+    fn encoded_len(&self) -> usize;
+
+    /// Writes the canonical encoding into `buf`. When `buf` has less room than
+    /// [`Message::encoded_len`], returns an error and writes nothing.
+    fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
+        let len = self.encoded_len();
+        let room = buf.remaining_mut();
+        if room < len {
+            return Err(EncodeError::new(len, room));
+        }
+        put_encoding(self, len, buf);
+        Ok(())
+    }
+
+    /// Writes the canonical encoding at the start of `out` and returns its length. When
+    /// `out` is too short, returns an error and writes nothing.
+    fn encode_to_slice(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        let len = self.encoded_len();
+        let Some(dest) = out.get_mut(..len) else {
+            return Err(EncodeError::new(len, out.len()));
+        };
+        let mut sink = SliceSink::new(dest);
+        self.write(&mut sink);
+        debug_assert_eq!(sink.written(), len);
+        Ok(len)
+    }
+
+    /// Writes a varint length prefix followed by the encoding, all or nothing.
+    fn encode_length_delimited<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
+        let len = self.encoded_len();
+        let total = varint::encoded_len(len as u64) + len;
+        let room = buf.remaining_mut();
+        if room < total {
+            return Err(EncodeError::new(total, room));
+        }
+        let mut prefix = [0u8; varint::MAX_VARINT_LEN];
+        let n = varint::encode(len as u64, &mut prefix);
+        buf.put_slice(&prefix[..n]);
+        put_encoding(self, len, buf);
+        Ok(())
+    }
+
+    /// Decodes one length-prefixed message from the front of `buf`.
+    ///
+    /// Returns the message and the number of bytes it used (prefix included), or
+    /// [`Status::Partial`] with the least number of further bytes that could complete the
+    /// frame. A malformed prefix or body is an error. To cap the length a peer may
+    /// announce, see [`crate::framing`].
+    ///
+    /// ```
+    /// use atomix_headers::{Message, Status, StreamHeader};
+    ///
+    /// let buf = [0x02, 0x08, 0x05, 0xff];
+    /// let Status::Complete((stream, used)) = StreamHeader::decode_length_delimited(&buf)? else {
+    ///     panic!("complete");
+    /// };
+    /// assert_eq!((stream.stream_id, used), (5, 3));
+    /// assert_eq!(StreamHeader::decode_length_delimited(&buf[..2])?, Status::Partial(1));
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    fn decode_length_delimited(buf: &'a [u8]) -> Result<Status<(Self, usize)>, DecodeError> {
+        match crate::framing::split_frame(buf, usize::MAX)? {
+            Status::Partial(needed) => Ok(Status::Partial(needed)),
+            Status::Complete(frame) => {
+                let body = &buf[frame.body.clone()];
+                let message =
+                    Self::decode_body(Reader::new(body, frame.body.start), RECURSION_LIMIT)?;
+                Ok(Status::Complete((message, frame.body.end)))
+            }
+        }
+    }
+
+    /// The canonical encoding in a new vector.
+    #[cfg(feature = "std")]
+    fn encode_to_vec(&self) -> std::vec::Vec<u8> {
+        let mut out = std::vec::Vec::with_capacity(self.encoded_len());
+        put_encoding(self, out.capacity(), &mut out);
+        out
+    }
+}
+
+/// Writes a message whose room the caller has checked.
+#[inline]
+fn put_encoding<'a, M: Message<'a>, B: BufMut>(message: &M, len: usize, buf: &mut B) {
+    if len <= STACK_ENCODE_LEN {
+        let mut scratch = [0u8; STACK_ENCODE_LEN];
+        let mut sink = SliceSink::new(&mut scratch[..len]);
+        message.write(&mut sink);
+        buf.put_slice(&scratch[..len]);
+    } else {
+        message.write(&mut BufSink(buf));
+    }
+}

@@ -1,0 +1,80 @@
+//! `atomix.primitive.Name`: a primitive's name, scoped by its namespace.
+
+use super::{sealed::Sealed, Message};
+use crate::error::DecodeError;
+use crate::unknown::{Kind, Tracker, UnknownFields};
+use crate::wire::reader::{tag, Reader, LEN};
+use crate::wire::sink::Sink;
+use crate::wire::size;
+
+pub(crate) const NAME: u32 = tag(1, LEN);
+pub(crate) const NAMESPACE: u32 = tag(2, LEN);
+
+/// `atomix.primitive.Name`.
+///
+/// ```
+/// use atomix_headers::{Message, Name};
+///
+/// let name = Name { name: "my-map", namespace: "default", ..Default::default() };
+/// assert_eq!(name.encode_to_vec(), b"\x0a\x06my-map\x12\x07default");
+/// assert_eq!(Name::decode(b"\x0a\x06my-map\x12\x07default")?, name);
+/// # Ok::<(), atomix_headers::DecodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Name<'a> {
+    /// Field 1: the primitive's name.
+    pub name: &'a str,
+    /// Field 2: the namespace it lives in.
+    pub namespace: &'a str,
+    /// Fields this schema does not know, kept byte for byte.
+    pub unknown_fields: UnknownFields<'a>,
+}
+
+impl<'a> Name<'a> {
+    /// Decodes one occurrence into `self`, as a repeated occurrence of a message field
+    /// merges: fields present here overwrite, absent ones stay. Returns how many bytes
+    /// of unknown fields this occurrence holds; `self.unknown_fields` is set to them.
+    #[inline]
+    pub(crate) fn merge_body(
+        &mut self,
+        mut r: Reader<'a>,
+        depth: u32,
+    ) -> Result<usize, DecodeError> {
+        let mut unknown = Tracker::default();
+        while r.has_remaining() {
+            let start = r.pos();
+            match r.tag()? {
+                NAME => self.name = r.string_field(1)?,
+                NAMESPACE => self.namespace = r.string_field(2)?,
+                other => {
+                    r.skip(other, start, depth)?;
+                    unknown.add(start, r.pos());
+                }
+            }
+        }
+        self.unknown_fields = unknown.finish(r.data(), Kind::Name);
+        Ok(unknown.len())
+    }
+}
+
+impl<'a> Sealed<'a> for Name<'a> {
+    fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let mut name = Name::default();
+        name.merge_body(reader, depth)?;
+        Ok(name)
+    }
+
+    #[inline]
+    fn write<S: Sink>(&self, sink: &mut S) {
+        sink.put_string_field(NAME, self.name);
+        sink.put_string_field(NAMESPACE, self.namespace);
+        self.unknown_fields.write(sink);
+    }
+}
+
+impl<'a> Message<'a> for Name<'a> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        size::string(self.name) + size::string(self.namespace) + self.unknown_fields.len()
+    }
+}

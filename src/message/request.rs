@@ -1,0 +1,129 @@
+//! `atomix.headers.RequestHeader`.
+
+use super::name::Name;
+use super::stream::{Streams, StreamsTracker, STREAMS};
+use super::{sealed::Sealed, Message};
+use crate::error::DecodeError;
+use crate::unknown::{Kind, Tracker, UnknownFields};
+use crate::wire::reader::{tag, Reader, LEN, VARINT};
+use crate::wire::sink::Sink;
+use crate::wire::size;
+
+const NAME: u32 = tag(1, LEN);
+const SESSION_ID: u32 = tag(2, VARINT);
+const REQUEST_ID: u32 = tag(3, VARINT);
+const INDEX: u32 = tag(4, VARINT);
+
+/// `atomix.headers.RequestHeader`.
+///
+/// Decode, rewrite a field, encode; everything not touched, unknown fields included,
+/// comes out as it went in (in canonical order):
+///
+/// ```
+/// use atomix_headers::{Message, RequestHeader};
+///
+/// // name {name: "m"}, session_id 1, streams {stream_id: 2}, and an unknown field 6.
+/// let wire = [0x0a, 0x03, 0x0a, 0x01, b'm', 0x10, 0x01, 0x2a, 0x02, 0x08, 0x02, 0x30, 0x07];
+/// let mut request = RequestHeader::decode(&wire)?;
+/// assert_eq!(request.name.unwrap().name, "m");
+/// request.index = 42;
+/// let mut out = Vec::new();
+/// request.encode(&mut out)?;
+/// assert_eq!(out, [0x0a, 0x03, 0x0a, 0x01, b'm', 0x10, 0x01, 0x20, 42, 0x2a, 0x02, 0x08, 0x02, 0x30, 0x07]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestHeader<'a> {
+    /// Field 1: the primitive addressed. `Some` whenever the field was present, even
+    /// empty; several occurrences merge, as protobuf merges a message field.
+    pub name: Option<Name<'a>>,
+    /// Field 2.
+    pub session_id: u64,
+    /// Field 3.
+    pub request_id: u64,
+    /// Field 4.
+    pub index: u64,
+    /// Field 5, repeated.
+    pub streams: Streams<'a>,
+    /// Fields this schema does not know, kept byte for byte.
+    pub unknown_fields: UnknownFields<'a>,
+}
+
+impl<'a> Sealed<'a> for RequestHeader<'a> {
+    #[inline]
+    fn decode_body(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let mut request = RequestHeader::default();
+        let mut unknown = Tracker::default();
+        let mut streams = StreamsTracker::default();
+        // Occurrences of `name`: where the first starts, the last ends, how many bytes of
+        // unknown fields they hold between them.
+        let (mut names, mut names_start, mut names_end, mut names_unknown) = (0usize, 0, 0, 0);
+        while r.has_remaining() {
+            let start = r.pos();
+            match r.tag()? {
+                NAME => {
+                    let body = r.message_field(1, depth)?;
+                    let name = request.name.get_or_insert_with(Name::default);
+                    names_unknown += name
+                        .merge_body(body, depth - 1)
+                        .map_err(|e| e.in_field(1))?;
+                    if names == 0 {
+                        names_start = start;
+                    }
+                    names += 1;
+                    names_end = r.pos();
+                }
+                SESSION_ID => request.session_id = r.varint_field(2)?,
+                REQUEST_ID => request.request_id = r.varint_field(3)?,
+                INDEX => request.index = r.varint_field(4)?,
+                STREAMS => {
+                    let body = r.message_field(5, depth)?;
+                    streams.add(body, depth - 1, start, r.pos())?;
+                }
+                other => {
+                    r.skip(other, start, depth)?;
+                    unknown.add(start, r.pos());
+                }
+            }
+        }
+        let data = r.data();
+        if names > 1 {
+            if let Some(name) = &mut request.name {
+                name.unknown_fields =
+                    UnknownFields::merged_name(&data[names_start..names_end], names_unknown);
+            }
+        }
+        request.streams = streams.finish(data);
+        request.unknown_fields = unknown.finish(data, Kind::Request);
+        Ok(request)
+    }
+
+    #[inline]
+    fn write<S: Sink>(&self, sink: &mut S) {
+        if let Some(name) = &self.name {
+            sink.put_tag(NAME);
+            sink.put_varint(name.encoded_len() as u64);
+            name.write(sink);
+        }
+        sink.put_uint64_field(SESSION_ID, self.session_id);
+        sink.put_uint64_field(REQUEST_ID, self.request_id);
+        sink.put_uint64_field(INDEX, self.index);
+        self.streams.write(sink);
+        self.unknown_fields.write(sink);
+    }
+}
+
+impl<'a> Message<'a> for RequestHeader<'a> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        let name = match &self.name {
+            Some(name) => size::bytes(name.encoded_len()),
+            None => 0,
+        };
+        name + size::uint64(self.session_id)
+            + size::uint64(self.request_id)
+            + size::uint64(self.index)
+            + self.streams.encoded_len()
+            + self.unknown_fields.len()
+    }
+}

@@ -1,0 +1,108 @@
+//! `atomix.headers.ResponseHeader`.
+
+use super::{sealed::Sealed, Message};
+use crate::enums::{ResponseStatus, ResponseType};
+use crate::error::DecodeError;
+use crate::unknown::{Kind, Tracker, UnknownFields};
+use crate::wire::reader::{tag, Reader, LEN, VARINT};
+use crate::wire::sink::Sink;
+use crate::wire::size;
+
+const SESSION_ID: u32 = tag(1, VARINT);
+const STREAM_ID: u32 = tag(2, VARINT);
+const RESPONSE_ID: u32 = tag(3, VARINT);
+const INDEX: u32 = tag(4, VARINT);
+const LEADER: u32 = tag(5, LEN);
+const STATUS: u32 = tag(6, VARINT);
+const TYPE: u32 = tag(7, VARINT);
+
+/// `atomix.headers.ResponseHeader`.
+///
+/// ```
+/// use atomix_headers::{Message, ResponseHeader, ResponseStatus};
+///
+/// let response = ResponseHeader {
+///     session_id: 1,
+///     leader: "raft-node-2:5678",
+///     status: ResponseStatus::NOT_LEADER,
+///     ..Default::default()
+/// };
+/// let bytes = response.encode_to_vec();
+/// let decoded = ResponseHeader::decode(&bytes)?;
+/// assert_eq!(decoded.status, ResponseStatus::NOT_LEADER);
+/// assert_eq!(decoded.leader, "raft-node-2:5678");
+/// # Ok::<(), atomix_headers::DecodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResponseHeader<'a> {
+    /// Field 1.
+    pub session_id: u64,
+    /// Field 2.
+    pub stream_id: u64,
+    /// Field 3.
+    pub response_id: u64,
+    /// Field 4.
+    pub index: u64,
+    /// Field 5: the leader's address, when the status is `NOT_LEADER`.
+    pub leader: &'a str,
+    /// Field 6, an open enum: any int32 is kept.
+    pub status: ResponseStatus,
+    /// Field 7, an open enum: any int32 is kept.
+    pub r#type: ResponseType,
+    /// Fields this schema does not know, kept byte for byte.
+    pub unknown_fields: UnknownFields<'a>,
+}
+
+impl<'a> Sealed<'a> for ResponseHeader<'a> {
+    #[inline]
+    fn decode_body(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let mut response = ResponseHeader::default();
+        let mut unknown = Tracker::default();
+        while r.has_remaining() {
+            let start = r.pos();
+            match r.tag()? {
+                SESSION_ID => response.session_id = r.varint_field(1)?,
+                STREAM_ID => response.stream_id = r.varint_field(2)?,
+                RESPONSE_ID => response.response_id = r.varint_field(3)?,
+                INDEX => response.index = r.varint_field(4)?,
+                LEADER => response.leader = r.string_field(5)?,
+                // An enum keeps the low 32 bits of the varint, as two's complement.
+                STATUS => response.status = ResponseStatus::from_value(r.varint_field(6)? as i32),
+                TYPE => response.r#type = ResponseType::from_value(r.varint_field(7)? as i32),
+                other => {
+                    r.skip(other, start, depth)?;
+                    unknown.add(start, r.pos());
+                }
+            }
+        }
+        response.unknown_fields = unknown.finish(r.data(), Kind::Response);
+        Ok(response)
+    }
+
+    #[inline]
+    fn write<S: Sink>(&self, sink: &mut S) {
+        sink.put_uint64_field(SESSION_ID, self.session_id);
+        sink.put_uint64_field(STREAM_ID, self.stream_id);
+        sink.put_uint64_field(RESPONSE_ID, self.response_id);
+        sink.put_uint64_field(INDEX, self.index);
+        sink.put_string_field(LEADER, self.leader);
+        // A negative enum is written as the 10-byte varint of its sign extension.
+        sink.put_uint64_field(STATUS, self.status.value() as i64 as u64);
+        sink.put_uint64_field(TYPE, self.r#type.value() as i64 as u64);
+        self.unknown_fields.write(sink);
+    }
+}
+
+impl<'a> Message<'a> for ResponseHeader<'a> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        size::uint64(self.session_id)
+            + size::uint64(self.stream_id)
+            + size::uint64(self.response_id)
+            + size::uint64(self.index)
+            + size::string(self.leader)
+            + size::enumeration(self.status.value())
+            + size::enumeration(self.r#type.value())
+            + self.unknown_fields.len()
+    }
+}

@@ -1,0 +1,324 @@
+//! Protobuf text format, exactly as `protoc --decode` (libprotoc 3.21) prints it.
+//!
+//! Known fields come in field-number order and only when set; nested messages are
+//! `name {` blocks indented by two spaces; strings are C-escaped byte by byte (non-ASCII
+//! bytes as three-digit octal); unknown fields follow the known ones as `N: value`. An
+//! unknown length-delimited field that parses as a message is printed as a block, as
+//! protoc guesses it to be one, up to 10 levels deep.
+
+use crate::enums::{ResponseStatus, ResponseType};
+use crate::message::name::Name;
+use crate::message::request::RequestHeader;
+use crate::message::response::ResponseHeader;
+use crate::message::stream::StreamHeader;
+use crate::unknown::UnknownFields;
+use crate::wire::varint;
+use core::fmt::{self, Display, Formatter, Write};
+
+/// How deep protoc looks into unknown length-delimited fields for embedded messages.
+const UNKNOWN_RECURSION_BUDGET: u32 = 10;
+
+struct Text<'f, 'g> {
+    f: &'f mut Formatter<'g>,
+    indent: usize,
+}
+
+impl<'f, 'g> Text<'f, 'g> {
+    fn new(f: &'f mut Formatter<'g>) -> Self {
+        Self { f, indent: 0 }
+    }
+
+    fn start(&mut self, name: impl Display) -> fmt::Result {
+        for _ in 0..self.indent {
+            self.f.write_str("  ")?;
+        }
+        write!(self.f, "{name}")
+    }
+
+    fn value(&mut self, name: impl Display, value: impl Display) -> fmt::Result {
+        self.start(name)?;
+        writeln!(self.f, ": {value}")
+    }
+
+    fn uint64(&mut self, name: &str, value: u64) -> fmt::Result {
+        if value == 0 {
+            return Ok(());
+        }
+        self.value(name, value)
+    }
+
+    fn string(&mut self, name: &str, value: &str) -> fmt::Result {
+        if value.is_empty() {
+            return Ok(());
+        }
+        self.quoted(name, value.as_bytes())
+    }
+
+    fn quoted(&mut self, name: impl Display, bytes: &[u8]) -> fmt::Result {
+        self.start(name)?;
+        self.f.write_str(": \"")?;
+        c_escape(self.f, bytes)?;
+        self.f.write_str("\"\n")
+    }
+
+    fn enumeration(&mut self, name: &str, value: impl Display, number: i32) -> fmt::Result {
+        if number == 0 {
+            return Ok(());
+        }
+        self.value(name, value)
+    }
+
+    fn open(&mut self, name: impl Display) -> fmt::Result {
+        self.start(name)?;
+        self.f.write_str(" {\n")?;
+        self.indent += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) -> fmt::Result {
+        self.indent -= 1;
+        self.start("}")?;
+        self.f.write_char('\n')
+    }
+
+    fn unknown(&mut self, fields: &UnknownFields<'_>) -> fmt::Result {
+        for field in fields {
+            let mut cursor = field.as_bytes();
+            let Some(tag) = cxx::tag(&mut cursor) else {
+                continue;
+            };
+            self.unknown_field(tag, &mut cursor, UNKNOWN_RECURSION_BUDGET)?;
+        }
+        Ok(())
+    }
+
+    /// Prints fields from `cursor` until it is empty or an end-group tag is read. The
+    /// bytes were checked when they were decoded, so a malformed field cannot occur; one
+    /// that did would end the listing.
+    fn run(&mut self, cursor: &mut &[u8], budget: u32) -> fmt::Result {
+        while let Some(tag) = cxx::tag(cursor) {
+            if tag & 7 == 4 {
+                break;
+            }
+            self.unknown_field(tag, cursor, budget)?;
+        }
+        Ok(())
+    }
+
+    fn unknown_field(&mut self, tag: u32, cursor: &mut &[u8], budget: u32) -> fmt::Result {
+        let number = tag >> 3;
+        match tag & 7 {
+            0 => {
+                if let Some(value) = cxx::varint64(cursor) {
+                    self.value(number, value)?;
+                }
+            }
+            1 => {
+                if let Some(bytes) = cxx::take(cursor, 8) {
+                    let value = u64::from_le_bytes(bytes.try_into().unwrap_or_default());
+                    self.value(number, format_args!("0x{value:016x}"))?;
+                }
+            }
+            5 => {
+                if let Some(bytes) = cxx::take(cursor, 4) {
+                    let value = u32::from_le_bytes(bytes.try_into().unwrap_or_default());
+                    self.value(number, format_args!("0x{value:08x}"))?;
+                }
+            }
+            2 => {
+                if let Some(body) = cxx::length_delimited(cursor) {
+                    if !body.is_empty() && budget > 0 && cxx::parses_as_message(body, budget) {
+                        self.open(number)?;
+                        self.run(&mut &body[..], budget - 1)?;
+                        self.close()?;
+                    } else {
+                        self.quoted(number, body)?;
+                    }
+                }
+            }
+            3 => {
+                self.open(number)?;
+                self.run(cursor, budget.saturating_sub(1))?;
+                self.close()?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Writes bytes as protobuf's CEscape does: the usual C escapes, printable ASCII as is,
+/// every other byte as three octal digits.
+pub(crate) fn c_escape(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
+    for &b in bytes {
+        match b {
+            b'\n' => out.write_str("\\n")?,
+            b'\r' => out.write_str("\\r")?,
+            b'\t' => out.write_str("\\t")?,
+            b'"' => out.write_str("\\\"")?,
+            b'\'' => out.write_str("\\'")?,
+            b'\\' => out.write_str("\\\\")?,
+            0x20..=0x7e => out.write_char(b as char)?,
+            _ => write!(out, "\\{b:03o}")?,
+        }
+    }
+    Ok(())
+}
+
+/// The wire reading of libprotobuf's `UnknownFieldSet` parser, which protoc uses to guess
+/// whether an unknown length-delimited field is a message. It is laxer than the decoder
+/// in places (tags of up to 10 bytes) and stricter in others (a literal
+/// zero tag ends the parse), so it is its own small reader.
+mod cxx {
+    use super::varint;
+
+    pub(super) fn take<'a>(cursor: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if cursor.len() < n {
+            return None;
+        }
+        let (head, tail) = cursor.split_at(n);
+        *cursor = tail;
+        Some(head)
+    }
+
+    pub(super) fn varint64(cursor: &mut &[u8]) -> Option<u64> {
+        let (value, n) = varint::decode(cursor, varint::MAX_VARINT_LEN).ok()?;
+        *cursor = &cursor[n..];
+        Some(value)
+    }
+
+    /// A tag: the low 32 bits of a varint of up to 10 bytes. `None` at the end of the
+    /// input, on a malformed varint, or on a zero tag: all three end a parse.
+    pub(super) fn tag(cursor: &mut &[u8]) -> Option<u32> {
+        let tag = varint64(cursor)? as u32;
+        (tag != 0).then_some(tag)
+    }
+
+    pub(super) fn length_delimited<'a>(cursor: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let len = varint64(cursor)? as u32 as i32;
+        take(cursor, usize::try_from(len).ok()?)
+    }
+
+    /// Whether `bytes` parse as a whole message of unknown fields with at most `limit`
+    /// levels of groups.
+    pub(super) fn parses_as_message(bytes: &[u8], limit: u32) -> bool {
+        let mut cursor = bytes;
+        matches!(skip_message(&mut cursor, limit), Some(None)) && cursor.is_empty()
+    }
+
+    /// Skips fields until the input ends (`Some(None)`) or an end-group tag is read
+    /// (`Some(Some(field))`); `None` when a field is malformed or a zero tag is read
+    /// before the end.
+    fn skip_message(cursor: &mut &[u8], depth_left: u32) -> Option<Option<u32>> {
+        loop {
+            if cursor.is_empty() {
+                return Some(None);
+            }
+            let tag = tag(cursor)?;
+            let field = tag >> 3;
+            if tag & 7 == 4 {
+                return Some(Some(field));
+            }
+            if field == 0 {
+                return None;
+            }
+            match tag & 7 {
+                0 => drop(varint64(cursor)?),
+                1 => drop(take(cursor, 8)?),
+                2 => drop(length_delimited(cursor)?),
+                3 => {
+                    let depth_left = depth_left.checked_sub(1)?;
+                    if skip_message(cursor, depth_left)? != Some(field) {
+                        return None;
+                    }
+                }
+                5 => drop(take(cursor, 4)?),
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl Display for Name<'_> {
+    /// Text format, as `protoc --decode=atomix.primitive.Name` prints it.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_name(&mut Text::new(f), self)
+    }
+}
+
+fn write_name(t: &mut Text<'_, '_>, name: &Name<'_>) -> fmt::Result {
+    t.string("name", name.name)?;
+    t.string("namespace", name.namespace)?;
+    t.unknown(&name.unknown_fields)
+}
+
+fn write_stream(t: &mut Text<'_, '_>, stream: &StreamHeader<'_>) -> fmt::Result {
+    t.uint64("stream_id", stream.stream_id)?;
+    t.uint64("response_id", stream.response_id)?;
+    t.unknown(&stream.unknown_fields)
+}
+
+impl Display for StreamHeader<'_> {
+    /// Text format, as `protoc --decode=atomix.headers.StreamHeader` prints it.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_stream(&mut Text::new(f), self)
+    }
+}
+
+impl Display for RequestHeader<'_> {
+    /// Text format, as `protoc --decode=atomix.headers.RequestHeader` prints it.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, Name, RequestHeader};
+    ///
+    /// let request = RequestHeader {
+    ///     name: Some(Name { name: "café", ..Default::default() }),
+    ///     index: 9,
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(request.to_string(), "name {\n  name: \"caf\\303\\251\"\n}\nindex: 9\n");
+    /// ```
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let t = &mut Text::new(f);
+        if let Some(name) = &self.name {
+            t.open("name")?;
+            write_name(t, name)?;
+            t.close()?;
+        }
+        t.uint64("session_id", self.session_id)?;
+        t.uint64("request_id", self.request_id)?;
+        t.uint64("index", self.index)?;
+        for stream in &self.streams {
+            t.open("streams")?;
+            write_stream(t, &stream)?;
+            t.close()?;
+        }
+        t.unknown(&self.unknown_fields)
+    }
+}
+
+impl Display for ResponseHeader<'_> {
+    /// Text format, as `protoc --decode=atomix.headers.ResponseHeader` prints it.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, ResponseHeader};
+    ///
+    /// let response = ResponseHeader::decode(&[0x08, 0x05, 0x30, 0x02, 0x38, 0x09, 0x45, 1, 0, 0, 0])?;
+    /// assert_eq!(
+    ///     response.to_string(),
+    ///     "session_id: 5\nstatus: NOT_LEADER\ntype: 9\n8: 0x00000001\n"
+    /// );
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let t = &mut Text::new(f);
+        t.uint64("session_id", self.session_id)?;
+        t.uint64("stream_id", self.stream_id)?;
+        t.uint64("response_id", self.response_id)?;
+        t.uint64("index", self.index)?;
+        t.string("leader", self.leader)?;
+        t.enumeration("status", self.status, ResponseStatus::value(self.status))?;
+        t.enumeration("type", self.r#type, ResponseType::value(self.r#type))?;
+        t.unknown(&self.unknown_fields)
+    }
+}

@@ -1,0 +1,289 @@
+//! Fields a message does not know, kept as borrowed spans of the input.
+//!
+//! Nothing is copied or allocated: [`UnknownFields`] remembers the span of the input that
+//! holds all of a message's unknown fields and how many bytes they take. When they
+//! arrived in one run it re-emits that run with one copy; when known fields came between
+//! them it walks the span again and picks them out. Either way the bytes come out
+//! exactly as they arrived, overlong encodings included.
+
+use crate::error::DecodeError;
+use crate::wire::reader::{RawFields, Reader, RECURSION_LIMIT};
+use crate::wire::sink::Sink;
+use core::fmt;
+
+/// Which message a run of fields belongs to, so that its known fields can be told apart
+/// from its unknown ones when the run is walked again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Name,
+    Request,
+    Response,
+    Stream,
+}
+
+impl Kind {
+    /// Whether a field with this tag is decoded as a known field of this message. A known
+    /// field number with another wire type is unknown.
+    #[inline]
+    pub(crate) fn is_known(self, tag: u32) -> bool {
+        match self {
+            Kind::Name => matches!(tag, 0x0a | 0x12),
+            Kind::Request => matches!(tag, 0x0a | 0x10 | 0x18 | 0x20 | 0x2a),
+            Kind::Response => matches!(tag, 0x08 | 0x10 | 0x18 | 0x20 | 0x2a | 0x30 | 0x38),
+            Kind::Stream => matches!(tag, 0x08 | 0x10),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// `src` is exactly the unknown fields.
+    Contiguous,
+    /// `src` is a run of fields of this message; the unknown ones are picked out.
+    Scattered(Kind),
+    /// `src` is a run of RequestHeader fields holding several occurrences of `name`,
+    /// merged into one Name: its unknown fields are those of every occurrence, in order.
+    MergedName,
+}
+
+/// The unknown fields of one message, in arrival order, byte for byte.
+///
+/// A decoded message's `unknown_fields` borrow from the input. To build a message that
+/// carries unknown fields, parse them from their encoding with
+/// [`UnknownFields::from_bytes`].
+///
+/// ```
+/// use atomix_headers::{Message, ResponseHeader, UnknownFields};
+///
+/// // `string message = 8` from a newer schema revision, unknown to this one.
+/// let header = ResponseHeader::decode(&[0x08, 0x01, 0x42, 0x02, b'h', b'i'])?;
+/// assert_eq!(header.session_id, 1);
+/// assert_eq!(header.unknown_fields.len(), 4);
+/// let field = header.unknown_fields.iter().next().unwrap();
+/// assert_eq!((field.number(), field.wire_type()), (8, 2));
+/// assert_eq!(field.as_bytes(), &[0x42, 0x02, b'h', b'i']);
+///
+/// let extra = UnknownFields::from_bytes(&[0x42, 0x02, b'h', b'i'])?;
+/// assert_eq!(header.unknown_fields, extra);
+/// # Ok::<(), atomix_headers::DecodeError>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct UnknownFields<'a> {
+    src: &'a [u8],
+    len: usize,
+    layout: Layout,
+}
+
+impl Default for UnknownFields<'_> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<'a> UnknownFields<'a> {
+    /// No unknown fields.
+    pub const EMPTY: UnknownFields<'static> = UnknownFields {
+        src: &[],
+        len: 0,
+        layout: Layout::Contiguous,
+    };
+
+    /// Takes `bytes`, a sequence of encoded fields, as unknown fields. They are checked as
+    /// the decoder checks unknown fields (tags, lengths, groups) and re-emitted verbatim
+    /// after a message's known fields.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut reader = Reader::new(bytes, 0);
+        while reader.has_remaining() {
+            let tag_pos = reader.pos();
+            let tag = reader.tag()?;
+            reader.skip(tag, tag_pos, RECURSION_LIMIT)?;
+        }
+        Ok(Self {
+            src: bytes,
+            len: bytes.len(),
+            layout: Layout::Contiguous,
+        })
+    }
+
+    /// Number of bytes the unknown fields take on the wire.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The unknown fields in arrival order.
+    pub fn iter(&self) -> UnknownFieldsIter<'a> {
+        UnknownFieldsIter {
+            outer: RawFields::new(self.src),
+            inner: None,
+            layout: self.layout,
+        }
+    }
+
+    /// The fields as one contiguous slice, when they arrived in one run.
+    pub fn as_contiguous(&self) -> Option<&'a [u8]> {
+        (self.layout == Layout::Contiguous).then_some(self.src)
+    }
+
+    #[inline]
+    pub(crate) fn write<S: Sink>(&self, sink: &mut S) {
+        match self.layout {
+            Layout::Contiguous => sink.put(self.src),
+            _ => self.iter().for_each(|f| sink.put(f.raw)),
+        }
+    }
+
+    pub(crate) fn merged_name(src: &'a [u8], len: usize) -> Self {
+        if len == 0 {
+            return UnknownFields::EMPTY;
+        }
+        Self {
+            src,
+            len,
+            layout: Layout::MergedName,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &UnknownFields<'a> {
+    type Item = UnknownField<'a>;
+    type IntoIter = UnknownFieldsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl PartialEq for UnknownFields<'_> {
+    /// Equal when they hold the same bytes, however they are laid out.
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().map(|f| f.raw).eq(other.iter().map(|f| f.raw))
+    }
+}
+
+impl Eq for UnknownFields<'_> {}
+
+impl fmt::Debug for UnknownFields<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Collects the span of a message's unknown fields while it is decoded.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Tracker {
+    start: usize,
+    end: usize,
+    len: usize,
+}
+
+impl Tracker {
+    #[inline(always)]
+    pub(crate) fn add(&mut self, start: usize, end: usize) {
+        if self.len == 0 {
+            self.start = start;
+        }
+        self.end = end;
+        self.len += end - start;
+    }
+
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    pub(crate) fn finish<'a>(self, data: &'a [u8], kind: Kind) -> UnknownFields<'a> {
+        if self.len == 0 {
+            return UnknownFields::EMPTY;
+        }
+        let src = &data[self.start..self.end];
+        let layout = if src.len() == self.len {
+            Layout::Contiguous
+        } else {
+            Layout::Scattered(kind)
+        };
+        UnknownFields {
+            src,
+            len: self.len,
+            layout,
+        }
+    }
+}
+
+/// One unknown field: its number, wire type and exact bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct UnknownField<'a> {
+    tag: u32,
+    raw: &'a [u8],
+    body: &'a [u8],
+}
+
+impl<'a> UnknownField<'a> {
+    /// The field number.
+    pub fn number(&self) -> u32 {
+        self.tag >> 3
+    }
+
+    /// The wire type: 0 varint, 1 fixed64, 2 length-delimited, 3 group, 5 fixed32.
+    pub fn wire_type(&self) -> u8 {
+        (self.tag & 7) as u8
+    }
+
+    /// The whole field as it arrived, tag included.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// For a length-delimited field, the bytes its length prefix announces.
+    pub fn payload(&self) -> Option<&'a [u8]> {
+        (self.tag & 7 == 2).then_some(self.body)
+    }
+}
+
+impl fmt::Debug for UnknownField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnknownField")
+            .field("number", &self.number())
+            .field("wire_type", &self.wire_type())
+            .field("bytes", &self.raw)
+            .finish()
+    }
+}
+
+/// Iterator over [`UnknownFields`].
+#[derive(Clone, Debug)]
+pub struct UnknownFieldsIter<'a> {
+    outer: RawFields<'a>,
+    inner: Option<RawFields<'a>>,
+    layout: Layout,
+}
+
+impl<'a> Iterator for UnknownFieldsIter<'a> {
+    type Item = UnknownField<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(inner) = &mut self.inner {
+                for (tag, raw, body) in inner.by_ref() {
+                    if !Kind::Name.is_known(tag) {
+                        return Some(UnknownField { tag, raw, body });
+                    }
+                }
+                self.inner = None;
+            }
+            let (tag, raw, body) = self.outer.next()?;
+            match self.layout {
+                Layout::Contiguous => return Some(UnknownField { tag, raw, body }),
+                Layout::Scattered(kind) if !kind.is_known(tag) => {
+                    return Some(UnknownField { tag, raw, body })
+                }
+                Layout::MergedName if tag == 0x0a => self.inner = Some(RawFields::new(body)),
+                _ => {}
+            }
+        }
+    }
+}

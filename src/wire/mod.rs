@@ -1,0 +1,41 @@
+//! Protobuf wire primitives: varints, tags, lengths, skipping and writing. Nothing here
+//! knows a message; the message modules are built on top.
+
+pub(crate) mod reader;
+pub(crate) mod sink;
+pub(crate) mod varint;
+
+/// Encoded sizes of whole fields, for `encoded_len`. Every known tag takes one byte.
+pub(crate) mod size {
+    use super::varint::encoded_len;
+
+    #[inline(always)]
+    pub(crate) const fn uint64(value: u64) -> usize {
+        if value == 0 {
+            0
+        } else {
+            1 + encoded_len(value)
+        }
+    }
+
+    /// An open enum: negative values take 10 bytes (sign extension).
+    #[inline(always)]
+    pub(crate) const fn enumeration(value: i32) -> usize {
+        uint64(value as i64 as u64)
+    }
+
+    #[inline(always)]
+    pub(crate) const fn string(value: &str) -> usize {
+        if value.is_empty() {
+            0
+        } else {
+            bytes(value.len())
+        }
+    }
+
+    /// A length-delimited field whose body takes `len` bytes, written even when empty.
+    #[inline(always)]
+    pub(crate) const fn bytes(len: usize) -> usize {
+        1 + encoded_len(len as u64) + len
+    }
+}

@@ -1,0 +1,252 @@
+//! A bounds-checked cursor over one message's bytes.
+//!
+//! A [`Reader`] walks the bytes of exactly one message. A nested message gets a reader of
+//! its own over the sub-slice its length prefix announced, so a child can never read past
+//! its parent's end. Offsets in errors are absolute: each reader knows where its slice
+//! starts in the top-level input.
+
+use super::varint;
+use crate::error::{DecodeError, DecodeErrorKind};
+
+/// Nesting allowed below a top-level message, counting embedded messages and groups.
+pub(crate) const RECURSION_LIMIT: u32 = 100;
+
+/// Wire type numbers.
+pub(crate) const VARINT: u32 = 0;
+pub(crate) const FIXED64: u32 = 1;
+pub(crate) const LEN: u32 = 2;
+pub(crate) const START_GROUP: u32 = 3;
+pub(crate) const END_GROUP: u32 = 4;
+pub(crate) const FIXED32: u32 = 5;
+
+/// Builds the tag of a field number and wire type.
+pub(crate) const fn tag(field: u32, wire_type: u32) -> u32 {
+    (field << 3) | wire_type
+}
+
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Offset of `data[0]` in the top-level input.
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    #[inline(always)]
+    pub(crate) fn new(data: &'a [u8], base: usize) -> Self {
+        Self { data, pos: 0, base }
+    }
+
+    #[inline(always)]
+    pub(crate) fn has_remaining(&self) -> bool {
+        self.pos < self.data.len()
+    }
+
+    /// Position within this reader's slice.
+    #[inline(always)]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    #[inline(always)]
+    pub(crate) fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    #[cold]
+    fn error_at(&self, kind: DecodeErrorKind, pos: usize) -> DecodeError {
+        DecodeError::new(kind, self.base + pos)
+    }
+
+    #[inline(always)]
+    fn varint_max(&mut self, max_len: usize) -> Result<u64, DecodeError> {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        match varint::decode(rest, max_len) {
+            Ok((value, n)) => {
+                self.pos += n;
+                Ok(value)
+            }
+            Err(kind) => Err(self.error_at(kind, self.pos)),
+        }
+    }
+
+    /// Reads a value varint (at most 10 bytes).
+    #[inline(always)]
+    pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
+        self.varint_max(varint::MAX_VARINT_LEN)
+    }
+
+    /// Reads a tag: a varint of at most 5 bytes whose value fits in 32 bits. The field
+    /// number and wire type are checked by [`Reader::skip`], the only place an
+    /// unchecked tag can go.
+    #[inline(always)]
+    pub(crate) fn tag(&mut self) -> Result<u32, DecodeError> {
+        if let Some(&b) = self.data.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u32::from(b));
+            }
+        }
+        self.tag_slow()
+    }
+
+    #[inline(never)]
+    fn tag_slow(&mut self) -> Result<u32, DecodeError> {
+        let start = self.pos;
+        let value = self.varint_max(5)?;
+        u32::try_from(value).map_err(|_| self.error_at(DecodeErrorKind::TagOutOfRange, start))
+    }
+
+    /// Reads a length prefix and returns the sub-reader over the bytes it announces,
+    /// which must lie inside this reader's slice.
+    #[inline(always)]
+    pub(crate) fn length_delimited(&mut self) -> Result<Reader<'a>, DecodeError> {
+        let start = self.pos;
+        let len = self.varint_max(5)?;
+        let body_start = self.pos;
+        let remaining = self.data.len() - body_start;
+        if len > remaining as u64 {
+            return Err(self.error_at(DecodeErrorKind::TruncatedField, start));
+        }
+        let end = body_start + len as usize;
+        self.pos = end;
+        Ok(Reader::new(
+            &self.data[body_start..end],
+            self.base + body_start,
+        ))
+    }
+
+    /// Reads a length-delimited field as a UTF-8 string.
+    #[inline(always)]
+    pub(crate) fn string(&mut self) -> Result<&'a str, DecodeError> {
+        let body = self.length_delimited()?;
+        core::str::from_utf8(body.data).map_err(|e| {
+            DecodeError::new(DecodeErrorKind::InvalidUtf8, body.base + e.valid_up_to())
+        })
+    }
+
+    /// Reads the varint value of known field `field`.
+    #[inline(always)]
+    pub(crate) fn varint_field(&mut self, field: u32) -> Result<u64, DecodeError> {
+        self.varint().map_err(|e| e.in_field(field))
+    }
+
+    /// Reads the string value of known field `field`.
+    #[inline(always)]
+    pub(crate) fn string_field(&mut self, field: u32) -> Result<&'a str, DecodeError> {
+        self.string().map_err(|e| e.in_field(field))
+    }
+
+    /// Reads the body of embedded message field `field`, one level deeper.
+    #[inline(always)]
+    pub(crate) fn message_field(
+        &mut self,
+        field: u32,
+        depth: u32,
+    ) -> Result<Reader<'a>, DecodeError> {
+        let start = self.pos;
+        let body = self.length_delimited().map_err(|e| e.in_field(field))?;
+        if depth == 0 {
+            return Err(self
+                .error_at(DecodeErrorKind::RecursionLimitExceeded, start)
+                .in_field(field));
+        }
+        Ok(body)
+    }
+
+    fn fixed(&mut self, width: usize) -> Result<(), DecodeError> {
+        if self.data.len() - self.pos < width {
+            return Err(self.error_at(DecodeErrorKind::TruncatedField, self.pos));
+        }
+        self.pos += width;
+        Ok(())
+    }
+
+    /// Skips the value of a field whose tag was just read at `tag_pos`, checking it as
+    /// the reference runtime checks an unknown field. `depth` is how many more levels of
+    /// groups may be opened.
+    pub(crate) fn skip(&mut self, tag: u32, tag_pos: usize, depth: u32) -> Result<(), DecodeError> {
+        if tag >> 3 == 0 {
+            return Err(self.error_at(DecodeErrorKind::FieldNumberZero, tag_pos));
+        }
+        self.skip_value(tag, tag_pos, depth)
+    }
+
+    /// [`Reader::skip`] without the field number check: inside a group the reference
+    /// runtime accepts field number 0.
+    fn skip_value(&mut self, tag: u32, tag_pos: usize, depth: u32) -> Result<(), DecodeError> {
+        let field = tag >> 3;
+        let result = match tag & 7 {
+            VARINT => self.varint().map(drop),
+            FIXED64 => self.fixed(8),
+            LEN => self.length_delimited().map(drop),
+            START_GROUP => self.skip_group(field, tag_pos, depth),
+            END_GROUP => Err(self.error_at(DecodeErrorKind::UnexpectedEndGroup, tag_pos)),
+            FIXED32 => self.fixed(4),
+            _ => Err(self.error_at(DecodeErrorKind::InvalidWireType, tag_pos)),
+        };
+        result.map_err(|e| e.in_field(field))
+    }
+
+    /// Skips the body of a group of field `field`, whose start tag is at `start`, and its
+    /// end-group tag.
+    fn skip_group(&mut self, field: u32, start: usize, depth: u32) -> Result<(), DecodeError> {
+        if depth == 0 {
+            return Err(self.error_at(DecodeErrorKind::RecursionLimitExceeded, start));
+        }
+        while self.has_remaining() {
+            let tag_pos = self.pos;
+            let tag = self.tag()?;
+            if tag & 7 == END_GROUP {
+                if tag >> 3 != field {
+                    return Err(self.error_at(DecodeErrorKind::MismatchedEndGroup, tag_pos));
+                }
+                return Ok(());
+            }
+            self.skip_value(tag, tag_pos, depth - 1)?;
+        }
+        Err(self.error_at(DecodeErrorKind::UnterminatedGroup, start))
+    }
+}
+
+/// Walks a run of fields already known to be well formed, yielding each field's tag and
+/// its whole encoding (tag included). Used to re-read validated bytes, so it stops
+/// quietly at anything malformed instead of reporting it.
+#[derive(Clone, Debug)]
+pub(crate) struct RawFields<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> RawFields<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Self {
+            reader: Reader::new(data, 0),
+        }
+    }
+}
+
+impl<'a> Iterator for RawFields<'a> {
+    /// (tag, whole field bytes, the body of a length-delimited field or empty)
+    type Item = (u32, &'a [u8], &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = &mut self.reader;
+        if !r.has_remaining() {
+            return None;
+        }
+        let start = r.pos;
+        let tag = r.tag().ok()?;
+        let body = if tag & 7 == LEN {
+            r.length_delimited().ok()?.data
+        } else {
+            r.skip(tag, start, RECURSION_LIMIT).ok()?;
+            &[]
+        };
+        Some((tag, &r.data[start..r.pos], body))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+use super::*;
+
+/// Every value at and around each 7-bit boundary, with the length its encoding takes.
+fn boundaries() -> impl Iterator<Item = (u64, usize)> {
+    (1..=9u32)
+        .flat_map(|k| {
+            let edge = 1u64 << (7 * k);
+            [
+                (edge - 1, k as usize),
+                (edge, k as usize + 1),
+                (edge + 1, k as usize + 1),
+            ]
+        })
+        .chain([
+            (0, 1),
+            (1, 1),
+            (u64::MAX, 10),
+            (u64::MAX - 1, 10),
+            (1 << 63, 10),
+        ])
+}
+
+#[test]
+fn round_trip_at_every_7_bit_boundary() {
+    for (value, len) in boundaries() {
+        let mut out = [0u8; MAX_VARINT_LEN];
+        let n = encode(value, &mut out);
+        assert_eq!(n, len, "encoded length of {value}");
+        assert_eq!(encoded_len(value), len, "encoded_len({value})");
+        assert_eq!(decode(&out[..n], MAX_VARINT_LEN), Ok((value, n)));
+        // Every proper prefix is a truncation.
+        for cut in 0..n {
+            assert_eq!(
+                decode(&out[..cut], MAX_VARINT_LEN),
+                Err(DecodeErrorKind::TruncatedVarint),
+                "{value} cut at {cut}"
+            );
+        }
+        // Trailing bytes are not read.
+        let mut longer = out[..n].to_vec();
+        longer.push(0x7f);
+        assert_eq!(decode(&longer, MAX_VARINT_LEN), Ok((value, n)));
+    }
+}
+
+#[test]
+fn known_encodings() {
+    let cases: &[(u64, &[u8])] = &[
+        (0, &[0x00]),
+        (1, &[0x01]),
+        (127, &[0x7f]),
+        (128, &[0x80, 0x01]),
+        (300, &[0xac, 0x02]),
+        (16_383, &[0xff, 0x7f]),
+        (16_384, &[0x80, 0x80, 0x01]),
+        (u32::MAX as u64, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+        (
+            u64::MAX,
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+        ),
+    ];
+    for &(value, bytes) in cases {
+        let mut out = [0u8; MAX_VARINT_LEN];
+        let n = encode(value, &mut out);
+        assert_eq!(&out[..n], bytes, "{value}");
+        assert_eq!(decode(bytes, MAX_VARINT_LEN), Ok((value, bytes.len())));
+    }
+}
+
+#[test]
+fn overlong_encodings_are_accepted() {
+    assert_eq!(decode(&[0x81, 0x80, 0x80, 0x80, 0x00], 10), Ok((1, 5)));
+    assert_eq!(decode(&[0x80, 0x00], 10), Ok((0, 2)));
+    let ten_zero = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00];
+    assert_eq!(decode(&ten_zero, 10), Ok((0, 10)));
+}
+
+#[test]
+fn bits_beyond_64_are_dropped() {
+    let max_with_junk = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
+    assert_eq!(decode(&max_with_junk, 10), Ok((u64::MAX, 10)));
+    let only_high = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7e];
+    assert_eq!(decode(&only_high, 10), Ok((0, 10)));
+}
+
+#[test]
+fn too_long() {
+    let eleven = [0x80u8; 11];
+    assert_eq!(decode(&eleven, 10), Err(DecodeErrorKind::VarintTooLong));
+    let ten_continuing = [0xffu8; 10];
+    assert_eq!(
+        decode(&ten_continuing, 10),
+        Err(DecodeErrorKind::VarintTooLong)
+    );
+    // With a 5-byte limit, a sixth byte is too long even if it would end the varint.
+    assert_eq!(
+        decode(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00], 5),
+        Err(DecodeErrorKind::VarintTooLong)
+    );
+    assert_eq!(decode(&[0x80, 0x80, 0x80, 0x80, 0x00], 5), Ok((0, 5)));
+}

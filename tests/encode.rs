@@ -1,0 +1,238 @@
+//! Encoding: exact sizes, every kind of destination, all-or-nothing on a short buffer,
+//! the canonical rules of the semantics page, and length-delimited helpers.
+
+use atomix_headers::{
+    Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, Status,
+    StreamHeader, Streams, UnknownFields,
+};
+use bytes::BufMut;
+
+fn unhex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn typical_streams() -> [StreamHeader<'static>; 2] {
+    [
+        StreamHeader {
+            stream_id: 1,
+            response_id: 2,
+            ..Default::default()
+        },
+        StreamHeader {
+            stream_id: 3,
+            ..Default::default()
+        },
+    ]
+}
+
+#[test]
+fn request_built_from_a_slice_of_streams() {
+    let streams = typical_streams();
+    let request = RequestHeader {
+        name: Some(Name {
+            name: "m",
+            namespace: "d",
+            ..Default::default()
+        }),
+        session_id: 300,
+        streams: Streams::from_slice(&streams),
+        ..Default::default()
+    };
+    let expected = unhex("0a06 0a016d 120164  10ac02  2a04 0801 1002  2a02 0803");
+    assert_eq!(request.encoded_len(), expected.len());
+    assert_eq!(request.encode_to_vec(), expected);
+}
+
+#[test]
+fn every_destination_gets_the_same_bytes() {
+    let leader = "x".repeat(300); // larger than the stack fast path
+    for leader in ["raft-node-2:5678", leader.as_str()] {
+        let response = ResponseHeader {
+            session_id: 1,
+            leader,
+            status: ResponseStatus::ERROR,
+            ..Default::default()
+        };
+        let expected = response.encode_to_vec();
+        assert_eq!(expected.len(), response.encoded_len());
+
+        let mut bytes_mut = bytes::BytesMut::new();
+        response.encode(&mut bytes_mut).unwrap();
+        assert_eq!(&bytes_mut[..], &expected[..]);
+
+        let mut array = [0u8; 512];
+        let mut dest = &mut array[..];
+        response.encode(&mut dest).unwrap();
+        let left = dest.remaining_mut();
+        assert_eq!(&array[..512 - left], &expected[..]);
+
+        let mut array = [0u8; 512];
+        assert_eq!(response.encode_to_slice(&mut array), Ok(expected.len()));
+        assert_eq!(&array[..expected.len()], &expected[..]);
+    }
+}
+
+#[test]
+fn short_destination_is_an_error_and_nothing_is_written() {
+    let response = ResponseHeader {
+        session_id: u64::MAX,
+        leader: "leader",
+        ..Default::default()
+    };
+    let len = response.encoded_len();
+    let mut array = [0xeeu8; 64];
+    let mut dest = &mut array[..len - 1];
+    let err = response.encode(&mut dest).unwrap_err();
+    assert_eq!((err.needed(), err.remaining()), (len, len - 1));
+    assert_eq!(dest.len(), len - 1, "the slice was not advanced");
+    assert!(array.iter().all(|&b| b == 0xee), "nothing was written");
+    let err = response.encode_to_slice(&mut array[..3]).unwrap_err();
+    assert_eq!(err.needed(), len);
+    assert!(array.iter().all(|&b| b == 0xee));
+    let mut dest = &mut array[..len];
+    let err = response.encode_length_delimited(&mut dest).unwrap_err();
+    assert_eq!(err.needed(), len + 1);
+    assert!(array.iter().all(|&b| b == 0xee));
+}
+
+#[test]
+fn defaults_are_omitted_and_negative_enums_take_ten_bytes() {
+    assert_eq!(ResponseHeader::default().encode_to_vec(), b"");
+    assert_eq!(StreamHeader::default().encoded_len(), 0);
+    let response = ResponseHeader {
+        status: ResponseStatus::from_value(-1),
+        ..Default::default()
+    };
+    assert_eq!(response.encode_to_vec(), unhex("30 ffffffffffffffffff01"));
+    let response = ResponseHeader {
+        r#type: ResponseType::CLOSE_STREAM,
+        ..Default::default()
+    };
+    assert_eq!(response.encode_to_vec(), unhex("3802"));
+}
+
+#[test]
+fn empty_name_and_empty_streams_are_written() {
+    let streams = [StreamHeader::default(); 2];
+    let request = RequestHeader {
+        name: Some(Name::default()),
+        streams: (&streams).into(),
+        ..Default::default()
+    };
+    assert_eq!(request.encode_to_vec(), unhex("0a00 2a00 2a00"));
+}
+
+#[test]
+fn name_occurrences_merge() {
+    // From the semantics page.
+    let input = unhex("0a05 1801 0a0161  0a05 2005 120162");
+    let request = RequestHeader::decode(&input).unwrap();
+    let name = request.name.unwrap();
+    assert_eq!((name.name, name.namespace), ("a", "b"));
+    let unknown: Vec<_> = name.unknown_fields.iter().map(|f| f.as_bytes()).collect();
+    assert_eq!(unknown, [&[0x18, 0x01][..], &[0x20, 0x05][..]]);
+    assert_eq!(
+        request.encode_to_vec(),
+        unhex("0a0a 0a0161 120162 1801 2005")
+    );
+    // A later empty string overwrites; an absent one does not.
+    let input = unhex("0a03 0a0161  0a02 0a00  0a03 120162");
+    let name = RequestHeader::decode(&input).unwrap().name.unwrap();
+    assert_eq!((name.name, name.namespace), ("", "b"));
+}
+
+#[test]
+fn streams_interleaved_with_other_fields() {
+    let input = unhex("2a02 0801  2005  2a02 1002");
+    let request = RequestHeader::decode(&input).unwrap();
+    let streams: Vec<_> = request
+        .streams
+        .iter()
+        .map(|s| (s.stream_id, s.response_id))
+        .collect();
+    assert_eq!(streams, [(1, 0), (0, 2)]);
+    assert_eq!(request.encode_to_vec(), unhex("2005 2a020801 2a021002"));
+}
+
+#[test]
+fn non_canonical_streams_are_canonicalised() {
+    // Overlong varint, a zero field, unknown field first, and an overlong length.
+    let input = unhex("2a03 088100  2a04 1000 0801  2a04 3001 0801  2a8000");
+    let request = RequestHeader::decode(&input).unwrap();
+    assert_eq!(
+        request.encode_to_vec(),
+        unhex("2a020801 2a020801 2a0408013001 2a00")
+    );
+    assert_eq!(request.encoded_len(), 16);
+}
+
+#[test]
+fn unknown_fields_survive_a_rewrite_verbatim() {
+    // Overlong tag for an unknown field, a wrong-wire-type known field, a group.
+    let input = unhex("c880808000 01  0d01000000  0805  5b 0801 5c");
+    let mut response = ResponseHeader::decode(&input).unwrap();
+    assert_eq!(response.session_id, 5);
+    response.index = 1;
+    assert_eq!(
+        response.encode_to_vec(),
+        unhex("0805 2001 c88080800001 0d01000000 5b08015c")
+    );
+}
+
+#[test]
+fn unknown_fields_can_be_added_to_built_messages() {
+    let extra = unhex("4202 6869");
+    let response = ResponseHeader {
+        session_id: 1,
+        unknown_fields: UnknownFields::from_bytes(&extra).unwrap(),
+        ..Default::default()
+    };
+    assert_eq!(response.encode_to_vec(), unhex("0801 42026869"));
+    assert!(UnknownFields::from_bytes(&[0x42, 0x05]).is_err());
+}
+
+#[test]
+fn length_delimited_round_trip_and_partial_frames() {
+    let streams = typical_streams();
+    let request = RequestHeader {
+        index: 9,
+        streams: (&streams).into(),
+        ..Default::default()
+    };
+    let mut buf = Vec::new();
+    request.encode_length_delimited(&mut buf).unwrap();
+    let response = ResponseHeader {
+        leader: "l",
+        ..Default::default()
+    };
+    response.encode_length_delimited(&mut buf).unwrap();
+
+    let Status::Complete((decoded, used)) = RequestHeader::decode_length_delimited(&buf).unwrap()
+    else {
+        panic!("complete")
+    };
+    assert_eq!(decoded, request);
+    assert_eq!(used, 1 + request.encoded_len());
+    let Status::Complete((second, used2)) =
+        ResponseHeader::decode_length_delimited(&buf[used..]).unwrap()
+    else {
+        panic!("complete")
+    };
+    assert_eq!((second, used + used2), (response, buf.len()));
+
+    for cut in 0..used {
+        match RequestHeader::decode_length_delimited(&buf[..cut]).unwrap() {
+            Status::Partial(needed) => {
+                assert!(needed >= 1 && cut + needed <= used, "cut {cut}: {needed}")
+            }
+            Status::Complete(_) => panic!("cut {cut} complete"),
+        }
+    }
+    // A complete frame with a malformed body is an error, not a request for more bytes.
+    let err = ResponseHeader::decode_length_delimited(&[0x02, 0x2a, 0x05]).unwrap_err();
+    assert_eq!((err.offset(), err.field()), (2, Some(5)));
+}
