@@ -44,3 +44,8 @@ pub use message::stream::{StreamHeader, Streams, StreamsIter};
 pub use message::{Message, Status};
 pub use unknown::{UnknownField, UnknownFields, UnknownFieldsIter};
 pub use wire::varint::encoded_len as varint_len;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
