@@ -1,0 +1,437 @@
+//! atomix-headers against prost, quick-protobuf and buffa on the same inputs, in one run.
+//!
+//!     cargo bench --bench headers
+//!
+//! For each message and each input (typical values, worst case): decode (ours also
+//! iterates the streams, so laziness earns no credit), encode into a reused buffer,
+//! `encoded_len`, decode-then-encode, and (typical only) decoding 1,000 back-to-back
+//! length-delimited frames. Peers are used the way their documentation shows.
+
+use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
+
+#[path = "inputs.rs"]
+mod inputs;
+#[path = "peers/prost_types.rs"]
+mod pr;
+#[path = "peers/quick/mod.rs"]
+#[allow(clippy::all, unused_imports)]
+mod quick;
+
+#[path = "peers/buffa/mod.rs"]
+mod bf;
+
+use bf::atomix::headers as bfh;
+use buffa::{Message as _, MessageView as _};
+use quick::atomix::headers as qp;
+use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Writer};
+
+const FRAMES: usize = 1_000;
+
+fn group<'c>(c: &'c mut Criterion, name: String, bytes: usize) -> BenchmarkGroup<'c, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(30)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    g
+}
+
+fn qp_decode<'a, M: MessageRead<'a>>(bytes: &'a [u8]) -> M {
+    M::from_reader(&mut BytesReader::from_bytes(bytes), bytes).unwrap()
+}
+
+fn qp_encode<M: MessageWrite>(m: &M, buf: &mut Vec<u8>) {
+    buf.clear();
+    m.write_message(&mut Writer::new(&mut *buf)).unwrap();
+}
+
+fn ours_request(bytes: &[u8]) -> u64 {
+    let r = RequestHeader::decode(bytes).unwrap();
+    let streams: u64 = r.streams.iter().map(|s| s.stream_id ^ s.response_id).sum();
+    black_box(&r);
+    streams
+}
+
+fn buffa_view_request(bytes: &[u8]) -> u64 {
+    let r = bfh::RequestHeaderView::decode_view(bytes).unwrap();
+    let streams: u64 = r.streams.iter().map(|s| s.stream_id ^ s.response_id).sum();
+    black_box(&r);
+    streams
+}
+
+fn request(c: &mut Criterion) {
+    for input in inputs::requests() {
+        let bytes = &input.bytes[..];
+        let ours = RequestHeader::decode(bytes).unwrap();
+        let prost_msg = <pr::RequestHeader as prost::Message>::decode(bytes).unwrap();
+        let qp_msg: qp::RequestHeader = qp_decode(bytes);
+        let bf_msg = bfh::RequestHeader::decode_from_slice(bytes).unwrap();
+        let mut buf = Vec::with_capacity(4096);
+
+        let mut g = group(c, format!("request/{}/decode", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| ours_request(black_box(bytes)))
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| <pr::RequestHeader as prost::Message>::decode(black_box(bytes)).unwrap())
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_decode::<qp::RequestHeader>(black_box(bytes)))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| bfh::RequestHeader::decode_from_slice(black_box(bytes)).unwrap())
+        });
+        g.bench_function("buffa-view", |b| {
+            b.iter(|| buffa_view_request(black_box(bytes)))
+        });
+        g.finish();
+
+        let mut g = group(c, format!("request/{}/encode", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&ours).encode(&mut buf).unwrap()
+            })
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| {
+                buf.clear();
+                prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
+            })
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&bf_msg).encode(&mut buf)
+            })
+        });
+        g.finish();
+
+        let mut g = group(
+            c,
+            format!("request/{}/encoded_len", input.name),
+            bytes.len(),
+        );
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| black_box(&ours).encoded_len())
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| black_box(&qp_msg).get_size())
+        });
+        g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
+        g.finish();
+
+        let mut g = group(c, format!("request/{}/round_trip", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| {
+                buf.clear();
+                RequestHeader::decode(black_box(bytes))
+                    .unwrap()
+                    .encode(&mut buf)
+                    .unwrap()
+            })
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| {
+                buf.clear();
+                let m = <pr::RequestHeader as prost::Message>::decode(black_box(bytes)).unwrap();
+                prost::Message::encode(&m, &mut buf).unwrap()
+            })
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_encode(&qp_decode::<qp::RequestHeader>(black_box(bytes)), &mut buf))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| {
+                buf.clear();
+                bfh::RequestHeader::decode_from_slice(black_box(bytes))
+                    .unwrap()
+                    .encode(&mut buf)
+            })
+        });
+        g.finish();
+
+        if input.name == "typical" {
+            let frames = inputs::frames(bytes, FRAMES);
+            delimited::<RequestHeader, pr::RequestHeader, qp::RequestHeader, bfh::RequestHeader>(
+                c, "request", &frames,
+            );
+        }
+    }
+}
+
+fn response(c: &mut Criterion) {
+    for input in inputs::responses() {
+        let bytes = &input.bytes[..];
+        let ours = ResponseHeader::decode(bytes).unwrap();
+        let prost_msg = <pr::ResponseHeader as prost::Message>::decode(bytes).unwrap();
+        let qp_msg: qp::ResponseHeader = qp_decode(bytes);
+        let bf_msg = bfh::ResponseHeader::decode_from_slice(bytes).unwrap();
+        let mut buf = Vec::with_capacity(4096);
+
+        let mut g = group(c, format!("response/{}/decode", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| ResponseHeader::decode(black_box(bytes)).unwrap())
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| <pr::ResponseHeader as prost::Message>::decode(black_box(bytes)).unwrap())
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_decode::<qp::ResponseHeader>(black_box(bytes)))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| bfh::ResponseHeader::decode_from_slice(black_box(bytes)).unwrap())
+        });
+        g.bench_function("buffa-view", |b| {
+            b.iter(|| bfh::ResponseHeaderView::decode_view(black_box(bytes)).unwrap())
+        });
+        g.finish();
+
+        let mut g = group(c, format!("response/{}/encode", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&ours).encode(&mut buf).unwrap()
+            })
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| {
+                buf.clear();
+                prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
+            })
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&bf_msg).encode(&mut buf)
+            })
+        });
+        g.finish();
+
+        let mut g = group(
+            c,
+            format!("response/{}/encoded_len", input.name),
+            bytes.len(),
+        );
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| black_box(&ours).encoded_len())
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| black_box(&qp_msg).get_size())
+        });
+        g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
+        g.finish();
+
+        let mut g = group(
+            c,
+            format!("response/{}/round_trip", input.name),
+            bytes.len(),
+        );
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| {
+                buf.clear();
+                ResponseHeader::decode(black_box(bytes))
+                    .unwrap()
+                    .encode(&mut buf)
+                    .unwrap()
+            })
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| {
+                buf.clear();
+                let m = <pr::ResponseHeader as prost::Message>::decode(black_box(bytes)).unwrap();
+                prost::Message::encode(&m, &mut buf).unwrap()
+            })
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_encode(&qp_decode::<qp::ResponseHeader>(black_box(bytes)), &mut buf))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| {
+                buf.clear();
+                bfh::ResponseHeader::decode_from_slice(black_box(bytes))
+                    .unwrap()
+                    .encode(&mut buf)
+            })
+        });
+        g.finish();
+
+        if input.name == "typical" {
+            let frames = inputs::frames(bytes, FRAMES);
+            delimited::<ResponseHeader, pr::ResponseHeader, qp::ResponseHeader, bfh::ResponseHeader>(
+                c, "response", &frames,
+            );
+        }
+    }
+}
+
+fn stream(c: &mut Criterion) {
+    for input in inputs::streams() {
+        let bytes = &input.bytes[..];
+        let ours = StreamHeader::decode(bytes).unwrap();
+        let prost_msg = <pr::StreamHeader as prost::Message>::decode(bytes).unwrap();
+        let qp_msg: qp::StreamHeader = qp_decode(bytes);
+        let bf_msg = bfh::StreamHeader::decode_from_slice(bytes).unwrap();
+        let mut buf = Vec::with_capacity(4096);
+
+        let mut g = group(c, format!("stream/{}/decode", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| StreamHeader::decode(black_box(bytes)).unwrap())
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| <pr::StreamHeader as prost::Message>::decode(black_box(bytes)).unwrap())
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_decode::<qp::StreamHeader>(black_box(bytes)))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| bfh::StreamHeader::decode_from_slice(black_box(bytes)).unwrap())
+        });
+        g.bench_function("buffa-view", |b| {
+            b.iter(|| bfh::StreamHeaderView::decode_view(black_box(bytes)).unwrap())
+        });
+        g.finish();
+
+        let mut g = group(c, format!("stream/{}/encode", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&ours).encode(&mut buf).unwrap()
+            })
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| {
+                buf.clear();
+                prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
+            })
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&bf_msg).encode(&mut buf)
+            })
+        });
+        g.finish();
+
+        let mut g = group(c, format!("stream/{}/encoded_len", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| black_box(&ours).encoded_len())
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| black_box(&qp_msg).get_size())
+        });
+        g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
+        g.finish();
+
+        let mut g = group(c, format!("stream/{}/round_trip", input.name), bytes.len());
+        g.bench_function("atomix-headers", |b| {
+            b.iter(|| {
+                buf.clear();
+                StreamHeader::decode(black_box(bytes))
+                    .unwrap()
+                    .encode(&mut buf)
+                    .unwrap()
+            })
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| {
+                buf.clear();
+                let m = <pr::StreamHeader as prost::Message>::decode(black_box(bytes)).unwrap();
+                prost::Message::encode(&m, &mut buf).unwrap()
+            })
+        });
+        g.bench_function("quick-protobuf", |b| {
+            b.iter(|| qp_encode(&qp_decode::<qp::StreamHeader>(black_box(bytes)), &mut buf))
+        });
+        g.bench_function("buffa", |b| {
+            b.iter(|| {
+                buf.clear();
+                bfh::StreamHeader::decode_from_slice(black_box(bytes))
+                    .unwrap()
+                    .encode(&mut buf)
+            })
+        });
+        g.finish();
+
+        if input.name == "typical" {
+            let frames = inputs::frames(bytes, FRAMES);
+            delimited::<StreamHeader, pr::StreamHeader, qp::StreamHeader, bfh::StreamHeader>(
+                c, "stream", &frames,
+            );
+        }
+    }
+}
+
+/// Decodes 1,000 back-to-back length-delimited frames.
+fn delimited<'x, O, P, Q, B>(c: &mut Criterion, message: &str, buf: &'x [u8])
+where
+    O: Message<'x>,
+    P: prost::Message + Default,
+    Q: MessageRead<'x>,
+    B: buffa::Message,
+{
+    let mut g = group(c, format!("{message}/frames_1000/decode"), buf.len());
+    g.bench_function("atomix-headers", |b| {
+        b.iter(|| {
+            let mut rest = black_box(buf);
+            let mut n = 0;
+            while let Ok(Status::Complete((m, used))) = O::decode_length_delimited(rest) {
+                black_box(&m);
+                rest = &rest[used..];
+                n += 1;
+            }
+            assert_eq!(n, FRAMES);
+        })
+    });
+    g.bench_function("prost", |b| {
+        b.iter(|| {
+            let mut rest = black_box(buf);
+            while !rest.is_empty() {
+                black_box(P::decode_length_delimited(&mut rest).unwrap());
+            }
+        })
+    });
+    g.bench_function("quick-protobuf", |b| {
+        b.iter(|| {
+            let data = black_box(buf);
+            let mut reader = BytesReader::from_bytes(data);
+            while !reader.is_eof() {
+                black_box(reader.read_message::<Q>(data).unwrap());
+            }
+        })
+    });
+    g.bench_function("buffa", |b| {
+        b.iter(|| {
+            let mut rest = black_box(buf);
+            while !rest.is_empty() {
+                black_box(B::decode_length_delimited(&mut rest).unwrap());
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, request, response, stream);
+criterion_main!(benches);

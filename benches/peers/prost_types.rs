@@ -1,0 +1,66 @@
+//! The schema as prost types, written with prost's derive (no build script, no protoc):
+//! the field numbers and types of ../shared/schema, nothing else.
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Name {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(string, tag = "2")]
+    pub namespace: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RequestHeader {
+    #[prost(message, optional, tag = "1")]
+    pub name: Option<Name>,
+    #[prost(uint64, tag = "2")]
+    pub session_id: u64,
+    #[prost(uint64, tag = "3")]
+    pub request_id: u64,
+    #[prost(uint64, tag = "4")]
+    pub index: u64,
+    #[prost(message, repeated, tag = "5")]
+    pub streams: Vec<StreamHeader>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ResponseHeader {
+    #[prost(uint64, tag = "1")]
+    pub session_id: u64,
+    #[prost(uint64, tag = "2")]
+    pub stream_id: u64,
+    #[prost(uint64, tag = "3")]
+    pub response_id: u64,
+    #[prost(uint64, tag = "4")]
+    pub index: u64,
+    #[prost(string, tag = "5")]
+    pub leader: String,
+    #[prost(enumeration = "ResponseStatus", tag = "6")]
+    pub status: i32,
+    #[prost(enumeration = "ResponseType", tag = "7")]
+    pub r#type: i32,
+}
+
+#[derive(Clone, Copy, PartialEq, prost::Message)]
+pub struct StreamHeader {
+    #[prost(uint64, tag = "1")]
+    pub stream_id: u64,
+    #[prost(uint64, tag = "2")]
+    pub response_id: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum ResponseStatus {
+    Ok = 0,
+    Error = 1,
+    NotLeader = 2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum ResponseType {
+    Response = 0,
+    OpenStream = 1,
+    CloseStream = 2,
+}
