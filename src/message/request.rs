@@ -93,7 +93,7 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
                     UnknownFields::merged_name(&data[names_start..names_end], names_unknown);
             }
         }
-        request.streams = streams.finish(data);
+        request.streams = streams.finish(data, r.ahead());
         request.unknown_fields = unknown.finish(data, Kind::Request);
         Ok(request)
     }

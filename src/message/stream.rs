@@ -4,7 +4,7 @@
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
 use crate::unknown::{Kind, Tracker, UnknownFields};
-use crate::wire::reader::{tag, RawFields, Reader, LEN, VARINT};
+use crate::wire::reader::{tag, Reader, LEN, RECURSION_LIMIT, VARINT};
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use core::fmt;
@@ -40,30 +40,32 @@ impl<'a> StreamHeader<'a> {
         let mut unknown = Tracker::default();
         // Rank of the last field read: known fields must rise, unknown ones come last.
         let mut last = 0u32;
-        let mut ordered = true;
+        let mut canonical = true;
         while r.has_remaining() {
             let start = r.pos();
             let tag = r.tag()?;
-            let rank = match tag {
+            let one_byte_tag = r.pos() - start == 1;
+            let (rank, minimal) = match tag {
                 STREAM_ID => {
-                    stream.stream_id = r.varint_field(1)?;
-                    tag
+                    let minimal;
+                    (stream.stream_id, minimal) = r.varint_field_canonical(1)?;
+                    (tag, minimal)
                 }
                 RESPONSE_ID => {
-                    stream.response_id = r.varint_field(2)?;
-                    tag
+                    let minimal;
+                    (stream.response_id, minimal) = r.varint_field_canonical(2)?;
+                    (tag, minimal)
                 }
                 other => {
                     r.skip(other, start, depth)?;
                     unknown.add(start, r.pos());
-                    u32::MAX
+                    (u32::MAX, true)
                 }
             };
-            ordered &= rank > last || rank == u32::MAX;
+            canonical &= (rank > last && one_byte_tag && minimal) || rank == u32::MAX;
             last = rank;
         }
         stream.unknown_fields = unknown.finish(r.data(), Kind::Stream);
-        let canonical = ordered && r.data().len() == stream.encoded_len();
         Ok((stream, canonical))
     }
 }
@@ -91,8 +93,12 @@ impl<'a> Message<'a> for StreamHeader<'a> {
 
 pub(crate) const STREAMS: u32 = tag(5, LEN);
 
-/// The `streams` of a RequestHeader: either still in the decoded input, read one by one
-/// on iteration, or a slice given by the caller.
+/// Streams a decoded RequestHeader keeps ready, without re-reading the input, when they
+/// carry no unknown fields.
+const CACHED: usize = 4;
+
+/// The `streams` of a RequestHeader: either still in the decoded input, or a slice
+/// given by the caller.
 ///
 /// ```
 /// use atomix_headers::{Message, RequestHeader, StreamHeader, Streams};
@@ -112,13 +118,22 @@ pub struct Streams<'a> {
 
 #[derive(Clone, Copy)]
 enum Repr<'a> {
-    /// A run of RequestHeader fields holding every `streams` occurrence, already checked.
+    /// Up to [`CACHED`] decoded streams without unknown fields, and the run of
+    /// RequestHeader fields that held them.
+    Cached {
+        ids: [(u64, u64); CACHED],
+        count: u8,
+        src: &'a [u8],
+        canonical: bool,
+    },
+    /// A run of RequestHeader fields holding every `streams` occurrence, already checked;
+    /// `ahead` is `src` and the rest of the input.
     Wire {
         src: &'a [u8],
+        ahead: &'a [u8],
         count: usize,
-        /// Canonical size of all the occurrences, tags and prefixes included.
-        encoded_len: usize,
-        /// Whether `src` is exactly that canonical encoding, so it can be copied as is.
+        /// Whether `src` is exactly the canonical encoding of the streams, so that it can
+        /// be copied as is and its length is their encoded length.
         canonical: bool,
     },
     Slice(&'a [StreamHeader<'a>]),
@@ -141,6 +156,7 @@ impl<'a> Streams<'a> {
     /// Number of streams.
     pub fn len(&self) -> usize {
         match self.repr {
+            Repr::Cached { count, .. } => usize::from(count),
             Repr::Wire { count, .. } => count,
             Repr::Slice(slice) => slice.len(),
         }
@@ -151,13 +167,20 @@ impl<'a> Streams<'a> {
         self.len() == 0
     }
 
-    /// The streams in order. Streams still in the input are decoded on the way; they were
-    /// checked when the RequestHeader was decoded, so the iterator cannot fail.
+    /// The streams in order. Streams still in the input were checked when the
+    /// RequestHeader was decoded, so the iterator cannot fail.
     pub fn iter(&self) -> StreamsIter<'a> {
         StreamsIter {
             inner: match self.repr {
-                Repr::Wire { src, count, .. } => IterRepr::Wire {
-                    fields: RawFields::new(src),
+                Repr::Cached { ids, count, .. } => IterRepr::Cached {
+                    ids,
+                    next: 0,
+                    count,
+                },
+                Repr::Wire {
+                    src, ahead, count, ..
+                } => IterRepr::Wire {
+                    reader: Reader::with_ahead(src, ahead),
                     left: count,
                 },
                 Repr::Slice(slice) => IterRepr::Slice(slice.iter()),
@@ -165,23 +188,36 @@ impl<'a> Streams<'a> {
         }
     }
 
+    /// The run of input holding the streams, when it is already their canonical encoding.
+    #[inline(always)]
+    fn canonical_src(&self) -> Option<&'a [u8]> {
+        match self.repr {
+            Repr::Cached {
+                src,
+                canonical: true,
+                ..
+            }
+            | Repr::Wire {
+                src,
+                canonical: true,
+                ..
+            } => Some(src),
+            _ => None,
+        }
+    }
+
     /// Bytes the streams take in a RequestHeader, tags and length prefixes included.
     #[inline]
     pub(crate) fn encoded_len(&self) -> usize {
-        match self.repr {
-            Repr::Wire { encoded_len, .. } => encoded_len,
-            Repr::Slice(slice) => slice.iter().map(|s| size::bytes(s.encoded_len())).sum(),
+        match self.canonical_src() {
+            Some(src) => src.len(),
+            None => self.iter().map(|s| size::bytes(s.encoded_len())).sum(),
         }
     }
 
     #[inline]
     pub(crate) fn write<S: Sink>(&self, sink: &mut S) {
-        if let Repr::Wire {
-            src,
-            canonical: true,
-            ..
-        } = self.repr
-        {
+        if let Some(src) = self.canonical_src() {
             sink.put(src);
             return;
         }
@@ -234,48 +270,67 @@ pub(crate) struct StreamsTracker {
     start: usize,
     end: usize,
     count: usize,
-    encoded_len: usize,
+    /// Bytes of the occurrences themselves, to tell whether other fields came between.
+    raw_len: usize,
     canonical: bool,
+    cacheable: bool,
+    ids: [(u64, u64); CACHED],
 }
 
 impl StreamsTracker {
-    /// Checks one occurrence whose field spans `start..reader.pos()` of the parent.
+    /// Checks one occurrence: its field spans `start..end` of the parent, its body is
+    /// `body`.
     #[inline(always)]
-    pub(crate) fn add<'a>(
+    pub(crate) fn add(
         &mut self,
-        body: Reader<'a>,
+        body: Reader<'_>,
         depth: u32,
         start: usize,
         end: usize,
     ) -> Result<(), DecodeError> {
+        let body_len = body.data().len();
         let (stream, canonical) =
             StreamHeader::decode_checked(body, depth).map_err(|e| e.in_field(5))?;
         if self.count == 0 {
             self.start = start;
             self.canonical = true;
+            self.cacheable = true;
+        }
+        if let Some(slot) = self.ids.get_mut(self.count) {
+            *slot = (stream.stream_id, stream.response_id);
         }
         self.count += 1;
         self.end = end;
-        let len = stream.encoded_len();
-        self.encoded_len += size::bytes(len);
-        self.canonical &= canonical;
+        self.raw_len += end - start;
+        // The one-byte tag and a minimal length prefix make the occurrence canonical too.
+        self.canonical &= canonical && end - start == size::bytes(body_len);
+        self.cacheable &= stream.unknown_fields.is_empty();
         Ok(())
     }
 
     #[inline(always)]
-    pub(crate) fn finish(self, data: &[u8]) -> Streams<'_> {
+    pub(crate) fn finish<'a>(self, data: &'a [u8], ahead: &'a [u8]) -> Streams<'a> {
         if self.count == 0 {
             return Streams::default();
         }
         let src = &data[self.start..self.end];
-        Streams {
-            repr: Repr::Wire {
+        let canonical = self.canonical && src.len() == self.raw_len;
+        let repr = if self.cacheable && self.count <= CACHED {
+            Repr::Cached {
+                ids: self.ids,
+                count: self.count as u8,
                 src,
+                canonical,
+            }
+        } else {
+            Repr::Wire {
+                src,
+                ahead: &ahead[self.start..],
                 count: self.count,
-                encoded_len: self.encoded_len,
-                canonical: self.canonical && src.len() == self.encoded_len,
-            },
-        }
+                canonical,
+            }
+        };
+        Streams { repr }
     }
 }
 
@@ -287,7 +342,15 @@ pub struct StreamsIter<'a> {
 
 #[derive(Clone, Debug)]
 enum IterRepr<'a> {
-    Wire { fields: RawFields<'a>, left: usize },
+    Cached {
+        ids: [(u64, u64); CACHED],
+        next: u8,
+        count: u8,
+    },
+    Wire {
+        reader: Reader<'a>,
+        left: usize,
+    },
     Slice(core::slice::Iter<'a, StreamHeader<'a>>),
 }
 
@@ -297,21 +360,38 @@ impl<'a> Iterator for StreamsIter<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
+            IterRepr::Cached { ids, next, count } => {
+                if *next >= *count {
+                    return None;
+                }
+                let (stream_id, response_id) = *ids.get(usize::from(*next))?;
+                *next += 1;
+                Some(StreamHeader {
+                    stream_id,
+                    response_id,
+                    unknown_fields: UnknownFields::EMPTY,
+                })
+            }
             IterRepr::Slice(iter) => iter.next().copied(),
-            IterRepr::Wire { fields, left } => {
-                let (_, _, body) = fields.find(|(tag, _, _)| *tag == STREAMS)?;
-                *left = left.saturating_sub(1);
-                StreamHeader::decode_body(
-                    Reader::new(body, 0),
-                    crate::wire::reader::RECURSION_LIMIT,
-                )
-                .ok()
+            IterRepr::Wire { reader, left } => {
+                while reader.has_remaining() {
+                    let start = reader.pos();
+                    let tag = reader.tag().ok()?;
+                    if tag == STREAMS {
+                        let body = reader.length_delimited().ok()?;
+                        *left = left.saturating_sub(1);
+                        return StreamHeader::decode_body(body, RECURSION_LIMIT).ok();
+                    }
+                    reader.skip(tag, start, RECURSION_LIMIT).ok()?;
+                }
+                None
             }
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         let left = match &self.inner {
+            IterRepr::Cached { next, count, .. } => usize::from(count.saturating_sub(*next)),
             IterRepr::Slice(iter) => iter.len(),
             IterRepr::Wire { left, .. } => *left,
         };

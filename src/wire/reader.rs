@@ -26,7 +26,11 @@ pub(crate) const fn tag(field: u32, wire_type: u32) -> u32 {
 
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
+    /// This message's bytes: nothing outside them is ever part of a value.
     data: &'a [u8],
+    /// `data` and whatever follows it in the input. Varints are decoded from a word read
+    /// here when `data` ends too soon for one, and then checked against `data`'s end.
+    ahead: &'a [u8],
     pos: usize,
     /// Offset of `data[0]` in the top-level input.
     base: usize,
@@ -35,7 +39,49 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     #[inline(always)]
     pub(crate) fn new(data: &'a [u8], base: usize) -> Self {
-        Self { data, pos: 0, base }
+        Self {
+            data,
+            ahead: data,
+            pos: 0,
+            base,
+        }
+    }
+
+    /// A reader over `data`, which starts `ahead`, for a run of fields re-read later.
+    #[inline(always)]
+    pub(crate) fn with_ahead(data: &'a [u8], ahead: &'a [u8]) -> Self {
+        debug_assert!(ahead.len() >= data.len());
+        Self {
+            data,
+            ahead,
+            pos: 0,
+            base: 0,
+        }
+    }
+
+    /// This message's bytes and everything after them in the input.
+    #[inline(always)]
+    pub(crate) fn ahead(&self) -> &'a [u8] {
+        self.ahead
+    }
+
+    /// Reads the varint value of known field `field` and tells whether it was written
+    /// canonically: minimal and not zero. A varint is minimal when its last byte is not
+    /// zero, except that a tenth byte may only hold the one bit that is not dropped.
+    #[inline(always)]
+    pub(crate) fn varint_field_canonical(
+        &mut self,
+        field: u32,
+    ) -> Result<(u64, bool), DecodeError> {
+        let start = self.pos;
+        let value = self.varint_field(field)?;
+        let last = self
+            .data
+            .get(self.pos.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let minimal = last != 0 && (self.pos - start < varint::MAX_VARINT_LEN || last == 1);
+        Ok((value, minimal))
     }
 
     #[inline(always)]
@@ -61,6 +107,20 @@ impl<'a> Reader<'a> {
 
     #[inline(always)]
     fn varint_max(&mut self, max_len: usize) -> Result<u64, DecodeError> {
+        let ahead = self.ahead.get(self.pos..).unwrap_or_default();
+        if let Ok((value, n)) = varint::decode(ahead, max_len) {
+            if n <= self.data.len() - self.pos {
+                self.pos += n;
+                return Ok(value);
+            }
+        }
+        self.varint_exact(max_len)
+    }
+
+    /// The varint decoded from this message's bytes alone, for the exact error.
+    #[cold]
+    #[inline(never)]
+    fn varint_exact(&mut self, max_len: usize) -> Result<u64, DecodeError> {
         let rest = self.data.get(self.pos..).unwrap_or_default();
         match varint::decode(rest, max_len) {
             Ok((value, n)) => {

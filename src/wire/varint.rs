@@ -19,14 +19,52 @@ pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeE
     }
 }
 
-#[inline(never)]
+/// A varint of 2 to 8 bytes with 8 bytes readable is decoded without a loop: the end is
+/// found from the clear high bits of one little-endian word, and the 7-bit groups are
+/// packed together in three mask-and-shift steps.
+#[inline(always)]
 fn decode_multi(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
+    if let Some(chunk) = buf.first_chunk::<8>() {
+        let word = u64::from_le_bytes(*chunk);
+        let ends = !word & 0x8080_8080_8080_8080;
+        if ends != 0 {
+            let len = (ends.trailing_zeros() as usize + 1) / 8;
+            if len <= max_len {
+                let kept = if len == 8 {
+                    word
+                } else {
+                    word & ((1u64 << (8 * len)) - 1)
+                };
+                let mut x = kept & 0x7f7f_7f7f_7f7f_7f7f;
+                x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
+                x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
+                x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
+                return Ok((x, len));
+            }
+        }
+    }
+    decode_slow(buf, max_len)
+}
+
+/// Fewer than 8 bytes readable, or a varint of 9 or 10 bytes.
+#[inline(never)]
+fn decode_slow(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
+    let end = if buf.len() < max_len {
+        buf.len()
+    } else {
+        max_len
+    };
     let mut value = 0u64;
-    for (i, &b) in buf.iter().take(max_len).enumerate() {
+    let mut shift = 0;
+    let mut i = 0;
+    while i < end {
+        let b = buf[i];
         // A shift of 63 keeps only the lowest bit of the tenth byte: the rest is dropped.
-        value |= u64::from(b & 0x7f) << (7 * i);
+        value |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        i += 1;
         if b < 0x80 {
-            return Ok((value, i + 1));
+            return Ok((value, i));
         }
     }
     if buf.len() < max_len {
