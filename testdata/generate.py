@@ -152,6 +152,45 @@ FIXTURES = [
 ]
 
 
+# Text-format syntax that `protoc --encode` accepts, for the command-line encoder.
+ENCODE_CASES = [
+    ("comments_and_separators", "request",
+     "# leading comment\nsession_id: 1; # trailing\nrequest_id: 2,\nindex: 3\n"),
+    ("angle_blocks_and_colon", "request",
+     "name < name: 'm' namespace: \"n\" \"s\" >\nstreams: { stream_id: 1 }\nstreams < response_id: 2 >\n"),
+    ("stream_list", "request", "streams: [{stream_id: 1}, <response_id: 2>, {}]\nstreams {}\n"),
+    ("integer_bases", "response", "session_id: 0x10\nstream_id: 017\nresponse_id: 0\nindex: 0XfF\n"),
+    ("max_and_negative_enums", "response",
+     "session_id: 18446744073709551615\nstatus: -1\ntype: 0x7fffffff\n"),
+    ("enum_names_any_order", "response", "type: CLOSE_STREAM\nstatus: ERROR\nsession_id: 4\n"),
+    ("escapes", "response",
+     "leader: \"\\101\\x42\\t\\\"\\\\\\'\\u00e9\\U0001F980\\n\\a\\b\\f\\v\\r\\?\"\n"),
+    ("single_quotes_and_concatenation", "response", "leader: 'raft-node-2' \".atomix\" ':5678'\n"),
+    ("zero_values_omitted", "stream", "stream_id: 0\nresponse_id: 0\n"),
+    ("empty_name", "request", "name {}\n"),
+    ("compact", "stream", "stream_id:1 response_id:2"),
+]
+
+
+def write_encode_cases(protoc):
+    out = os.path.join(HERE, "encode")
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(out):
+        os.remove(os.path.join(out, f))
+    rows = []
+    for name, kind, text in ENCODE_CASES:
+        binary = protoc.encode("headers", TYPES[kind], text)
+        with open(os.path.join(out, name + ".txt"), "w") as f:
+            f.write(text)
+        with open(os.path.join(out, name + ".bin"), "wb") as f:
+            f.write(binary)
+        rows.append("%s\t%s\n" % (name, kind))
+    with open(os.path.join(out, "cases.tsv"), "w") as f:
+        f.write("# name\ttype: NAME.txt is text-format syntax, NAME.bin what protoc --encode makes of it\n")
+        f.writelines(rows)
+    return len(rows)
+
+
 def write_fixtures(protoc):
     out = os.path.join(HERE, "fixtures")
     os.makedirs(out, exist_ok=True)
@@ -470,6 +509,7 @@ def main():
     protoc = Protoc(os.path.abspath(args.schema))
     real, _future = protoc.classes()
     print("fixtures: %d cases" % write_fixtures(protoc))
+    print("encode syntax cases: %d" % write_encode_cases(protoc))
     rng = random.Random(SEED)
     total, accepted = conformance(real, rng)
     print("conformance total: %d" % total)

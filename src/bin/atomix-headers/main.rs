@@ -1,0 +1,270 @@
+//! `atomix-headers`: decode and encode Atomix headers from the shell, byte for byte as
+//! `protoc --decode` and `protoc --encode` do, without protoc or the .proto files.
+
+mod text_parse;
+
+use atomix_headers::{DecodeError, Message, RequestHeader, ResponseHeader, Status, StreamHeader};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+atomix-headers: decode and encode Atomix protocol headers (atomix.headers)
+
+Usage:
+  atomix-headers decode <request|response|stream> [--hex] [--delimited] [FILE]
+  atomix-headers encode <request|response|stream> [--hex] [--delimited] [FILE]
+  atomix-headers <decode|encode> --help
+
+Reads FILE, or standard input when there is none. Output is identical to
+`protoc --decode=atomix.headers.<Type>` and `protoc --encode=atomix.headers.<Type>`.
+";
+
+const DECODE_HELP: &str = "\
+atomix-headers decode <request|response|stream> [--hex] [--delimited] [FILE]
+
+Reads one binary message and prints it in protobuf text format, exactly as
+`protoc --decode=atomix.headers.<Type>` prints it, unknown fields included.
+
+  --hex        the input is hex text (whitespace ignored) instead of binary
+  --delimited  the input is a stream of varint-length-prefixed messages; each is
+               printed, separated by a blank line
+
+Example:
+  printf '0801' | xxd -r -p | atomix-headers decode stream
+  echo '2a 02 08 05' | atomix-headers decode request --hex
+";
+
+const ENCODE_HELP: &str = "\
+atomix-headers encode <request|response|stream> [--hex] [--delimited] [FILE]
+
+Reads protobuf text format and writes the binary message, exactly as
+`protoc --encode=atomix.headers.<Type>` writes it.
+
+  --hex        write hex text instead of binary
+  --delimited  prefix the message with its varint length
+
+Example:
+  echo 'session_id: 7 status: NOT_LEADER leader: \"node-2:5678\"' | atomix-headers encode response --hex
+";
+
+struct Options {
+    kind: &'static str,
+    hex: bool,
+    delimited: bool,
+    file: Option<String>,
+}
+
+enum Command {
+    Decode(Options),
+    Encode(Options),
+    Help(&'static str),
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    let (command, rest) = args
+        .split_first()
+        .ok_or("missing command (decode or encode)")?;
+    let help = match command.as_str() {
+        "decode" => DECODE_HELP,
+        "encode" => ENCODE_HELP,
+        "-h" | "--help" | "help" => return Ok(Command::Help(USAGE)),
+        other => {
+            return Err(format!(
+                "unknown command {other:?} (expected decode or encode)"
+            ))
+        }
+    };
+    let mut kind = None;
+    let mut options = Options {
+        kind: "",
+        hex: false,
+        delimited: false,
+        file: None,
+    };
+    for arg in rest {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(help)),
+            "--hex" => options.hex = true,
+            "--delimited" => options.delimited = true,
+            "request" | "response" | "stream" if kind.is_none() => {
+                kind = Some(match arg.as_str() {
+                    "request" => "RequestHeader",
+                    "response" => "ResponseHeader",
+                    _ => "StreamHeader",
+                })
+            }
+            flag if flag.starts_with('-') && flag != "-" => {
+                return Err(format!("unknown option {flag}"))
+            }
+            file if kind.is_some() && options.file.is_none() => {
+                options.file = Some(file.to_owned())
+            }
+            other => return Err(format!("unexpected argument {other:?}")),
+        }
+    }
+    options.kind = kind.ok_or("missing message type (request, response or stream)")?;
+    Ok(if command == "decode" {
+        Command::Decode(options)
+    } else {
+        Command::Encode(options)
+    })
+}
+
+fn read_input(file: &Option<String>) -> Result<Vec<u8>, String> {
+    let mut data = Vec::new();
+    match file.as_deref() {
+        None | Some("-") => std::io::stdin().read_to_end(&mut data).map(drop),
+        Some(path) => std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut data))
+            .map(drop),
+    }
+    .map_err(|e| {
+        format!(
+            "cannot read {}: {e}",
+            file.as_deref().unwrap_or("standard input")
+        )
+    })?;
+    Ok(data)
+}
+
+fn unhex(text: &[u8]) -> Result<Vec<u8>, String> {
+    let digits: Vec<(usize, u8)> = text
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, b)| !b.is_ascii_whitespace())
+        .collect();
+    if digits.len() % 2 != 0 {
+        return Err("hex input has an odd number of digits".into());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let digit = |(at, b): (usize, u8)| {
+                (b as char).to_digit(16).ok_or(format!(
+                    "byte {at} of the hex input is not a hex digit: {:?}",
+                    b as char
+                ))
+            };
+            Ok((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
+        })
+        .collect()
+}
+
+fn to_text(kind: &str, data: &[u8]) -> Result<String, DecodeError> {
+    Ok(match kind {
+        "RequestHeader" => RequestHeader::decode(data)?.to_string(),
+        "ResponseHeader" => ResponseHeader::decode(data)?.to_string(),
+        _ => StreamHeader::decode(data)?.to_string(),
+    })
+}
+
+fn decode(options: &Options) -> Result<Vec<u8>, String> {
+    let mut data = read_input(&options.file)?;
+    if options.hex {
+        data = unhex(&data)?;
+    }
+    let fail = |e: DecodeError, base: usize| {
+        let at = base + e.offset();
+        let field = e
+            .field()
+            .map(|f| format!(" (field {f})"))
+            .unwrap_or_default();
+        format!(
+            "invalid atomix.headers.{} at byte {at}{field}: {}",
+            options.kind,
+            kind_text(&e)
+        )
+    };
+    if !options.delimited {
+        return to_text(options.kind, &data)
+            .map(String::into_bytes)
+            .map_err(|e| fail(e, 0));
+    }
+    let mut out = String::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        let rest = &data[pos..];
+        let frame = match atomix_headers::framing::split_frame(rest, usize::MAX)
+            .map_err(|e| fail(e, pos))?
+        {
+            Status::Complete(frame) => frame,
+            Status::Partial(needed) => {
+                return Err(format!(
+                    "input ends inside the frame at byte {pos}: {needed} more bytes needed"
+                ))
+            }
+        };
+        let text = to_text(options.kind, &rest[frame.body.clone()])
+            .map_err(|e| fail(e, pos + frame.body.start))?;
+        if pos > 0 {
+            out.push('\n');
+        }
+        out.push_str(&text);
+        pos += frame.len();
+    }
+    Ok(out.into_bytes())
+}
+
+/// The error's sentence without the "at byte" preamble, which `decode` writes itself.
+fn kind_text(e: &DecodeError) -> String {
+    let full = e.to_string();
+    full.split_once(": ")
+        .map(|(_, why)| why.to_owned())
+        .unwrap_or(full)
+}
+
+fn encode(options: &Options) -> Result<Vec<u8>, String> {
+    let data = read_input(&options.file)?;
+    let text = String::from_utf8(data).map_err(|e| {
+        format!(
+            "input is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let name = options.file.as_deref().unwrap_or("input");
+    let bytes = text_parse::encode_text(options.kind, &text).map_err(|e| format!("{name}:{e}"))?;
+    let mut out = Vec::with_capacity(bytes.len() + 10);
+    if options.delimited {
+        let mut len = bytes.len();
+        while len >= 0x80 {
+            out.push(len as u8 | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+    }
+    out.extend_from_slice(&bytes);
+    if options.hex {
+        let mut hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+        hex.push('\n');
+        return Ok(hex.into_bytes());
+    }
+    Ok(out)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match parse_args(&args) {
+        Ok(Command::Help(text)) => Ok(text.as_bytes().to_vec()),
+        Ok(Command::Decode(options)) => decode(&options),
+        Ok(Command::Encode(options)) => encode(&options),
+        Err(usage) => Err(format!("{usage}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout
+                .write_all(&out)
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("atomix-headers: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

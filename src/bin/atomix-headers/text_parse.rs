@@ -1,0 +1,620 @@
+//! Protobuf text format in, the three header messages out, as `protoc --encode` reads it:
+//! fields in any order, `#` comments, `name { }` and `name < >` blocks (with or without a
+//! `:` before them), `[a, b]` lists for the repeated `streams`, enum names or numbers,
+//! decimal, hex and octal integers, single- or double-quoted strings with C escapes
+//! (adjacent strings are joined), and optional `,` or `;` after each field. A
+//! non-repeated field given twice is an error, as it is for protoc.
+
+use atomix_headers::{
+    Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, StreamHeader,
+};
+use std::fmt;
+
+/// Where and why the text could not be read. Lines and columns count from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for TextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    /// An integer literal as written, sign included.
+    Int(String),
+    Str(Vec<u8>),
+    Punct(char),
+    End,
+}
+
+struct Lexer<'s> {
+    src: &'s [u8],
+    pos: usize,
+    line: usize,
+    col: usize,
+    /// The current token and where it starts.
+    tok: Tok,
+    at: (usize, usize),
+}
+
+impl<'s> Lexer<'s> {
+    fn new(src: &'s str) -> Result<Self, TextError> {
+        let mut lexer = Lexer {
+            src: src.as_bytes(),
+            pos: 0,
+            line: 1,
+            col: 1,
+            tok: Tok::End,
+            at: (1, 1),
+        };
+        lexer.advance()?;
+        Ok(lexer)
+    }
+
+    fn error<T>(&self, message: impl Into<String>) -> Result<T, TextError> {
+        Err(TextError {
+            line: self.at.0,
+            column: self.at.1,
+            message: message.into(),
+        })
+    }
+
+    fn peek_byte(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek_byte()?;
+        self.pos += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.col = 1;
+        } else if b & 0xc0 != 0x80 {
+            self.col += 1;
+        }
+        Some(b)
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b) = self.peek_byte() {
+            if b.is_ascii_whitespace() {
+                self.bump();
+            } else if b == b'#' {
+                while let Some(b) = self.bump() {
+                    if b == b'\n' {
+                        break;
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Moves to the next token.
+    fn advance(&mut self) -> Result<(), TextError> {
+        self.skip_space();
+        self.at = (self.line, self.col);
+        let Some(b) = self.peek_byte() else {
+            self.tok = Tok::End;
+            return Ok(());
+        };
+        self.tok = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let mut s = String::new();
+                while let Some(c) = self
+                    .peek_byte()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    s.push(c as char);
+                    self.bump();
+                }
+                Tok::Ident(s)
+            }
+            b'0'..=b'9' | b'-' | b'+' => {
+                let mut s = String::new();
+                s.push(self.bump().unwrap_or_default() as char);
+                while let Some(c) = self
+                    .peek_byte()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == b'.')
+                {
+                    s.push(c as char);
+                    self.bump();
+                }
+                Tok::Int(s)
+            }
+            b'"' | b'\'' => Tok::Str(self.string(b)?),
+            b'{' | b'}' | b'<' | b'>' | b':' | b',' | b';' | b'[' | b']' => {
+                self.bump();
+                Tok::Punct(b as char)
+            }
+            other => return self.error(format!("unexpected character {:?}", other as char)),
+        };
+        Ok(())
+    }
+
+    fn string(&mut self, quote: u8) -> Result<Vec<u8>, TextError> {
+        self.bump();
+        let mut out = Vec::new();
+        loop {
+            let Some(b) = self.bump() else {
+                return self.error("string is not closed");
+            };
+            match b {
+                b'\n' => return self.error("string is not closed before the end of the line"),
+                b if b == quote => return Ok(out),
+                b'\\' => self.escape(&mut out)?,
+                b => out.push(b),
+            }
+        }
+    }
+
+    fn digits(&mut self, radix: u32, max: usize) -> u32 {
+        let mut value = 0;
+        for _ in 0..max {
+            match self.peek_byte().and_then(|c| (c as char).to_digit(radix)) {
+                Some(d) => {
+                    value = value * radix + d;
+                    self.bump();
+                }
+                None => break,
+            }
+        }
+        value
+    }
+
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), TextError> {
+        let Some(c) = self.bump() else {
+            return self.error("string is not closed");
+        };
+        match c {
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'a' => out.push(0x07),
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'v' => out.push(0x0b),
+            b'\\' | b'\'' | b'"' | b'?' => out.push(c),
+            b'0'..=b'7' => {
+                let mut v = u32::from(c - b'0');
+                for _ in 0..2 {
+                    match self.peek_byte() {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            self.bump();
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'x' | b'X' => {
+                if !self.peek_byte().is_some_and(|d| d.is_ascii_hexdigit()) {
+                    return self.error("\\x must be followed by a hex digit");
+                }
+                out.push(self.digits(16, 2) as u8);
+            }
+            b'u' | b'U' => {
+                let len = if c == b'u' { 4 } else { 8 };
+                let start = self.pos;
+                let code = self.digits(16, len);
+                if self.pos - start != len {
+                    return self.error(format!("\\{} needs {len} hex digits", c as char));
+                }
+                let Some(ch) = char::from_u32(code) else {
+                    return self.error("escape is not a Unicode scalar value");
+                };
+                out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            other => return self.error(format!("unknown escape \\{}", other as char)),
+        }
+        Ok(())
+    }
+
+    fn is(&self, c: char) -> bool {
+        self.tok == Tok::Punct(c)
+    }
+}
+
+fn parse_int(text: &str) -> Option<(bool, u64)> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => return None,
+        _ => (false, text),
+    };
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        u64::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        u64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse().ok()?
+    };
+    Some((negative, value))
+}
+
+/// What a field of a message is, for the parser.
+#[derive(Clone, Copy)]
+enum FieldKind {
+    Uint64,
+    Str,
+    Status,
+    Type,
+    Name,
+    Stream,
+}
+
+/// A message being read: its known fields, and each value once read.
+#[derive(Default)]
+struct Fields {
+    uint64: [Option<u64>; 8],
+    strings: [Option<String>; 8],
+    enums: [Option<i32>; 8],
+    name: Option<Box<Fields>>,
+    streams: Vec<Fields>,
+}
+
+fn schema(message: &str) -> &'static [(&'static str, usize, FieldKind)] {
+    match message {
+        "RequestHeader" => &[
+            ("name", 1, FieldKind::Name),
+            ("session_id", 2, FieldKind::Uint64),
+            ("request_id", 3, FieldKind::Uint64),
+            ("index", 4, FieldKind::Uint64),
+            ("streams", 5, FieldKind::Stream),
+        ],
+        "ResponseHeader" => &[
+            ("session_id", 1, FieldKind::Uint64),
+            ("stream_id", 2, FieldKind::Uint64),
+            ("response_id", 3, FieldKind::Uint64),
+            ("index", 4, FieldKind::Uint64),
+            ("leader", 5, FieldKind::Str),
+            ("status", 6, FieldKind::Status),
+            ("type", 7, FieldKind::Type),
+        ],
+        "StreamHeader" => &[
+            ("stream_id", 1, FieldKind::Uint64),
+            ("response_id", 2, FieldKind::Uint64),
+        ],
+        _ => &[
+            ("name", 1, FieldKind::Str),
+            ("namespace", 2, FieldKind::Str),
+        ],
+    }
+}
+
+struct Parser<'s> {
+    lex: Lexer<'s>,
+}
+
+impl Parser<'_> {
+    /// Reads fields of `message` until `close` (or the end of input when `close` is None).
+    fn body(&mut self, message: &str, close: Option<char>) -> Result<Fields, TextError> {
+        let mut fields = Fields::default();
+        loop {
+            match (&self.lex.tok, close) {
+                (Tok::End, None) => return Ok(fields),
+                (Tok::End, Some(c)) => {
+                    return self.lex.error(format!("expected '{c}' to close {message}"))
+                }
+                (Tok::Punct(p), Some(c)) if *p == c => {
+                    self.lex.advance()?;
+                    return Ok(fields);
+                }
+                (Tok::Ident(_), _) => self.field(message, &mut fields)?,
+                _ => {
+                    return self
+                        .lex
+                        .error(format!("expected a field name of {message}"))
+                }
+            }
+            if self.lex.is(',') || self.lex.is(';') {
+                self.lex.advance()?;
+            }
+        }
+    }
+
+    fn field(&mut self, message: &str, fields: &mut Fields) -> Result<(), TextError> {
+        let Tok::Ident(ident) = self.lex.tok.clone() else {
+            unreachable!("checked by the caller")
+        };
+        let Some(&(_, number, kind)) = schema(message).iter().find(|(n, _, _)| *n == ident) else {
+            return self.lex.error(format!(
+                "message type \"atomix.{}\" has no field named \"{ident}\"",
+                package(message)
+            ));
+        };
+        let at = self.lex.at;
+        self.lex.advance()?;
+        let is_message = matches!(kind, FieldKind::Name | FieldKind::Stream);
+        if self.lex.is(':') {
+            self.lex.advance()?;
+        } else if !is_message {
+            return self.lex.error(format!("expected ':' after \"{ident}\""));
+        }
+        let duplicate = match kind {
+            FieldKind::Stream => {
+                if self.lex.is('[') {
+                    self.lex.advance()?;
+                    while !self.lex.is(']') {
+                        fields.streams.push(self.block("StreamHeader")?);
+                        if self.lex.is(',') {
+                            self.lex.advance()?;
+                        } else if !self.lex.is(']') {
+                            return self.lex.error("expected ',' or ']'");
+                        }
+                    }
+                    self.lex.advance()?;
+                } else {
+                    fields.streams.push(self.block("StreamHeader")?);
+                }
+                false
+            }
+            FieldKind::Name => fields.name.replace(Box::new(self.block("Name")?)).is_some(),
+            FieldKind::Uint64 => {
+                let value = self.uint64()?;
+                fields.uint64[number].replace(value).is_some()
+            }
+            FieldKind::Str => {
+                let value = self.string()?;
+                fields.strings[number].replace(value).is_some()
+            }
+            FieldKind::Status | FieldKind::Type => {
+                let value = self.enumeration(matches!(kind, FieldKind::Status))?;
+                fields.enums[number].replace(value).is_some()
+            }
+        };
+        if duplicate {
+            return Err(TextError {
+                line: at.0,
+                column: at.1,
+                message: format!("non-repeated field \"{ident}\" is specified multiple times"),
+            });
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, message: &str) -> Result<Fields, TextError> {
+        let close = if self.lex.is('{') {
+            '}'
+        } else if self.lex.is('<') {
+            '>'
+        } else {
+            return self.lex.error("expected '{' or '<'");
+        };
+        self.lex.advance()?;
+        self.body(message, Some(close))
+    }
+
+    fn uint64(&mut self) -> Result<u64, TextError> {
+        let Tok::Int(text) = &self.lex.tok else {
+            return self.lex.error("expected an integer");
+        };
+        match parse_int(text) {
+            Some((false, value)) => {
+                self.lex.advance()?;
+                Ok(value)
+            }
+            Some((true, 0)) => {
+                self.lex.advance()?;
+                Ok(0)
+            }
+            _ => self.lex.error(format!(
+                "expected an unsigned 64-bit integer, got \"{text}\""
+            )),
+        }
+    }
+
+    fn enumeration(&mut self, status: bool) -> Result<i32, TextError> {
+        let value = match &self.lex.tok {
+            Tok::Ident(name) => {
+                let found = if status {
+                    [
+                        ResponseStatus::OK,
+                        ResponseStatus::ERROR,
+                        ResponseStatus::NOT_LEADER,
+                    ]
+                    .into_iter()
+                    .find(|s| s.name() == Some(name.as_str()))
+                    .map(ResponseStatus::value)
+                } else {
+                    [
+                        ResponseType::RESPONSE,
+                        ResponseType::OPEN_STREAM,
+                        ResponseType::CLOSE_STREAM,
+                    ]
+                    .into_iter()
+                    .find(|s| s.name() == Some(name.as_str()))
+                    .map(ResponseType::value)
+                };
+                let Some(value) = found else {
+                    return self
+                        .lex
+                        .error(format!("unknown enumeration value \"{name}\""));
+                };
+                value
+            }
+            Tok::Int(text) => {
+                let value = match parse_int(text) {
+                    Some((false, v)) => i32::try_from(v).ok(),
+                    Some((true, v)) => i64::try_from(v).ok().and_then(|v| i32::try_from(-v).ok()),
+                    None => None,
+                };
+                let Some(value) = value else {
+                    return self
+                        .lex
+                        .error(format!("expected a 32-bit integer, got \"{text}\""));
+                };
+                value
+            }
+            _ => return self.lex.error("expected an enumeration name or number"),
+        };
+        self.lex.advance()?;
+        Ok(value)
+    }
+
+    fn string(&mut self) -> Result<String, TextError> {
+        let at = self.lex.at;
+        let mut bytes = Vec::new();
+        let Tok::Str(first) = &self.lex.tok else {
+            return self.lex.error("expected a string");
+        };
+        bytes.extend_from_slice(first);
+        self.lex.advance()?;
+        while let Tok::Str(more) = &self.lex.tok {
+            bytes.extend_from_slice(more);
+            self.lex.advance()?;
+        }
+        String::from_utf8(bytes).map_err(|_| TextError {
+            line: at.0,
+            column: at.1,
+            message: "string field is not valid UTF-8".into(),
+        })
+    }
+}
+
+fn package(message: &str) -> String {
+    match message {
+        "Name" => "primitive.Name".into(),
+        other => format!("headers.{other}"),
+    }
+}
+
+fn parse(message: &str, text: &str) -> Result<Fields, TextError> {
+    let mut parser = Parser {
+        lex: Lexer::new(text)?,
+    };
+    parser.body(message, None)
+}
+
+fn name_of(fields: &Fields) -> Name<'_> {
+    Name {
+        name: fields.strings[1].as_deref().unwrap_or_default(),
+        namespace: fields.strings[2].as_deref().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+fn stream_of(fields: &Fields) -> StreamHeader<'static> {
+    StreamHeader {
+        stream_id: fields.uint64[1].unwrap_or_default(),
+        response_id: fields.uint64[2].unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+/// Reads `text` as the message type `message` (RequestHeader, ResponseHeader or
+/// StreamHeader) and returns its binary encoding, as `protoc --encode` writes it.
+pub fn encode_text(message: &str, text: &str) -> Result<Vec<u8>, TextError> {
+    let f = parse(message, text)?;
+    let bytes = match message {
+        "RequestHeader" => {
+            let streams: Vec<StreamHeader<'_>> = f.streams.iter().map(stream_of).collect();
+            RequestHeader {
+                name: f.name.as_deref().map(name_of),
+                session_id: f.uint64[2].unwrap_or_default(),
+                request_id: f.uint64[3].unwrap_or_default(),
+                index: f.uint64[4].unwrap_or_default(),
+                streams: streams[..].into(),
+                ..Default::default()
+            }
+            .encode_to_vec()
+        }
+        "ResponseHeader" => ResponseHeader {
+            session_id: f.uint64[1].unwrap_or_default(),
+            stream_id: f.uint64[2].unwrap_or_default(),
+            response_id: f.uint64[3].unwrap_or_default(),
+            index: f.uint64[4].unwrap_or_default(),
+            leader: f.strings[5].as_deref().unwrap_or_default(),
+            status: ResponseStatus::from_value(f.enums[6].unwrap_or_default()),
+            r#type: ResponseType::from_value(f.enums[7].unwrap_or_default()),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        _ => stream_of(&f).encode_to_vec(),
+    };
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_protoc_accepts() {
+        let text = "# a comment\nname < name: 'm' namespace: \"n\" \"s\" >; session_id: 0x10, index: 017\n\
+                    streams: [{stream_id: 1}, <response_id: 2>] streams {}\n";
+        let bytes = encode_text("RequestHeader", text).unwrap();
+        let request = RequestHeader::decode(&bytes).unwrap();
+        assert_eq!(
+            request.name.map(|n| (n.name, n.namespace)),
+            Some(("m", "ns"))
+        );
+        assert_eq!((request.session_id, request.index), (16, 15));
+        assert_eq!(request.streams.len(), 3);
+    }
+
+    #[test]
+    fn escapes() {
+        let text = r#"leader: "\101\x42\t\"\\\'\u00e9\U0001F980\n""#;
+        let bytes = encode_text("ResponseHeader", text).unwrap();
+        assert_eq!(
+            ResponseHeader::decode(&bytes).unwrap().leader,
+            "AB\t\"\\'é🦀\n"
+        );
+    }
+
+    #[test]
+    fn enums_by_name_and_number() {
+        let bytes = encode_text("ResponseHeader", "status: NOT_LEADER type: -1").unwrap();
+        let response = ResponseHeader::decode(&bytes).unwrap();
+        assert_eq!(
+            (response.status, response.r#type.value()),
+            (ResponseStatus::NOT_LEADER, -1)
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let cases = [
+            (
+                "session_id: 1\nsession_id: 2",
+                2,
+                1,
+                "specified multiple times",
+            ),
+            ("index: -1", 1, 8, "unsigned"),
+            ("foo: 1", 1, 1, "no field named \"foo\""),
+            ("name { name: \"x\" ", 1, 18, "expected '}'"),
+            ("leader: \"\\xff\"", 1, 9, "UTF-8"),
+            ("status: MAYBE", 1, 9, "unknown enumeration value"),
+            ("session_id 1", 1, 12, "expected ':'"),
+            ("type: 2147483648", 1, 7, "32-bit"),
+        ];
+        for (text, line, column, what) in cases {
+            let message = if text.starts_with("name") || text.starts_with("foo") {
+                "RequestHeader"
+            } else {
+                "ResponseHeader"
+            };
+            let message = if text.starts_with("session_id 1") || text.starts_with("index") {
+                "ResponseHeader"
+            } else {
+                message
+            };
+            let err = encode_text(message, text).unwrap_err();
+            assert_eq!((err.line, err.column), (line, column), "{text}: {err}");
+            assert!(err.message.contains(what), "{text}: {err}");
+        }
+    }
+}
