@@ -36,6 +36,8 @@ pub enum DecodeErrorKind {
     RecursionLimitExceeded,
     /// A length-delimited frame announces more bytes than the caller's limit allows.
     FrameTooLarge,
+    /// The stream ended inside a length-delimited frame.
+    TruncatedFrame,
 }
 
 impl DecodeErrorKind {
@@ -53,6 +55,7 @@ impl DecodeErrorKind {
             Self::UnterminatedGroup => "message ends inside an open group",
             Self::RecursionLimitExceeded => "messages and groups are nested too deeply",
             Self::FrameTooLarge => "frame length exceeds the configured limit",
+            Self::TruncatedFrame => "stream ends inside a frame",
         }
     }
 }

@@ -24,13 +24,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![cfg_attr(not(feature = "std"), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio-util")]
+pub mod codec;
 mod enums;
 mod error;
 pub mod framing;
 mod message;
+mod owned;
 mod text;
 mod unknown;
 mod wire;
@@ -42,6 +45,7 @@ pub use message::request::RequestHeader;
 pub use message::response::ResponseHeader;
 pub use message::stream::{StreamHeader, Streams, StreamsIter};
 pub use message::{Message, Status};
+pub use owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
 pub use unknown::{UnknownField, UnknownFields, UnknownFieldsIter};
 pub use wire::varint::encoded_len as varint_len;
 

@@ -131,6 +131,36 @@ fn decoding_and_encoding_allocate_nothing() {
 }
 
 #[test]
+fn decoding_many_frames_from_one_buffer_allocates_nothing() {
+    use atomix_headers::framing::FrameDecoder;
+    use atomix_headers::Status;
+    let mut wire = Vec::new();
+    for row in rows("fixtures/cases.tsv")
+        .iter()
+        .filter(|r| r[1] == "request")
+    {
+        let body = read(&format!("fixtures/{}.bin", row[0]));
+        RequestHeader::decode(body)
+            .unwrap()
+            .encode_length_delimited(&mut wire)
+            .unwrap();
+    }
+    let frames = FrameDecoder::new();
+    let before = allocations();
+    let mut count = 0;
+    for _ in 0..100 {
+        let mut rest = &wire[..];
+        while let Ok(Status::Complete((request, used))) = frames.decode::<RequestHeader>(rest) {
+            count += 1 + request.streams.iter().count();
+            rest = &rest[used..];
+        }
+        assert!(rest.is_empty());
+    }
+    assert_eq!(allocations() - before, 0);
+    assert!(count > 1_000);
+}
+
+#[test]
 fn the_counter_sees_allocations() {
     // The allocator above must be able to fail the test.
     let before = allocations();

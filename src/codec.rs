@@ -1,0 +1,126 @@
+//! `tokio_util::codec` support (feature `tokio-util`): length-delimited headers in and
+//! out of any `AsyncRead`/`AsyncWrite`.
+//!
+//! `FramedRead::new(socket, HeaderCodec::<OwnedRequestHeader>::new())` yields owned
+//! headers that share the receive buffer. Errors are `std::io::Error`s of kind
+//! `InvalidData` (a bad frame; the [`DecodeError`] is inside) or `UnexpectedEof` (the
+//! stream ended inside a frame).
+
+use crate::error::DecodeError;
+use crate::framing::{FrameDecoder, OwnedMessage};
+use crate::message::{Message, Status};
+use crate::owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
+use crate::{RequestHeader, ResponseHeader, StreamHeader};
+use bytes::BytesMut;
+use core::marker::PhantomData;
+use std::io;
+use tokio_util::codec::{Decoder, Encoder};
+
+/// A length-delimited codec for one header type `T` (an owned header).
+///
+/// It encodes both the borrowed header (`RequestHeader<'_>`, for a header built or
+/// rewritten in place) and the owned one. With two `Encoder` impls, a bare
+/// `sink.flush()` cannot tell which item type is meant: name it, as in
+/// `SinkExt::<OwnedRequestHeader>::flush(&mut sink)`.
+///
+/// ```
+/// use atomix_headers::codec::HeaderCodec;
+/// use atomix_headers::{Message, OwnedResponseHeader, ResponseHeader};
+/// use bytes::BytesMut;
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// let mut codec = HeaderCodec::<OwnedResponseHeader>::new();
+/// let mut buf = BytesMut::new();
+/// codec.encode(ResponseHeader { session_id: 1, ..Default::default() }, &mut buf)?;
+/// let decoded = codec.decode(&mut buf)?.unwrap();
+/// assert_eq!(decoded.header().session_id, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct HeaderCodec<T> {
+    frames: FrameDecoder,
+    _header: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for HeaderCodec<T> {
+    fn clone(&self) -> Self {
+        Self::with_frame_decoder(self.frames)
+    }
+}
+
+impl<T> Default for HeaderCodec<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> HeaderCodec<T> {
+    /// A codec with the default 64 KiB frame limit.
+    pub fn new() -> Self {
+        Self::with_frame_decoder(FrameDecoder::new())
+    }
+
+    /// A codec with the given frame limit.
+    pub fn with_frame_decoder(frames: FrameDecoder) -> Self {
+        Self {
+            frames,
+            _header: PhantomData,
+        }
+    }
+}
+
+fn invalid(e: DecodeError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
+    type Item = T;
+    type Error = io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
+        match self.frames.next::<T>(src).map_err(invalid)? {
+            Status::Complete(header) => Ok(Some(header)),
+            Status::Partial(needed) => {
+                src.reserve(needed);
+                Ok(None)
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
+        match self.decode(src)? {
+            Some(header) => Ok(Some(header)),
+            None => match self.frames.finish(src) {
+                Ok(()) => Ok(None),
+                Err(e) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, e)),
+            },
+        }
+    }
+}
+
+macro_rules! encoders {
+    ($owned:ident, $borrowed:ident) => {
+        impl<'a> Encoder<$borrowed<'a>> for HeaderCodec<$owned> {
+            type Error = io::Error;
+
+            fn encode(&mut self, item: $borrowed<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
+                dst.reserve(10 + item.encoded_len());
+                item.encode_length_delimited(dst)
+                    .map_err(|e| io::Error::new(io::ErrorKind::Other, e))
+            }
+        }
+
+        impl Encoder<$owned> for HeaderCodec<$owned> {
+            type Error = io::Error;
+
+            fn encode(&mut self, item: $owned, dst: &mut BytesMut) -> Result<(), io::Error> {
+                OwnedMessage::encode_length_delimited(&item, dst);
+                Ok(())
+            }
+        }
+    };
+}
+
+encoders!(OwnedRequestHeader, RequestHeader);
+encoders!(OwnedResponseHeader, ResponseHeader);
+encoders!(OwnedStreamHeader, StreamHeader);

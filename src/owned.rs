@@ -1,0 +1,169 @@
+//! Headers that own their bytes: a `bytes::Bytes` (typically a frame split off the
+//! receive buffer, so nothing is copied) and the header decoded from it.
+//!
+//! Borrowed headers cannot cross an `.await` or move to another task; these can: they are
+//! `'static + Send + Sync`, clone in O(1), and [`OwnedRequestHeader::header`] (and its
+//! twins) hands out the borrowed form for free, without decoding again.
+//!
+//! This is the crate's one module with `unsafe` code: storing a header that borrows from
+//! a buffer next to that buffer needs a lifetime the compiler cannot name. The benchmark
+//! `owned/*` in benches/headers.rs shows what it saves: reading a field through the
+//! stored header against decoding the bytes again on every access.
+#![allow(unsafe_code)]
+
+use crate::error::DecodeError;
+use crate::message::request::RequestHeader;
+use crate::message::response::ResponseHeader;
+use crate::message::stream::StreamHeader;
+use crate::message::Message;
+use bytes::Bytes;
+use core::fmt;
+
+macro_rules! owned_header {
+    ($(#[$meta:meta])* $owned:ident, $borrowed:ident) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $owned {
+            /// Borrows from `bytes`. Never handed out with its `'static` lifetime: only as
+            /// a reborrow bounded by `&self`.
+            header: $borrowed<'static>,
+            bytes: Bytes,
+        }
+
+        impl $owned {
+            /// Decodes `bytes` (one whole message) and keeps both, copying nothing.
+            pub fn decode(bytes: Bytes) -> Result<Self, DecodeError> {
+                // SAFETY: `data` points into the buffer `bytes` owns (or shares). A
+                // `Bytes` never moves or frees its data while a handle to it lives, however
+                // the handle itself is moved, and this struct keeps the handle for as long
+                // as the header that borrows from it. The 'static lifetime never escapes:
+                // `header()` returns the header reborrowed for the life of `&self`, and
+                // no other method hands out anything borrowed from it.
+                let data: &'static [u8] = unsafe { core::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) };
+                let header = $borrowed::decode(data)?;
+                Ok(Self { header, bytes })
+            }
+
+            /// The decoded header, borrowing from the owned bytes. Free: nothing is decoded.
+            #[inline]
+            pub fn header(&self) -> &$borrowed<'_> {
+                &self.header
+            }
+
+            /// The message bytes this header was decoded from.
+            pub fn bytes(&self) -> &Bytes {
+                &self.bytes
+            }
+
+            /// Gives the bytes back.
+            pub fn into_bytes(self) -> Bytes {
+                self.bytes
+            }
+        }
+
+        impl fmt::Debug for $owned {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(self.header(), f)
+            }
+        }
+
+        impl fmt::Display for $owned {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self.header(), f)
+            }
+        }
+
+        impl PartialEq for $owned {
+            fn eq(&self, other: &Self) -> bool {
+                self.header() == other.header()
+            }
+        }
+
+        impl Eq for $owned {}
+    };
+}
+
+owned_header! {
+    /// A [`RequestHeader`] that owns its bytes: `'static + Send + Sync`, zero-copy.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, OwnedRequestHeader, RequestHeader};
+    /// use bytes::Bytes;
+    ///
+    /// let wire = Bytes::from(RequestHeader { session_id: 3, ..Default::default() }.encode_to_vec());
+    /// let owned = OwnedRequestHeader::decode(wire.clone())?;
+    /// let handle = std::thread::spawn(move || owned.header().session_id);
+    /// assert_eq!(handle.join().unwrap(), 3);
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    OwnedRequestHeader, RequestHeader
+}
+
+owned_header! {
+    /// A [`ResponseHeader`] that owns its bytes: `'static + Send + Sync`, zero-copy.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, OwnedResponseHeader, ResponseHeader};
+    /// use bytes::Bytes;
+    ///
+    /// let wire = Bytes::from(ResponseHeader { leader: "node-2:5678", ..Default::default() }.encode_to_vec());
+    /// let owned = OwnedResponseHeader::decode(wire.clone())?;
+    /// // The leader string lies inside the shared buffer: nothing was copied.
+    /// assert!(wire.as_ptr_range().contains(&owned.header().leader.as_ptr()));
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    OwnedResponseHeader, ResponseHeader
+}
+
+owned_header! {
+    /// A [`StreamHeader`] that owns its bytes: `'static + Send + Sync`, zero-copy.
+    OwnedStreamHeader, StreamHeader
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_static_send_sync<T: 'static + Send + Sync>() {}
+
+    #[test]
+    fn owned_headers_are_static_send_sync() {
+        assert_static_send_sync::<OwnedRequestHeader>();
+        assert_static_send_sync::<OwnedResponseHeader>();
+        assert_static_send_sync::<OwnedStreamHeader>();
+    }
+
+    #[test]
+    fn strings_point_into_the_shared_buffer_after_moves_and_clones() {
+        let name = crate::Name {
+            name: "my-map",
+            namespace: "default",
+            ..Default::default()
+        };
+        let request = RequestHeader {
+            name: Some(name),
+            index: 4,
+            ..Default::default()
+        };
+        let bytes = Bytes::from(request.encode_to_vec());
+        let range = bytes.as_ptr_range();
+        let owned = OwnedRequestHeader::decode(bytes.clone()).unwrap();
+        let moved = Box::new(owned);
+        let cloned = (*moved).clone();
+        drop(moved);
+        let header = cloned.header();
+        assert_eq!(header.index, 4);
+        let name = header.name.unwrap();
+        assert_eq!((name.name, name.namespace), ("my-map", "default"));
+        assert!(range.contains(&name.name.as_ptr()) && range.contains(&name.namespace.as_ptr()));
+        drop(bytes);
+        // The clone keeps the buffer alive on its own.
+        assert_eq!(cloned.header().name.unwrap().namespace, "default");
+        assert_eq!(cloned.into_bytes().len(), request.encoded_len());
+    }
+
+    #[test]
+    fn invalid_bytes_are_an_error() {
+        assert!(OwnedResponseHeader::decode(Bytes::from_static(&[0x2a, 0x05])).is_err());
+    }
+}

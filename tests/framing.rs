@@ -1,0 +1,272 @@
+//! Length-delimited frames over a growing receive buffer: split anywhere, limits enforced
+//! from the prefix alone, truncation at EOF, and valid and invalid frames interleaved.
+
+use atomix_headers::framing::{FrameDecoder, DEFAULT_MAX_FRAME_LEN};
+use atomix_headers::{
+    DecodeErrorKind, Message, Name, OwnedRequestHeader, OwnedResponseHeader, RequestHeader,
+    ResponseHeader, Status, StreamHeader,
+};
+use bytes::BytesMut;
+
+fn sample_frames() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let streams = [StreamHeader {
+        stream_id: 9,
+        ..Default::default()
+    }; 3];
+    let long = "x".repeat(300); // a two-byte length prefix
+    let headers = [
+        RequestHeader {
+            session_id: 1,
+            ..Default::default()
+        },
+        RequestHeader::default(),
+        RequestHeader {
+            name: Some(Name {
+                name: &long,
+                namespace: "ns",
+                ..Default::default()
+            }),
+            streams: (&streams).into(),
+            ..Default::default()
+        },
+    ];
+    let mut wire = Vec::new();
+    let mut bodies = Vec::new();
+    for h in &headers {
+        h.encode_length_delimited(&mut wire).unwrap();
+        bodies.push(h.encode_to_vec());
+    }
+    (wire, bodies)
+}
+
+/// Feeds `wire` in the given pieces and collects every request's bytes.
+fn drain(frames: &FrameDecoder, pieces: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    for piece in pieces {
+        buf.extend_from_slice(piece);
+        loop {
+            let before = buf.len();
+            match frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
+                Status::Complete(r) => out.push(r.bytes().to_vec()),
+                Status::Partial(needed) => {
+                    assert!(needed >= 1);
+                    assert_eq!(buf.len(), before, "nothing consumed while incomplete");
+                    break;
+                }
+            }
+        }
+    }
+    frames.finish(&buf).unwrap();
+    out
+}
+
+#[test]
+fn split_at_every_byte_boundary_decodes_the_same() {
+    let (wire, bodies) = sample_frames();
+    let frames = FrameDecoder::new();
+    for cut in 0..=wire.len() {
+        assert_eq!(
+            drain(&frames, &[&wire[..cut], &wire[cut..]]),
+            bodies,
+            "cut at {cut}"
+        );
+    }
+    let bytes: Vec<&[u8]> = wire.chunks(1).collect();
+    assert_eq!(drain(&frames, &bytes), bodies, "one byte at a time");
+}
+
+#[test]
+fn partial_counts_are_exact_once_the_prefix_is_in() {
+    let (wire, bodies) = sample_frames();
+    let frames = FrameDecoder::new();
+    let first = 1 + bodies[0].len();
+    for cut in 1..first {
+        assert_eq!(
+            frames.split(&wire[..cut]).unwrap(),
+            Status::Partial(first - cut)
+        );
+    }
+    assert_eq!(frames.split(&[]).unwrap(), Status::Partial(1));
+}
+
+#[test]
+fn a_length_over_the_limit_fails_before_the_body_arrives() {
+    let frames = FrameDecoder::with_max_frame_len(100);
+    assert_eq!(frames.max_frame_len(), 100);
+    let mut buf = BytesMut::from(&[0xe5, 0x00][..]); // 101, overlong but complete
+    let err = frames.next::<OwnedResponseHeader>(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
+    assert_eq!(buf.len(), 2, "nothing consumed");
+    // A 4 GiB prefix against the default limit.
+    let mut buf = BytesMut::from(&[0x80, 0x80, 0x80, 0x80, 0x10][..]);
+    let err = FrameDecoder::new()
+        .next::<OwnedResponseHeader>(&mut buf)
+        .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
+    // Exactly at the limit is fine.
+    let body = vec![0x4a, 0x3e]
+        .into_iter()
+        .chain(std::iter::repeat_n(0u8, 62))
+        .collect::<Vec<_>>();
+    let mut buf = BytesMut::from(&[64u8][..]);
+    buf.extend_from_slice(&body);
+    let frames = FrameDecoder::with_max_frame_len(64);
+    assert!(frames
+        .next::<OwnedResponseHeader>(&mut buf)
+        .unwrap()
+        .is_complete());
+    assert_eq!(DEFAULT_MAX_FRAME_LEN, 65_536);
+}
+
+#[test]
+fn a_truncated_stream_at_eof_is_reported() {
+    let (wire, _) = sample_frames();
+    let frames = FrameDecoder::new();
+    let mut buf = BytesMut::from(&wire[..wire.len() - 1]);
+    while let Status::Complete(_) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {}
+    let err = frames.finish(&buf).unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::TruncatedFrame);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid header at byte {}: stream ends inside a frame",
+            buf.len()
+        )
+    );
+}
+
+#[test]
+fn interleaved_valid_and_invalid_frames() {
+    let good = ResponseHeader {
+        session_id: 5,
+        ..Default::default()
+    };
+    let mut wire = Vec::new();
+    good.encode_length_delimited(&mut wire).unwrap();
+    wire.extend_from_slice(&[0x02, 0x2a, 0x05]); // body: leader runs past the frame
+    good.encode_length_delimited(&mut wire).unwrap();
+    wire.extend_from_slice(&[0xff; 11]); // not a varint: the stream cannot go on
+
+    let frames = FrameDecoder::new();
+    let mut buf = BytesMut::from(&wire[..]);
+    let next = |buf: &mut BytesMut| frames.next::<OwnedResponseHeader>(buf);
+    assert_eq!(
+        next(&mut buf)
+            .unwrap()
+            .complete()
+            .unwrap()
+            .header()
+            .session_id,
+        5
+    );
+    let err = next(&mut buf).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.offset(), err.field()),
+        (DecodeErrorKind::TruncatedField, 1, Some(5))
+    );
+    assert_eq!(
+        next(&mut buf)
+            .unwrap()
+            .complete()
+            .unwrap()
+            .header()
+            .session_id,
+        5,
+        "the bad frame was skipped"
+    );
+    let left = buf.len();
+    assert_eq!(
+        next(&mut buf).unwrap_err().kind(),
+        DecodeErrorKind::VarintTooLong
+    );
+    assert_eq!(
+        next(&mut buf).unwrap_err().kind(),
+        DecodeErrorKind::VarintTooLong,
+        "the same error again"
+    );
+    assert_eq!(buf.len(), left, "a bad prefix consumes nothing");
+}
+
+#[test]
+fn owned_headers_share_the_receive_buffer() {
+    let (wire, _) = sample_frames();
+    let mut buf = BytesMut::from(&wire[..]);
+    let start = buf.as_ptr() as usize;
+    let range = start..start + wire.len();
+    let frames = FrameDecoder::new();
+    let mut names = 0;
+    while let Status::Complete(r) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
+        assert!(
+            range.contains(&(r.bytes().as_ptr() as usize)),
+            "frame bytes were not copied"
+        );
+        if let Some(name) = r.header().name {
+            assert!(range.contains(&(name.name.as_ptr() as usize)));
+            names += 1;
+        }
+    }
+    assert_eq!(names, 1);
+}
+
+#[test]
+fn borrowed_frames_decode_in_place() {
+    let (wire, bodies) = sample_frames();
+    let frames = FrameDecoder::new();
+    let mut rest = &wire[..];
+    let mut n = 0;
+    while let Status::Complete((r, used)) = frames.decode::<RequestHeader>(rest).unwrap() {
+        assert_eq!(r.encode_to_vec(), bodies[n]);
+        rest = &rest[used..];
+        n += 1;
+    }
+    assert_eq!((n, rest.len()), (3, 0));
+}
+
+#[cfg(feature = "tokio-util")]
+mod codec {
+    use atomix_headers::codec::HeaderCodec;
+    use atomix_headers::{Message, OwnedStreamHeader, StreamHeader};
+    use bytes::BytesMut;
+    use std::io::ErrorKind;
+    use tokio_util::codec::{Decoder, Encoder};
+
+    #[test]
+    fn eof_inside_a_frame_is_unexpected_eof() {
+        let mut codec = HeaderCodec::<OwnedStreamHeader>::new();
+        let mut buf = BytesMut::new();
+        codec
+            .encode(
+                StreamHeader {
+                    stream_id: 3,
+                    ..Default::default()
+                },
+                &mut buf,
+            )
+            .unwrap();
+        buf.truncate(buf.len() - 1);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        assert_eq!(
+            codec.decode_eof(&mut buf).unwrap_err().kind(),
+            ErrorKind::UnexpectedEof
+        );
+        let mut bad = BytesMut::from(&[0x01, 0x80][..]);
+        assert_eq!(
+            codec.decode(&mut bad).unwrap_err().kind(),
+            ErrorKind::InvalidData
+        );
+        let mut empty = BytesMut::new();
+        assert!(codec.decode_eof(&mut empty).unwrap().is_none());
+        let owned = OwnedStreamHeader::decode(
+            StreamHeader {
+                response_id: 1,
+                ..Default::default()
+            }
+            .encode_to_vec()
+            .into(),
+        )
+        .unwrap();
+        codec.encode(owned.clone(), &mut empty).unwrap();
+        assert_eq!(codec.decode(&mut empty).unwrap().unwrap(), owned);
+    }
+}

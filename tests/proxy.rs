@@ -1,0 +1,170 @@
+//! The example proxy (examples/proxy.rs) on 127.0.0.1, between a test client and a test
+//! upstream: 100,000 RequestHeaders, with unknown fields, written in chunks cut at random
+//! points, must reach the upstream intact, in order, with `index` stamped; the upstream's
+//! ResponseHeaders must come back intact and in order.
+
+#[path = "../examples/proxy.rs"]
+mod proxy;
+
+use atomix_headers::codec::HeaderCodec;
+use atomix_headers::{
+    Message, Name, OwnedRequestHeader, OwnedResponseHeader, RequestHeader, ResponseHeader,
+    ResponseStatus, StreamHeader, UnknownFields,
+};
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+const FRAMES: u64 = 100_000;
+/// Unknown fields a newer peer might send: partition = 6 and a fixed32.
+const EXTRA: &[u8] = &[0x30, 0x07, 0x55, 0x01, 0x02, 0x03, 0x04];
+/// What the upstream answers them with: message = 8 ("retry") and a fixed32.
+const EXTRA_RESPONSE: &[u8] = &[
+    0x42, 0x05, b'r', b'e', b't', b'r', b'y', 0x55, 0x01, 0x02, 0x03, 0x04,
+];
+
+/// A small deterministic generator (xorshift), so the test needs no dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Encodes request `i` (with `index` left 0: the proxy stamps it) into `out`.
+fn request(i: u64, out: &mut Vec<u8>) {
+    let streams = [StreamHeader {
+        stream_id: i,
+        response_id: i * 2,
+        ..Default::default()
+    }];
+    let n = (i % 3) as usize;
+    RequestHeader {
+        name: Some(Name {
+            name: "my-map",
+            namespace: "default",
+            ..Default::default()
+        }),
+        session_id: 42,
+        request_id: i,
+        streams: streams[..n.min(1)].into(),
+        unknown_fields: if i % 2 == 0 {
+            UnknownFields::from_bytes(EXTRA).unwrap()
+        } else {
+            UnknownFields::EMPTY
+        },
+        ..Default::default()
+    }
+    .encode_length_delimited(out)
+    .unwrap();
+}
+
+fn check_request(i: u64, got: &RequestHeader<'_>) {
+    let mut expected = Vec::new();
+    request(i, &mut expected);
+    let want = RequestHeader::decode(&expected[1..]).unwrap();
+    assert_eq!(got.index, i, "index stamped with the sequence number");
+    assert_eq!(
+        RequestHeader { index: 0, ..*got },
+        want,
+        "request {i} intact"
+    );
+}
+
+async fn upstream(listener: TcpListener) {
+    let (socket, _) = listener.accept().await.unwrap();
+    let (read, write) = socket.into_split();
+    let mut requests = FramedRead::new(read, HeaderCodec::<OwnedRequestHeader>::new());
+    let mut responses = FramedWrite::new(write, HeaderCodec::<OwnedResponseHeader>::new());
+    let mut i = 0;
+    while let Some(request) = requests.next().await {
+        i += 1;
+        let request = request.unwrap();
+        check_request(i, request.header());
+        let response = ResponseHeader {
+            session_id: 42,
+            response_id: request.header().request_id,
+            index: request.header().index,
+            leader: "raft-node-2:5678",
+            status: ResponseStatus::from_value((i % 5) as i32),
+            unknown_fields: if request.header().unknown_fields.is_empty() {
+                UnknownFields::EMPTY
+            } else {
+                UnknownFields::from_bytes(EXTRA_RESPONSE).unwrap()
+            },
+            ..Default::default()
+        };
+        responses.feed(response).await.unwrap();
+        if requests.read_buffer().is_empty() {
+            SinkExt::<ResponseHeader<'_>>::flush(&mut responses)
+                .await
+                .unwrap();
+        }
+    }
+    SinkExt::<ResponseHeader<'_>>::flush(&mut responses)
+        .await
+        .unwrap();
+    assert_eq!(i, FRAMES, "every request reached the upstream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_relays_100k_frames_split_at_random_points() {
+    let upstream_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream_addr = upstream_listener.local_addr().unwrap();
+    let upstream_task = tokio::spawn(upstream(upstream_listener));
+    let proxy_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = proxy_listener.local_addr().unwrap();
+    tokio::spawn(proxy::serve(proxy_listener, upstream_addr));
+
+    let run = async {
+        let client = TcpStream::connect(proxy_addr).await.unwrap();
+        let (read, mut write) = client.into_split();
+        let writer = tokio::spawn(async move {
+            let mut wire = Vec::new();
+            for i in 1..=FRAMES {
+                request(i, &mut wire);
+            }
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+            let mut pos = 0;
+            while pos < wire.len() {
+                let len = (1 + rng.next() % 1500) as usize;
+                let end = (pos + len).min(wire.len());
+                write.write_all(&wire[pos..end]).await.unwrap();
+                pos = end;
+            }
+            write.shutdown().await.unwrap();
+        });
+        let mut responses = FramedRead::new(read, HeaderCodec::<OwnedResponseHeader>::new());
+        let mut i = 0;
+        while let Some(response) = responses.next().await {
+            i += 1;
+            let response = response.unwrap();
+            let header = response.header();
+            assert_eq!(
+                (header.response_id, header.index),
+                (i, i),
+                "response {i} in order"
+            );
+            assert_eq!(header.status.value(), (i % 5) as i32);
+            let extra: &[u8] = if i % 2 == 0 { EXTRA_RESPONSE } else { &[] };
+            assert_eq!(
+                header.unknown_fields,
+                UnknownFields::from_bytes(extra).unwrap()
+            );
+            if i == FRAMES {
+                break;
+            }
+        }
+        assert_eq!(i, FRAMES, "every response came back");
+        writer.await.unwrap();
+        upstream_task.await.unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the relay finishes in time");
+}
