@@ -433,5 +433,24 @@ where
     g.finish();
 }
 
-criterion_group!(benches, request, response, stream);
+/// What the one `unsafe` block (src/owned.rs) buys: reading a field of an owned header
+/// through the stored decoded header, against decoding its bytes again on each access.
+fn owned(c: &mut Criterion) {
+    let input = &inputs::requests()[0];
+    let owned = atomix_headers::OwnedRequestHeader::decode(input.bytes.clone().into()).unwrap();
+    let mut g = group(c, "owned/request/read_field".into(), input.bytes.len());
+    g.bench_function("stored header", |b| {
+        b.iter(|| black_box(&owned).header().index)
+    });
+    g.bench_function("decode again", |b| {
+        b.iter(|| {
+            RequestHeader::decode(black_box(&owned).bytes())
+                .unwrap()
+                .index
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, request, response, stream, owned);
 criterion_main!(benches);

@@ -19,34 +19,27 @@ pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeE
     }
 }
 
-/// A varint of 2 to 8 bytes with 8 bytes readable is decoded without a loop: the end is
-/// found from the clear high bits of one little-endian word, and the 7-bit groups are
-/// packed together in three mask-and-shift steps.
+/// With 10 bytes readable the bytes are taken from a fixed-size array, so the unrolled
+/// checks carry no bounds checks; a short buffer takes the byte loop.
 #[inline(always)]
 fn decode_multi(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
-    if let Some(chunk) = buf.first_chunk::<8>() {
-        let word = u64::from_le_bytes(*chunk);
-        let ends = !word & 0x8080_8080_8080_8080;
-        if ends != 0 {
-            let len = (ends.trailing_zeros() as usize + 1) / 8;
-            if len <= max_len {
-                let kept = if len == 8 {
-                    word
-                } else {
-                    word & ((1u64 << (8 * len)) - 1)
-                };
-                let mut x = kept & 0x7f7f_7f7f_7f7f_7f7f;
-                x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
-                x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
-                x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
-                return Ok((x, len));
+    if let Some(bytes) = buf.first_chunk::<MAX_VARINT_LEN>() {
+        let mut value = u64::from(bytes[0] & 0x7f);
+        for (i, &b) in bytes.iter().enumerate().skip(1) {
+            // A shift of 63 keeps only the lowest bit of the tenth byte: the rest is dropped.
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                if i < max_len {
+                    return Ok((value, i + 1));
+                }
+                break;
             }
         }
     }
     decode_slow(buf, max_len)
 }
 
-/// Fewer than 8 bytes readable, or a varint of 9 or 10 bytes.
+/// Fewer than 10 bytes readable, or a malformed varint.
 #[inline(never)]
 fn decode_slow(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
     let end = if buf.len() < max_len {
