@@ -100,7 +100,11 @@ impl<'a> Reader<'a> {
         self.data
     }
 
-    #[cold]
+    // Nothing below hands `&mut self` (or `&self`) to code that is not inlined: out of
+    // line helpers take the slice and position by value and return the new position, so
+    // a message's decode loop keeps its reader in registers.
+
+    #[inline(always)]
     fn error_at(&self, kind: DecodeErrorKind, pos: usize) -> DecodeError {
         DecodeError::new(kind, self.base + pos)
     }
@@ -114,15 +118,8 @@ impl<'a> Reader<'a> {
                 return Ok(value);
             }
         }
-        self.varint_exact(max_len)
-    }
-
-    /// The varint decoded from this message's bytes alone, for the exact error.
-    #[cold]
-    #[inline(never)]
-    fn varint_exact(&mut self, max_len: usize) -> Result<u64, DecodeError> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        match varint::decode(rest, max_len) {
+        // Decoded from this message's bytes alone, for the exact result or error.
+        match varint_exact(self.data, self.pos, max_len) {
             Ok((value, n)) => {
                 self.pos += n;
                 Ok(value)
@@ -148,14 +145,13 @@ impl<'a> Reader<'a> {
                 return Ok(u32::from(b));
             }
         }
-        self.tag_slow()
-    }
-
-    #[inline(never)]
-    fn tag_slow(&mut self) -> Result<u32, DecodeError> {
-        let start = self.pos;
-        let value = self.varint_max(5)?;
-        u32::try_from(value).map_err(|_| self.error_at(DecodeErrorKind::TagOutOfRange, start))
+        match tag_slow(self.data, self.pos) {
+            Ok((tag, n)) => {
+                self.pos += n;
+                Ok(tag)
+            }
+            Err(kind) => Err(self.error_at(kind, self.pos)),
+        }
     }
 
     /// Reads a length prefix and returns the sub-reader over the bytes it announces,
@@ -226,11 +222,10 @@ impl<'a> Reader<'a> {
     /// Skips the value of a field whose tag was just read at `tag_pos`, checking it as
     /// the reference runtime checks an unknown field. `depth` is how many more levels of
     /// groups may be opened.
+    #[inline(always)]
     pub(crate) fn skip(&mut self, tag: u32, tag_pos: usize, depth: u32) -> Result<(), DecodeError> {
-        if tag >> 3 == 0 {
-            return Err(self.error_at(DecodeErrorKind::FieldNumberZero, tag_pos));
-        }
-        self.skip_value(tag, tag_pos, depth)
+        self.pos = skip_field(self.clone(), tag, tag_pos, depth)?;
+        Ok(())
     }
 
     /// [`Reader::skip`] without the field number check: inside a group the reference
@@ -268,6 +263,33 @@ impl<'a> Reader<'a> {
         }
         Err(self.error_at(DecodeErrorKind::UnterminatedGroup, start))
     }
+}
+
+#[inline(never)]
+fn tag_slow(data: &[u8], pos: usize) -> Result<(u32, usize), DecodeErrorKind> {
+    let (value, n) = varint_exact(data, pos, 5)?;
+    let tag = u32::try_from(value).map_err(|_| DecodeErrorKind::TagOutOfRange)?;
+    Ok((tag, n))
+}
+
+#[inline(never)]
+fn varint_exact(data: &[u8], pos: usize, max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
+    varint::decode(data.get(pos..).unwrap_or_default(), max_len)
+}
+
+/// [`Reader::skip`] on a copy of the reader, returning where the field ends.
+#[inline(never)]
+fn skip_field(
+    mut r: Reader<'_>,
+    tag: u32,
+    tag_pos: usize,
+    depth: u32,
+) -> Result<usize, DecodeError> {
+    if tag >> 3 == 0 {
+        return Err(r.error_at(DecodeErrorKind::FieldNumberZero, tag_pos));
+    }
+    r.skip_value(tag, tag_pos, depth)?;
+    Ok(r.pos)
 }
 
 /// Walks a run of fields already known to be well formed, yielding each field's tag and
