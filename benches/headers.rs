@@ -63,326 +63,140 @@ fn buffa_view_request(bytes: &[u8]) -> u64 {
     streams
 }
 
-fn request(c: &mut Criterion) {
-    for input in inputs::requests() {
-        let bytes = &input.bytes[..];
-        let ours = RequestHeader::decode(bytes).unwrap();
-        let prost_msg = <pr::RequestHeader as prost::Message>::decode(bytes).unwrap();
-        let qp_msg: qp::RequestHeader = qp_decode(bytes);
-        let bf_msg = bfh::RequestHeader::decode_from_slice(bytes).unwrap();
-        let mut buf = Vec::with_capacity(4096);
+/// The benchmarks of one message type against every peer; `$ours_decode` and
+/// `$view_decode` decode (and, for a RequestHeader, iterate the streams).
+macro_rules! message_benches {
+    ($fn:ident, $label:literal, $inputs:path, $t:ident, $ours_decode:expr, $view_decode:expr) => {
+        fn $fn(c: &mut Criterion) {
+            for input in $inputs() {
+                let bytes = &input.bytes[..];
+                let ours = $t::decode(bytes).unwrap();
+                let prost_msg = <pr::$t as prost::Message>::decode(bytes).unwrap();
+                let qp_msg: qp::$t = qp_decode(bytes);
+                let bf_msg = bfh::$t::decode_from_slice(bytes).unwrap();
+                let mut buf = Vec::with_capacity(4096);
+                let name = |op: &str| format!("{}/{}/{op}", $label, input.name);
 
-        let mut g = group(c, format!("request/{}/decode", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| ours_request(black_box(bytes)))
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| <pr::RequestHeader as prost::Message>::decode(black_box(bytes)).unwrap())
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_decode::<qp::RequestHeader>(black_box(bytes)))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| bfh::RequestHeader::decode_from_slice(black_box(bytes)).unwrap())
-        });
-        g.bench_function("buffa-view", |b| {
-            b.iter(|| buffa_view_request(black_box(bytes)))
-        });
-        g.finish();
+                let mut g = group(c, name("decode"), bytes.len());
+                g.bench_function("atomix-headers", |b| {
+                    b.iter(|| $ours_decode(black_box(bytes)))
+                });
+                g.bench_function("prost", |b| {
+                    b.iter(|| <pr::$t as prost::Message>::decode(black_box(bytes)).unwrap())
+                });
+                g.bench_function("quick-protobuf", |b| {
+                    b.iter(|| qp_decode::<qp::$t>(black_box(bytes)))
+                });
+                g.bench_function("buffa", |b| {
+                    b.iter(|| bfh::$t::decode_from_slice(black_box(bytes)).unwrap())
+                });
+                g.bench_function("buffa-view", |b| b.iter(|| $view_decode(black_box(bytes))));
+                g.finish();
 
-        let mut g = group(c, format!("request/{}/encode", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&ours).encode(&mut buf).unwrap()
-            })
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| {
-                buf.clear();
-                prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
-            })
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&bf_msg).encode(&mut buf)
-            })
-        });
-        g.finish();
+                let mut g = group(c, name("encode"), bytes.len());
+                g.bench_function("atomix-headers", |b| {
+                    b.iter(|| {
+                        buf.clear();
+                        black_box(&ours).encode(&mut buf).unwrap()
+                    })
+                });
+                g.bench_function("prost", |b| {
+                    b.iter(|| {
+                        buf.clear();
+                        prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
+                    })
+                });
+                g.bench_function("quick-protobuf", |b| {
+                    b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
+                });
+                g.bench_function("buffa", |b| {
+                    b.iter(|| {
+                        buf.clear();
+                        black_box(&bf_msg).encode(&mut buf)
+                    })
+                });
+                g.finish();
 
-        let mut g = group(
-            c,
-            format!("request/{}/encoded_len", input.name),
-            bytes.len(),
-        );
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| black_box(&ours).encoded_len())
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| black_box(&qp_msg).get_size())
-        });
-        g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
-        g.finish();
+                let mut g = group(c, name("encoded_len"), bytes.len());
+                g.bench_function("atomix-headers", |b| {
+                    b.iter(|| black_box(&ours).encoded_len())
+                });
+                g.bench_function("prost", |b| {
+                    b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
+                });
+                g.bench_function("quick-protobuf", |b| {
+                    b.iter(|| black_box(&qp_msg).get_size())
+                });
+                g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
+                g.finish();
 
-        let mut g = group(c, format!("request/{}/round_trip", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| {
-                buf.clear();
-                RequestHeader::decode(black_box(bytes))
-                    .unwrap()
-                    .encode(&mut buf)
-                    .unwrap()
-            })
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| {
-                buf.clear();
-                let m = <pr::RequestHeader as prost::Message>::decode(black_box(bytes)).unwrap();
-                prost::Message::encode(&m, &mut buf).unwrap()
-            })
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_encode(&qp_decode::<qp::RequestHeader>(black_box(bytes)), &mut buf))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| {
-                buf.clear();
-                bfh::RequestHeader::decode_from_slice(black_box(bytes))
-                    .unwrap()
-                    .encode(&mut buf)
-            })
-        });
-        g.finish();
+                let mut g = group(c, name("round_trip"), bytes.len());
+                g.bench_function("atomix-headers", |b| {
+                    b.iter(|| {
+                        buf.clear();
+                        $t::decode(black_box(bytes))
+                            .unwrap()
+                            .encode(&mut buf)
+                            .unwrap()
+                    })
+                });
+                g.bench_function("prost", |b| {
+                    b.iter(|| {
+                        buf.clear();
+                        let m = <pr::$t as prost::Message>::decode(black_box(bytes)).unwrap();
+                        prost::Message::encode(&m, &mut buf).unwrap()
+                    })
+                });
+                g.bench_function("quick-protobuf", |b| {
+                    b.iter(|| qp_encode(&qp_decode::<qp::$t>(black_box(bytes)), &mut buf))
+                });
+                g.bench_function("buffa", |b| {
+                    b.iter(|| {
+                        buf.clear();
+                        bfh::$t::decode_from_slice(black_box(bytes))
+                            .unwrap()
+                            .encode(&mut buf)
+                    })
+                });
+                g.finish();
 
-        if input.name == "typical" {
-            let frames = inputs::frames(bytes, FRAMES);
-            delimited::<RequestHeader, pr::RequestHeader, qp::RequestHeader, bfh::RequestHeader>(
-                c, "request", &frames,
-            );
+                if input.name == "typical" {
+                    let frames = inputs::frames(bytes, FRAMES);
+                    delimited::<$t, pr::$t, qp::$t, bfh::$t>(c, $label, &frames);
+                }
+            }
         }
-    }
+    };
 }
 
-fn response(c: &mut Criterion) {
-    for input in inputs::responses() {
-        let bytes = &input.bytes[..];
-        let ours = ResponseHeader::decode(bytes).unwrap();
-        let prost_msg = <pr::ResponseHeader as prost::Message>::decode(bytes).unwrap();
-        let qp_msg: qp::ResponseHeader = qp_decode(bytes);
-        let bf_msg = bfh::ResponseHeader::decode_from_slice(bytes).unwrap();
-        let mut buf = Vec::with_capacity(4096);
-
-        let mut g = group(c, format!("response/{}/decode", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| ResponseHeader::decode(black_box(bytes)).unwrap())
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| <pr::ResponseHeader as prost::Message>::decode(black_box(bytes)).unwrap())
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_decode::<qp::ResponseHeader>(black_box(bytes)))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| bfh::ResponseHeader::decode_from_slice(black_box(bytes)).unwrap())
-        });
-        g.bench_function("buffa-view", |b| {
-            b.iter(|| bfh::ResponseHeaderView::decode_view(black_box(bytes)).unwrap())
-        });
-        g.finish();
-
-        let mut g = group(c, format!("response/{}/encode", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&ours).encode(&mut buf).unwrap()
-            })
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| {
-                buf.clear();
-                prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
-            })
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&bf_msg).encode(&mut buf)
-            })
-        });
-        g.finish();
-
-        let mut g = group(
-            c,
-            format!("response/{}/encoded_len", input.name),
-            bytes.len(),
-        );
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| black_box(&ours).encoded_len())
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| black_box(&qp_msg).get_size())
-        });
-        g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
-        g.finish();
-
-        let mut g = group(
-            c,
-            format!("response/{}/round_trip", input.name),
-            bytes.len(),
-        );
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| {
-                buf.clear();
-                ResponseHeader::decode(black_box(bytes))
-                    .unwrap()
-                    .encode(&mut buf)
-                    .unwrap()
-            })
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| {
-                buf.clear();
-                let m = <pr::ResponseHeader as prost::Message>::decode(black_box(bytes)).unwrap();
-                prost::Message::encode(&m, &mut buf).unwrap()
-            })
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_encode(&qp_decode::<qp::ResponseHeader>(black_box(bytes)), &mut buf))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| {
-                buf.clear();
-                bfh::ResponseHeader::decode_from_slice(black_box(bytes))
-                    .unwrap()
-                    .encode(&mut buf)
-            })
-        });
-        g.finish();
-
-        if input.name == "typical" {
-            let frames = inputs::frames(bytes, FRAMES);
-            delimited::<ResponseHeader, pr::ResponseHeader, qp::ResponseHeader, bfh::ResponseHeader>(
-                c, "response", &frames,
-            );
-        }
-    }
+fn ours_plain<'a, M: Message<'a>>(bytes: &'a [u8]) -> M {
+    M::decode(bytes).unwrap()
 }
 
-fn stream(c: &mut Criterion) {
-    for input in inputs::streams() {
-        let bytes = &input.bytes[..];
-        let ours = StreamHeader::decode(bytes).unwrap();
-        let prost_msg = <pr::StreamHeader as prost::Message>::decode(bytes).unwrap();
-        let qp_msg: qp::StreamHeader = qp_decode(bytes);
-        let bf_msg = bfh::StreamHeader::decode_from_slice(bytes).unwrap();
-        let mut buf = Vec::with_capacity(4096);
-
-        let mut g = group(c, format!("stream/{}/decode", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| StreamHeader::decode(black_box(bytes)).unwrap())
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| <pr::StreamHeader as prost::Message>::decode(black_box(bytes)).unwrap())
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_decode::<qp::StreamHeader>(black_box(bytes)))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| bfh::StreamHeader::decode_from_slice(black_box(bytes)).unwrap())
-        });
-        g.bench_function("buffa-view", |b| {
-            b.iter(|| bfh::StreamHeaderView::decode_view(black_box(bytes)).unwrap())
-        });
-        g.finish();
-
-        let mut g = group(c, format!("stream/{}/encode", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&ours).encode(&mut buf).unwrap()
-            })
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| {
-                buf.clear();
-                prost::Message::encode(black_box(&prost_msg), &mut buf).unwrap()
-            })
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_encode(black_box(&qp_msg), &mut buf))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&bf_msg).encode(&mut buf)
-            })
-        });
-        g.finish();
-
-        let mut g = group(c, format!("stream/{}/encoded_len", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| black_box(&ours).encoded_len())
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| prost::Message::encoded_len(black_box(&prost_msg)))
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| black_box(&qp_msg).get_size())
-        });
-        g.bench_function("buffa", |b| b.iter(|| black_box(&bf_msg).encoded_len()));
-        g.finish();
-
-        let mut g = group(c, format!("stream/{}/round_trip", input.name), bytes.len());
-        g.bench_function("atomix-headers", |b| {
-            b.iter(|| {
-                buf.clear();
-                StreamHeader::decode(black_box(bytes))
-                    .unwrap()
-                    .encode(&mut buf)
-                    .unwrap()
-            })
-        });
-        g.bench_function("prost", |b| {
-            b.iter(|| {
-                buf.clear();
-                let m = <pr::StreamHeader as prost::Message>::decode(black_box(bytes)).unwrap();
-                prost::Message::encode(&m, &mut buf).unwrap()
-            })
-        });
-        g.bench_function("quick-protobuf", |b| {
-            b.iter(|| qp_encode(&qp_decode::<qp::StreamHeader>(black_box(bytes)), &mut buf))
-        });
-        g.bench_function("buffa", |b| {
-            b.iter(|| {
-                buf.clear();
-                bfh::StreamHeader::decode_from_slice(black_box(bytes))
-                    .unwrap()
-                    .encode(&mut buf)
-            })
-        });
-        g.finish();
-
-        if input.name == "typical" {
-            let frames = inputs::frames(bytes, FRAMES);
-            delimited::<StreamHeader, pr::StreamHeader, qp::StreamHeader, bfh::StreamHeader>(
-                c, "stream", &frames,
-            );
-        }
-    }
-}
+message_benches!(
+    request,
+    "request",
+    inputs::requests,
+    RequestHeader,
+    ours_request,
+    buffa_view_request
+);
+message_benches!(
+    response,
+    "response",
+    inputs::responses,
+    ResponseHeader,
+    ours_plain::<ResponseHeader>,
+    |b| { bfh::ResponseHeaderView::decode_view(b).unwrap() }
+);
+message_benches!(
+    stream,
+    "stream",
+    inputs::streams,
+    StreamHeader,
+    ours_plain::<StreamHeader>,
+    |b| { bfh::StreamHeaderView::decode_view(b).unwrap() }
+);
 
 /// Decodes 1,000 back-to-back length-delimited frames.
 fn delimited<'x, O, P, Q, B>(c: &mut Criterion, message: &str, buf: &'x [u8])
