@@ -3,6 +3,7 @@
 
 pub(crate) mod reader;
 pub(crate) mod sink;
+pub(crate) mod utf8;
 pub(crate) mod varint;
 
 /// Encoded sizes of whole fields, for `encoded_len`. Every known tag takes one byte.

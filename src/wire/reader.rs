@@ -167,17 +167,22 @@ impl<'a> Reader<'a> {
         }
         let end = body_start + len as usize;
         self.pos = end;
-        Ok(Reader::new(
-            &self.data[body_start..end],
-            self.base + body_start,
-        ))
+        let data = &self.data[body_start..end];
+        // The body keeps the look-ahead, so that its last varints are read as words too.
+        let ahead = self.ahead.get(body_start..).unwrap_or(data);
+        Ok(Reader {
+            data,
+            ahead,
+            pos: 0,
+            base: self.base + body_start,
+        })
     }
 
     /// Reads a length-delimited field as a UTF-8 string.
     #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<&'a str, DecodeError> {
         let body = self.length_delimited()?;
-        core::str::from_utf8(body.data).map_err(|e| {
+        super::utf8::to_str(body.data).map_err(|e| {
             DecodeError::new(DecodeErrorKind::InvalidUtf8, body.base + e.valid_up_to())
         })
     }

@@ -13,57 +13,64 @@ pub(crate) const MAX_VARINT_LEN: usize = 10;
 /// value (low 64 bits) and the number of bytes read.
 #[inline(always)]
 pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
+    match decode_raw(buf, max_len) {
+        (value, n) if n != 0 => Ok((value, n)),
+        _ => Err(error_kind(buf, max_len)),
+    }
+}
+
+/// [`decode`] with failure as a length of 0, so that every path returns its pair in
+/// registers and the error's kind is only worked out when there is one.
+#[inline(always)]
+fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
     match buf.first() {
-        Some(&b) if b < 0x80 => Ok((u64::from(b), 1)),
-        _ => decode_multi(buf, max_len),
+        Some(&b) if b < 0x80 => (u64::from(b), 1),
+        _ => match buf.first_chunk::<MAX_VARINT_LEN>() {
+            Some(bytes) => decode_unrolled(bytes, max_len),
+            None => decode_short(buf, max_len),
+        },
     }
 }
 
 /// With 10 bytes readable the bytes are taken from a fixed-size array, so the unrolled
-/// checks carry no bounds checks; a short buffer takes the byte loop.
+/// checks carry no bounds checks.
 #[inline(always)]
-fn decode_multi(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
-    if let Some(bytes) = buf.first_chunk::<MAX_VARINT_LEN>() {
-        let mut value = u64::from(bytes[0] & 0x7f);
-        for (i, &b) in bytes.iter().enumerate().skip(1) {
-            // A shift of 63 keeps only the lowest bit of the tenth byte: the rest is dropped.
-            value |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                if i < max_len {
-                    return Ok((value, i + 1));
-                }
-                break;
-            }
+fn decode_unrolled(bytes: &[u8; MAX_VARINT_LEN], max_len: usize) -> (u64, usize) {
+    let mut value = u64::from(bytes[0] & 0x7f);
+    for (i, &b) in bytes.iter().enumerate().skip(1) {
+        // A shift of 63 keeps only the lowest bit of the tenth byte: the rest is dropped.
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return if i < max_len { (value, i + 1) } else { (0, 0) };
         }
     }
-    decode_slow(buf, max_len)
+    (0, 0)
 }
 
-/// Fewer than 10 bytes readable, or a malformed varint.
-#[inline(never)]
-fn decode_slow(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
-    let end = if buf.len() < max_len {
-        buf.len()
-    } else {
-        max_len
-    };
+/// Fewer than 10 bytes readable: the last varints of an input take this path, so it is
+/// kept small rather than cold.
+#[inline]
+fn decode_short(buf: &[u8], max_len: usize) -> (u64, usize) {
     let mut value = 0u64;
-    let mut shift = 0;
-    let mut i = 0;
-    while i < end {
-        let b = buf[i];
-        // A shift of 63 keeps only the lowest bit of the tenth byte: the rest is dropped.
-        value |= u64::from(b & 0x7f) << shift;
-        shift += 7;
-        i += 1;
+    // `buf` holds fewer than 10 bytes, so the shift stays below 64.
+    for (i, &b) in buf.iter().take(max_len).enumerate() {
+        value |= u64::from(b & 0x7f) << (7 * i);
         if b < 0x80 {
-            return Ok((value, i));
+            return (value, i + 1);
         }
     }
+    (0, 0)
+}
+
+/// Why a varint that [`decode_raw`] refused is malformed: no terminating byte within
+/// `max_len` bytes, or the input ends first.
+#[cold]
+#[inline(never)]
+fn error_kind(buf: &[u8], max_len: usize) -> DecodeErrorKind {
     if buf.len() < max_len {
-        Err(DecodeErrorKind::TruncatedVarint)
+        DecodeErrorKind::TruncatedVarint
     } else {
-        Err(DecodeErrorKind::VarintTooLong)
+        DecodeErrorKind::VarintTooLong
     }
 }
 
