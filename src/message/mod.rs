@@ -3,7 +3,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
-use crate::wire::sink::{BufSink, SliceSink};
+use crate::wire::sink::{ArraySink, BufSink, SliceSink, ARRAY_SINK_LEN};
 use crate::wire::varint;
 use bytes::BufMut;
 
@@ -11,10 +11,6 @@ pub(crate) mod name;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod stream;
-
-/// Messages up to this size are encoded on the stack and handed to a `BufMut` in one
-/// `put_slice`, which is several times faster than a call per field.
-const STACK_ENCODE_LEN: usize = 128;
 
 /// The result of reading from a buffer that may not hold a whole frame yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,11 +165,13 @@ pub trait Message<'a>: sealed::Sealed<'a> {
 /// Writes a message whose room the caller has checked.
 #[inline]
 fn put_encoding<'a, M: Message<'a>, B: BufMut>(message: &M, len: usize, buf: &mut B) {
-    if len <= STACK_ENCODE_LEN {
-        let mut scratch = [0u8; STACK_ENCODE_LEN];
-        let mut sink = SliceSink::new(&mut scratch[..len]);
+    // A small message is written on the stack and handed over in one `put_slice`, which
+    // is several times faster than a `BufMut` call per field.
+    if len <= ARRAY_SINK_LEN {
+        let mut sink = ArraySink::new();
         message.write(&mut sink);
-        buf.put_slice(&scratch[..len]);
+        debug_assert_eq!(sink.written().len(), len);
+        buf.put_slice(sink.written());
     } else {
         message.write(&mut BufSink(buf));
     }

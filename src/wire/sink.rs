@@ -87,6 +87,62 @@ impl Sink for SliceSink<'_> {
     }
 }
 
+/// Bytes of [`ArraySink`]: a power of two, so that a position masked to it is always in
+/// bounds.
+pub(crate) const ARRAY_SINK_LEN: usize = 128;
+
+/// Writes into a stack array, for messages of at most [`ARRAY_SINK_LEN`] bytes, which the
+/// caller has checked. Single bytes are stored at the position masked to the array, so
+/// the compiler sees them in bounds without a check per byte; as the message fits, the
+/// mask never changes a position.
+pub(crate) struct ArraySink {
+    out: [u8; ARRAY_SINK_LEN],
+    pos: usize,
+}
+
+impl ArraySink {
+    pub(crate) fn new() -> Self {
+        Self {
+            out: [0; ARRAY_SINK_LEN],
+            pos: 0,
+        }
+    }
+
+    /// What was written.
+    pub(crate) fn written(&self) -> &[u8] {
+        &self.out[..self.pos]
+    }
+
+    #[inline(always)]
+    fn put_byte(&mut self, byte: u8) {
+        self.out[self.pos & (ARRAY_SINK_LEN - 1)] = byte;
+        self.pos += 1;
+    }
+}
+
+impl Sink for ArraySink {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.pos + bytes.len();
+        self.out[self.pos..end].copy_from_slice(bytes);
+        self.pos = end;
+    }
+
+    #[inline(always)]
+    fn put_tag(&mut self, tag: u32) {
+        self.put_byte(tag as u8);
+    }
+
+    #[inline(always)]
+    fn put_varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.put_byte((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.put_byte(value as u8);
+    }
+}
+
 /// Writes into a `BufMut` whose `remaining_mut` the caller has checked.
 pub(crate) struct BufSink<'b, B: BufMut>(pub(crate) &'b mut B);
 

@@ -99,3 +99,28 @@ fn too_long() {
     );
     assert_eq!(decode(&[0x80, 0x80, 0x80, 0x80, 0x00], 5), Ok((0, 5)));
 }
+
+/// The multiply form of the length agrees with counting 7-bit groups, for values with
+/// every possible number of significant bits, and with what `encode` writes.
+#[test]
+fn encoded_len_at_every_bit_count() {
+    for bits in 0..=64u32 {
+        let value = if bits == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - bits)
+        };
+        let expected = bits.max(1).div_ceil(7) as usize;
+        assert_eq!(encoded_len(value), expected, "{bits} bits");
+        let mut out = [0u8; MAX_VARINT_LEN];
+        assert_eq!(encode(value, &mut out), expected, "{bits} bits");
+        if bits > 0 {
+            let lowest = 1u64 << (bits - 1);
+            assert_eq!(
+                encoded_len(lowest),
+                expected,
+                "{bits} bits, only the top one set"
+            );
+        }
+    }
+}
