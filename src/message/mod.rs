@@ -3,7 +3,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
-use crate::wire::sink::{ArraySink, BufSink, SliceSink, ARRAY_SINK_LEN};
+use crate::wire::sink::{ArraySink, BufSink, ARRAY_SINK_LEN};
 use crate::wire::varint;
 use bytes::BufMut;
 
@@ -99,12 +99,11 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// `out` is too short, returns an error and writes nothing.
     fn encode_to_slice(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let len = self.encoded_len();
-        let Some(dest) = out.get_mut(..len) else {
+        let Some(mut dest) = out.get_mut(..len) else {
             return Err(EncodeError::new(len, out.len()));
         };
-        let mut sink = SliceSink::new(dest);
-        self.write(&mut sink);
-        debug_assert_eq!(sink.written(), len);
+        put_encoding(self, len, &mut dest);
+        debug_assert!(dest.is_empty());
         Ok(len)
     }
 

@@ -45,48 +45,6 @@ pub trait Sink {
     }
 }
 
-/// Writes into a slice that the caller has checked to be large enough.
-pub(crate) struct SliceSink<'b> {
-    out: &'b mut [u8],
-    pos: usize,
-}
-
-impl<'b> SliceSink<'b> {
-    pub(crate) fn new(out: &'b mut [u8]) -> Self {
-        Self { out, pos: 0 }
-    }
-
-    pub(crate) fn written(&self) -> usize {
-        self.pos
-    }
-}
-
-impl Sink for SliceSink<'_> {
-    #[inline(always)]
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.pos + bytes.len();
-        self.out[self.pos..end].copy_from_slice(bytes);
-        self.pos = end;
-    }
-
-    #[inline(always)]
-    fn put_tag(&mut self, tag: u32) {
-        self.out[self.pos] = tag as u8;
-        self.pos += 1;
-    }
-
-    #[inline(always)]
-    fn put_varint(&mut self, mut value: u64) {
-        while value >= 0x80 {
-            self.out[self.pos] = (value as u8) | 0x80;
-            value >>= 7;
-            self.pos += 1;
-        }
-        self.out[self.pos] = value as u8;
-        self.pos += 1;
-    }
-}
-
 /// Bytes of [`ArraySink`]: a power of two, so that a position masked to it is always in
 /// bounds.
 pub(crate) const ARRAY_SINK_LEN: usize = 128;
