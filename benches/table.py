@@ -1,51 +1,70 @@
 #!/usr/bin/env python3
-"""Turns `cargo bench --bench headers` output into the README's table of medians and
-ratios: for each operation, our median, the best peer's median, and best peer / ours.
+"""Prints the README's benchmark table from the medians criterion saved in
+target/criterion/*/*/new/estimates.json: for each operation, our median, the best peer's
+median, and best peer / ours (how many times faster we are).
 
-    cargo bench --bench headers | tee bench.log
-    python3 benches/table.py bench.log
+    cargo bench --bench headers
+    python3 benches/table.py [target/criterion]
+
+Criterion's console line shows an interval around its typical (mean or slope)
+estimate; the table uses the median of the samples instead, as the issue asks.
 """
-import re
+import glob
+import json
+import os
 import sys
 
-UNITS = {"ps": 1e-3, "ns": 1.0, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
+OURS = "atomix-headers"
+
+# The issue's targets: ours faster than the best peer by at least this much.
+TARGETS = {
+    "response/typical/decode": 3,
+    "request/typical/decode": 5,
+    "stream/typical/decode": 2,
+    "response/typical/encode": 2,
+    "request/typical/encode": 2,
+    "response/frames_1000/decode": 3,
+    "request/frames_1000/decode": 3,
+    "stream/frames_1000/decode": 3,
+}
 
 
-def parse(path):
-    medians = {}
-    name = None
-    for line in open(path, encoding="utf-8"):
-        line = line.rstrip("\n")
-        m = re.match(r"^(\S+/\S+)\s*(time:.*)?$", line)
-        if m and not line.startswith(" "):
-            name = m.group(1)
-            line = m.group(2) or ""
-        t = re.search(r"time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", line)
-        if t and name:
-            medians[name] = float(t.group(1)) * UNITS[t.group(2)]
-            name = None
-    return medians
-
-
-def main():
-    medians = parse(sys.argv[1])
+def load(root):
     groups = {}
-    for full, ns in medians.items():
-        group, impl = full.rsplit("/", 1)
-        groups.setdefault(group, {})[impl] = ns
-    print("| operation | atomix-headers | best peer | peer median | ratio |")
-    print("| --- | ---: | --- | ---: | ---: |")
-    for group, impls in groups.items():
-        ours = impls.get("atomix-headers")
-        if ours is None:
-            continue
-        peers = {k: v for k, v in impls.items() if k != "atomix-headers"}
-        best = min(peers, key=peers.get)
-        print("| %s | %s | %s | %s | %.1fx |" % (group, fmt(ours), best, fmt(peers[best]), peers[best] / ours))
+    for path in sorted(glob.glob(os.path.join(root, "*", "*", "new", "benchmark.json"))):
+        with open(path, encoding="utf-8") as f:
+            bench = json.load(f)
+        with open(os.path.join(os.path.dirname(path), "estimates.json"), encoding="utf-8") as f:
+            median = json.load(f)["median"]["point_estimate"]
+        groups.setdefault(bench["group_id"], {})[bench["function_id"]] = median
+    return groups
 
 
 def fmt(ns):
     return "%.1f ns" % ns if ns < 1000 else "%.2f µs" % (ns / 1000)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
+    groups = load(root)
+    if not groups:
+        sys.exit("no criterion results under %s: run `cargo bench --bench headers` first" % root)
+    print("| operation | atomix-headers | best peer | its median | ratio | target |")
+    print("| --- | ---: | --- | ---: | ---: | ---: |")
+    for group in sorted(groups):
+        impls = groups[group]
+        ours = impls.get(OURS)
+        peers = {k: v for k, v in impls.items() if k != OURS}
+        if ours is None:
+            continue
+        if not peers:
+            print("| %s | %s | | | | |" % (group, fmt(ours)))
+            continue
+        best = min(peers, key=peers.get)
+        target = TARGETS.get(group)
+        print("| %s | %s | %s | %s | %.1fx | %s |" % (
+            group, fmt(ours), best, fmt(peers[best]), peers[best] / ours,
+            "%dx" % target if target else ""))
 
 
 if __name__ == "__main__":

@@ -145,8 +145,10 @@ pub trait Message<'a>: sealed::Sealed<'a> {
             Status::Partial(needed) => Ok(Status::Partial(needed)),
             Status::Complete(frame) => {
                 let body = &buf[frame.body.clone()];
-                let message =
-                    Self::decode_body(Reader::new(body, frame.body.start), RECURSION_LIMIT)?;
+                // Later frames serve as look-ahead for the varints at the end of this one.
+                let ahead = &buf[frame.body.start..];
+                let reader = Reader::with_ahead(body, ahead, frame.body.start);
+                let message = Self::decode_body(reader, RECURSION_LIMIT)?;
                 Ok(Status::Complete((message, frame.body.end)))
             }
         }

@@ -180,7 +180,7 @@ impl<'a> Streams<'a> {
                 Repr::Wire {
                     src, ahead, count, ..
                 } => IterRepr::Wire {
-                    reader: Reader::with_ahead(src, ahead),
+                    reader: Reader::with_ahead(src, ahead, 0),
                     left: count,
                 },
                 Repr::Slice(slice) => IterRepr::Slice(slice.iter()),

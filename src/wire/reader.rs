@@ -47,15 +47,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A reader over `data`, which starts `ahead`, for a run of fields re-read later.
+    /// A reader over `data`, which starts `ahead` (the rest of a buffer of frames, or of
+    /// a message whose fields are re-read), at offset `base` of the input.
     #[inline(always)]
-    pub(crate) fn with_ahead(data: &'a [u8], ahead: &'a [u8]) -> Self {
-        debug_assert!(ahead.len() >= data.len());
+    pub(crate) fn with_ahead(data: &'a [u8], ahead: &'a [u8], base: usize) -> Self {
+        debug_assert!(ahead.len() >= data.len() && ahead.starts_with(data));
         Self {
             data,
             ahead,
             pos: 0,
-            base: 0,
+            base,
         }
     }
 
