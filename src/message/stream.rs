@@ -357,7 +357,7 @@ enum IterRepr<'a> {
 impl<'a> Iterator for StreamsIter<'a> {
     type Item = StreamHeader<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
             IterRepr::Cached { ids, next, count } => {
@@ -373,19 +373,7 @@ impl<'a> Iterator for StreamsIter<'a> {
                 })
             }
             IterRepr::Slice(iter) => iter.next().copied(),
-            IterRepr::Wire { reader, left } => {
-                while reader.has_remaining() {
-                    let start = reader.pos();
-                    let tag = reader.tag().ok()?;
-                    if tag == STREAMS {
-                        let body = reader.length_delimited().ok()?;
-                        *left = left.saturating_sub(1);
-                        return StreamHeader::decode_body(body, RECURSION_LIMIT).ok();
-                    }
-                    reader.skip(tag, start, RECURSION_LIMIT).ok()?;
-                }
-                None
-            }
+            IterRepr::Wire { reader, left } => next_on_wire(reader, left),
         }
     }
 
@@ -397,6 +385,23 @@ impl<'a> Iterator for StreamsIter<'a> {
         };
         (left, Some(left))
     }
+}
+
+/// The next stream in a run of RequestHeader fields; kept out of line so that
+/// [`StreamsIter::next`] stays small enough to inline.
+#[inline(never)]
+fn next_on_wire<'a>(reader: &mut Reader<'a>, left: &mut usize) -> Option<StreamHeader<'a>> {
+    while reader.has_remaining() {
+        let start = reader.pos();
+        let tag = reader.tag().ok()?;
+        if tag == STREAMS {
+            let body = reader.length_delimited().ok()?;
+            *left = left.saturating_sub(1);
+            return StreamHeader::decode_body(body, RECURSION_LIMIT).ok();
+        }
+        reader.skip(tag, start, RECURSION_LIMIT).ok()?;
+    }
+    None
 }
 
 impl ExactSizeIterator for StreamsIter<'_> {}
