@@ -157,8 +157,9 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// The canonical encoding in a new vector.
     #[cfg(feature = "std")]
     fn encode_to_vec(&self) -> std::vec::Vec<u8> {
-        let mut out = std::vec::Vec::with_capacity(self.encoded_len());
-        put_encoding(self, out.capacity(), &mut out);
+        let len = self.encoded_len();
+        let mut out = std::vec::Vec::with_capacity(len);
+        put_encoding(self, len, &mut out);
         out
     }
 }
