@@ -7,6 +7,7 @@
 //! `encoded_len`, decode-then-encode, and (typical only) decoding 1,000 back-to-back
 //! length-delimited frames. Peers are used the way their documentation shows.
 
+use atomix_headers::framing::FrameDecoder;
 use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -207,11 +208,13 @@ where
     B: buffa::Message,
 {
     let mut g = group(c, format!("{message}/frames_1000/decode"), buf.len());
+    // The proxy's path: the frame decoder, with its default 64 KiB limit.
+    let frames = FrameDecoder::new();
     g.bench_function("atomix-headers", |b| {
         b.iter(|| {
             let mut rest = black_box(buf);
             let mut n = 0;
-            while let Ok(Status::Complete((m, used))) = O::decode_length_delimited(rest) {
+            while let Ok(Status::Complete((m, used))) = frames.decode::<O>(rest) {
                 black_box(&m);
                 rest = &rest[used..];
                 n += 1;

@@ -167,17 +167,14 @@ impl FrameDecoder {
     }
 
     /// Decodes the borrowed header of the frame at the front of `buf`, returning it and
-    /// the bytes the frame took. Allocates nothing.
+    /// the bytes the frame took: [`Message::decode_length_delimited`] under this
+    /// decoder's limit. Error offsets count from the start of `buf`. Allocates nothing.
+    #[inline]
     pub fn decode<'a, M: Message<'a>>(
         &self,
         buf: &'a [u8],
     ) -> Result<Status<(M, usize)>, DecodeError> {
-        Ok(match self.split(buf)? {
-            Status::Partial(needed) => Status::Partial(needed),
-            Status::Complete(frame) => {
-                Status::Complete((M::decode(&buf[frame.body.clone()])?, frame.len()))
-            }
-        })
+        crate::message::decode_frame(buf, self.max_frame_len)
     }
 
     /// Splits the first complete frame off `buf` and returns its body, sharing `buf`'s

@@ -223,6 +223,43 @@ fn borrowed_frames_decode_in_place() {
     assert_eq!((n, rest.len()), (3, 0));
 }
 
+/// The borrowed frame path holds the decoder's limit, agrees with
+/// `decode_length_delimited`, and counts error offsets from the start of the buffer.
+#[test]
+fn borrowed_frames_keep_the_limit_and_absolute_offsets() {
+    // A ResponseHeader whose leader (field 5) is not UTF-8, behind a good first frame.
+    let mut wire = Vec::new();
+    StreamHeader {
+        stream_id: 300,
+        ..Default::default()
+    }
+    .encode_length_delimited(&mut wire)
+    .unwrap();
+    let first = wire.len();
+    wire.extend_from_slice(&[0x05, 0x08, 0x01, 0x2a, 0x01, 0xff]);
+    let frames = FrameDecoder::with_max_frame_len(8);
+    let (Status::Complete((stream, used)), Status::Complete((same, same_used))) = (
+        frames.decode::<StreamHeader>(&wire).unwrap(),
+        StreamHeader::decode_length_delimited(&wire).unwrap(),
+    ) else {
+        panic!("the first frame is complete");
+    };
+    assert_eq!((stream, used), (same, same_used));
+    assert_eq!((stream.stream_id, used), (300, first));
+
+    let err = frames.decode::<ResponseHeader>(&wire[used..]).unwrap_err();
+    let again = ResponseHeader::decode_length_delimited(&wire[used..]).unwrap_err();
+    assert_eq!(err, again);
+    assert_eq!(err.kind(), DecodeErrorKind::InvalidUtf8);
+    // The bad byte is the sixth of the frame: prefix, tag, value, tag, length, 0xff.
+    assert_eq!(err.offset(), 5);
+
+    let err = FrameDecoder::with_max_frame_len(4)
+        .decode::<ResponseHeader>(&wire[used..])
+        .unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
+}
+
 #[cfg(feature = "tokio-util")]
 mod codec {
     use atomix_headers::codec::HeaderCodec;

@@ -141,17 +141,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     fn decode_length_delimited(buf: &'a [u8]) -> Result<Status<(Self, usize)>, DecodeError> {
-        match crate::framing::split_frame(buf, usize::MAX)? {
-            Status::Partial(needed) => Ok(Status::Partial(needed)),
-            Status::Complete(frame) => {
-                let body = &buf[frame.body.clone()];
-                // Later frames serve as look-ahead for the varints at the end of this one.
-                let ahead = &buf[frame.body.start..];
-                let reader = Reader::with_ahead(body, ahead, frame.body.start);
-                let message = Self::decode_body(reader, RECURSION_LIMIT)?;
-                Ok(Status::Complete((message, frame.body.end)))
-            }
-        }
+        decode_frame(buf, usize::MAX)
     }
 
     /// The canonical encoding in a new vector.
@@ -161,6 +151,26 @@ pub trait Message<'a>: sealed::Sealed<'a> {
         let mut out = std::vec::Vec::with_capacity(len);
         put_encoding(self, len, &mut out);
         out
+    }
+}
+
+/// Decodes the frame at the front of `buf`, whose body may be at most `max_len` bytes.
+/// Error offsets count from the start of `buf`.
+#[inline]
+pub(crate) fn decode_frame<'a, M: Message<'a>>(
+    buf: &'a [u8],
+    max_len: usize,
+) -> Result<Status<(M, usize)>, DecodeError> {
+    match crate::framing::split_frame(buf, max_len)? {
+        Status::Partial(needed) => Ok(Status::Partial(needed)),
+        Status::Complete(frame) => {
+            let body = &buf[frame.body.clone()];
+            // Later frames serve as look-ahead for the varints at the end of this one.
+            let ahead = &buf[frame.body.start..];
+            let reader = Reader::with_ahead(body, ahead, frame.body.start);
+            let message = M::decode_body(reader, RECURSION_LIMIT)?;
+            Ok(Status::Complete((message, frame.body.end)))
+        }
     }
 }
 
