@@ -106,6 +106,34 @@ fn stdin_hex_and_delimited() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want + "\n");
 }
 
+/// Where protoc logs an error and still writes a string that is not UTF-8 (bytes upb
+/// would then reject), the command refuses, names the place, and writes nothing.
+#[test]
+fn a_string_that_is_not_utf8_is_refused() {
+    let out = run(
+        &["encode", "response"],
+        b"session_id: 1\nleader: \"ok\\xff\"\n",
+    );
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("input:2:9: string field is not valid UTF-8"),
+        "{err}"
+    );
+    // Escapes that make valid UTF-8 are fine: \303\251 is é.
+    let out = run(
+        &["encode", "response", "--hex"],
+        b"leader: \"\\303\\251\"\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "2a02c3a9");
+}
+
 #[test]
 fn errors_go_to_stderr_with_a_location_and_nothing_to_stdout() {
     let out = run(&["decode", "response"], &[0x08, 0x01, 0x2a, 0x05, b'a']);
