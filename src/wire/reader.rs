@@ -51,7 +51,7 @@ impl<'a> Reader<'a> {
     /// a message whose fields are re-read), at offset `base` of the input.
     #[inline(always)]
     pub(crate) fn with_ahead(data: &'a [u8], ahead: &'a [u8], base: usize) -> Self {
-        debug_assert!(ahead.len() >= data.len() && ahead.starts_with(data));
+        debug_assert!(ahead.len() >= data.len() && ahead.as_ptr() == data.as_ptr());
         Self {
             data,
             ahead,

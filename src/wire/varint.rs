@@ -1,4 +1,5 @@
-//! Base-128 varints: decoding with a one-byte fast path, minimal encoding, and lengths.
+//! Base-128 varints: decoding (one byte, up to four bytes, a word at a time, or a short
+//! loop near the end of the input), minimal encoding, and lengths.
 //!
 //! A value varint has at most 10 bytes; bits beyond 64 in the tenth byte are dropped, as
 //! the reference runtime drops them. Tags and lengths use the same encoding but are
