@@ -8,7 +8,7 @@
 
 use crate::error::DecodeError;
 use crate::framing::{FrameDecoder, OwnedMessage};
-use crate::message::{Message, Status};
+use crate::message::{put_length_delimited, Status};
 use crate::owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
 use crate::{RequestHeader, ResponseHeader, StreamHeader};
 use bytes::BytesMut;
@@ -104,9 +104,8 @@ macro_rules! encoders {
             type Error = io::Error;
 
             fn encode(&mut self, item: $borrowed<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
-                dst.reserve(10 + item.encoded_len());
-                item.encode_length_delimited(dst)
-                    .map_err(|e| io::Error::new(io::ErrorKind::Other, e))
+                put_length_delimited(&item, dst);
+                Ok(())
             }
         }
 

@@ -12,7 +12,8 @@
 //! comes back on every call, so the connection should be closed. A frame whose prefix is
 //! good but whose body is not a valid header is consumed, its error returned, and the
 //! next call goes on with the next frame. The offset of a body error counts from the
-//! start of that frame's body.
+//! start of that frame's body for [`FrameDecoder::next`], which hands the body on as a
+//! `Bytes` of its own, and from the start of the buffer for [`FrameDecoder::decode`].
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::message::{Message, Status};
@@ -100,10 +101,7 @@ macro_rules! owned_message {
                 self.header().encoded_len()
             }
             fn encode_length_delimited(&self, dst: &mut BytesMut) {
-                let header = self.header();
-                dst.reserve(varint::MAX_VARINT_LEN + header.encoded_len());
-                // A BytesMut grows as needed: the encoding cannot run out of room.
-                let _ = header.encode_length_delimited(dst);
+                crate::message::put_length_delimited(self.header(), dst);
             }
         }
     };

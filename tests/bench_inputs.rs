@@ -15,6 +15,16 @@ use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeade
 use buffa::{Message as _, MessageView as _};
 use quick_protobuf::{BytesReader, MessageRead};
 
+/// The (stream_id, response_id) pairs of any decoder's streams, in order.
+macro_rules! stream_ids {
+    ($streams:expr) => {
+        $streams
+            .iter()
+            .map(|s| (s.stream_id, s.response_id))
+            .collect::<Vec<_>>()
+    };
+}
+
 fn qp<'a, M: MessageRead<'a>>(bytes: &'a [u8]) -> M {
     M::from_reader(&mut BytesReader::from_bytes(bytes), bytes).unwrap()
 }
@@ -40,17 +50,8 @@ fn request_inputs() {
         let ours = RequestHeader::decode(bytes).unwrap();
         assert_eq!(ours.name.unwrap().name, name);
         assert_eq!((ours.session_id, ours.request_id, ours.index), ids);
-        let want: Vec<_> = streams
-            .iter()
-            .map(|s| (s.stream_id, s.response_id))
-            .collect();
-        assert_eq!(
-            ours.streams
-                .iter()
-                .map(|s| (s.stream_id, s.response_id))
-                .collect::<Vec<_>>(),
-            want
-        );
+        let want = stream_ids!(streams);
+        assert_eq!(stream_ids!(ours.streams), want);
         assert_eq!(ours.encode_to_vec(), bytes);
 
         let p = <pr::RequestHeader as prost::Message>::decode(bytes).unwrap();
@@ -63,38 +64,14 @@ fn request_inputs() {
             ),
             (ids.0, ids.1, ids.2, name)
         );
-        assert_eq!(
-            p.streams
-                .iter()
-                .map(|s| (s.stream_id, s.response_id))
-                .collect::<Vec<_>>(),
-            want
-        );
+        assert_eq!(stream_ids!(p.streams), want);
         let q: quick::atomix::headers::RequestHeader = qp(bytes);
-        assert_eq!(
-            q.streams
-                .iter()
-                .map(|s| (s.stream_id, s.response_id))
-                .collect::<Vec<_>>(),
-            want
-        );
+        assert_eq!(stream_ids!(q.streams), want);
         assert_eq!(q.name.unwrap().name, name);
         let b = bf::atomix::headers::RequestHeader::decode_from_slice(bytes).unwrap();
-        assert_eq!(
-            b.streams
-                .iter()
-                .map(|s| (s.stream_id, s.response_id))
-                .collect::<Vec<_>>(),
-            want
-        );
+        assert_eq!(stream_ids!(b.streams), want);
         let v = bf::atomix::headers::RequestHeaderView::decode_view(bytes).unwrap();
-        assert_eq!(
-            v.streams
-                .iter()
-                .map(|s| (s.stream_id, s.response_id))
-                .collect::<Vec<_>>(),
-            want
-        );
+        assert_eq!(stream_ids!(v.streams), want);
         assert_eq!(b.encode_to_vec(), bytes);
     }
 }

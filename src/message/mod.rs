@@ -3,9 +3,9 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
-use crate::wire::sink::{ArraySink, BufSink, ARRAY_SINK_LEN};
+use crate::wire::sink::{ArraySink, BufSink, Sink, ARRAY_SINK_LEN};
 use crate::wire::varint;
-use bytes::BufMut;
+use bytes::{BufMut, BytesMut};
 
 pub(crate) mod name;
 pub(crate) mod request;
@@ -91,7 +91,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
         if room < len {
             return Err(EncodeError::new(len, room));
         }
-        put_encoding(self, len, buf);
+        put_encoding(self, len, false, buf);
         Ok(())
     }
 
@@ -102,7 +102,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
         let Some(mut dest) = out.get_mut(..len) else {
             return Err(EncodeError::new(len, out.len()));
         };
-        put_encoding(self, len, &mut dest);
+        put_encoding(self, len, false, &mut dest);
         debug_assert!(dest.is_empty());
         Ok(len)
     }
@@ -115,10 +115,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
         if room < total {
             return Err(EncodeError::new(total, room));
         }
-        let mut prefix = [0u8; varint::MAX_VARINT_LEN];
-        let n = varint::encode(len as u64, &mut prefix);
-        buf.put_slice(&prefix[..n]);
-        put_encoding(self, len, buf);
+        put_encoding(self, len, true, buf);
         Ok(())
     }
 
@@ -149,7 +146,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     fn encode_to_vec(&self) -> std::vec::Vec<u8> {
         let len = self.encoded_len();
         let mut out = std::vec::Vec::with_capacity(len);
-        put_encoding(self, len, &mut out);
+        put_encoding(self, len, false, &mut out);
         out
     }
 }
@@ -174,17 +171,49 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
     }
 }
 
-/// Writes a message whose room the caller has checked.
+/// Appends the length-prefixed encoding to `dst`, which grows once to fit: a `BytesMut`
+/// always has room, so this cannot fail.
+pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut BytesMut) {
+    let len = message.encoded_len();
+    dst.reserve(varint::encoded_len(len as u64) + len);
+    put_encoding(message, len, true, dst);
+}
+
+/// Writes a message of `len` bytes, after its length as a varint when `prefixed`, into a
+/// destination whose room the caller has checked.
 #[inline]
-fn put_encoding<'a, M: Message<'a>, B: BufMut>(message: &M, len: usize, buf: &mut B) {
+fn put_encoding<'a, M: Message<'a>, B: BufMut>(
+    message: &M,
+    len: usize,
+    prefixed: bool,
+    buf: &mut B,
+) {
+    let total = if prefixed {
+        varint::encoded_len(len as u64) + len
+    } else {
+        len
+    };
     // A small message is written on the stack and handed over in one `put_slice`, which
     // is several times faster than a `BufMut` call per field.
-    if len <= ARRAY_SINK_LEN {
+    if total <= ARRAY_SINK_LEN {
         let mut sink = ArraySink::new();
-        message.write(&mut sink);
-        debug_assert_eq!(sink.written().len(), len);
+        write_prefixed(message, len, prefixed, &mut sink);
+        debug_assert_eq!(sink.written().len(), total);
         buf.put_slice(sink.written());
     } else {
-        message.write(&mut BufSink(buf));
+        write_prefixed(message, len, prefixed, &mut BufSink(buf));
     }
+}
+
+#[inline(always)]
+fn write_prefixed<'a, M: Message<'a>, S: Sink>(
+    message: &M,
+    len: usize,
+    prefixed: bool,
+    sink: &mut S,
+) {
+    if prefixed {
+        sink.put_varint(len as u64);
+    }
+    message.write(sink);
 }

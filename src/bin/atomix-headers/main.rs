@@ -223,17 +223,8 @@ fn encode(options: &Options) -> Result<Vec<u8>, String> {
         )
     })?;
     let name = options.file.as_deref().unwrap_or("input");
-    let bytes = text_parse::encode_text(options.kind, &text).map_err(|e| format!("{name}:{e}"))?;
-    let mut out = Vec::with_capacity(bytes.len() + 10);
-    if options.delimited {
-        let mut len = bytes.len();
-        while len >= 0x80 {
-            out.push(len as u8 | 0x80);
-            len >>= 7;
-        }
-        out.push(len as u8);
-    }
-    out.extend_from_slice(&bytes);
+    let out = text_parse::encode_text(options.kind, &text, options.delimited)
+        .map_err(|e| format!("{name}:{e}"))?;
     if options.hex {
         let mut hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
         hex.push('\n');

@@ -6,7 +6,8 @@
 //! non-repeated field given twice is an error, as it is for protoc.
 
 use atomix_headers::{
-    Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, StreamHeader,
+    varint_len, Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType,
+    StreamHeader,
 };
 use std::fmt;
 
@@ -513,35 +514,52 @@ fn stream_of(fields: &Fields) -> StreamHeader<'static> {
     }
 }
 
+/// The encoding of `message`, after its length as a varint when `delimited`.
+fn bytes_of<'a, M: Message<'a>>(message: M, delimited: bool) -> Vec<u8> {
+    if !delimited {
+        return message.encode_to_vec();
+    }
+    let len = message.encoded_len();
+    let mut out = Vec::with_capacity(varint_len(len as u64) + len);
+    // A Vec grows to any header's size.
+    message
+        .encode_length_delimited(&mut out)
+        .expect("a Vec has room for any header");
+    out
+}
+
 /// Reads `text` as the message type `message` (RequestHeader, ResponseHeader or
-/// StreamHeader) and returns its binary encoding, as `protoc --encode` writes it.
-pub fn encode_text(message: &str, text: &str) -> Result<Vec<u8>, TextError> {
+/// StreamHeader) and returns its binary encoding, as `protoc --encode` writes it, with a
+/// varint length prefix in front when `delimited`.
+pub fn encode_text(message: &str, text: &str, delimited: bool) -> Result<Vec<u8>, TextError> {
     let f = parse(message, text)?;
     let bytes = match message {
         "RequestHeader" => {
             let streams: Vec<StreamHeader<'_>> = f.streams.iter().map(stream_of).collect();
-            RequestHeader {
+            let request = RequestHeader {
                 name: f.name.as_deref().map(name_of),
                 session_id: f.uint64[2].unwrap_or_default(),
                 request_id: f.uint64[3].unwrap_or_default(),
                 index: f.uint64[4].unwrap_or_default(),
                 streams: streams[..].into(),
                 ..Default::default()
-            }
-            .encode_to_vec()
+            };
+            bytes_of(request, delimited)
         }
-        "ResponseHeader" => ResponseHeader {
-            session_id: f.uint64[1].unwrap_or_default(),
-            stream_id: f.uint64[2].unwrap_or_default(),
-            response_id: f.uint64[3].unwrap_or_default(),
-            index: f.uint64[4].unwrap_or_default(),
-            leader: f.strings[5].as_deref().unwrap_or_default(),
-            status: ResponseStatus::from_value(f.enums[6].unwrap_or_default()),
-            r#type: ResponseType::from_value(f.enums[7].unwrap_or_default()),
-            ..Default::default()
+        "ResponseHeader" => {
+            let response = ResponseHeader {
+                session_id: f.uint64[1].unwrap_or_default(),
+                stream_id: f.uint64[2].unwrap_or_default(),
+                response_id: f.uint64[3].unwrap_or_default(),
+                index: f.uint64[4].unwrap_or_default(),
+                leader: f.strings[5].as_deref().unwrap_or_default(),
+                status: ResponseStatus::from_value(f.enums[6].unwrap_or_default()),
+                r#type: ResponseType::from_value(f.enums[7].unwrap_or_default()),
+                ..Default::default()
+            };
+            bytes_of(response, delimited)
         }
-        .encode_to_vec(),
-        _ => stream_of(&f).encode_to_vec(),
+        _ => bytes_of(stream_of(&f), delimited),
     };
     Ok(bytes)
 }
@@ -554,7 +572,7 @@ mod tests {
     fn syntax_protoc_accepts() {
         let text = "# a comment\nname < name: 'm' namespace: \"n\" \"s\" >; session_id: 0x10, index: 017\n\
                     streams: [{stream_id: 1}, <response_id: 2>] streams {}\n";
-        let bytes = encode_text("RequestHeader", text).unwrap();
+        let bytes = encode_text("RequestHeader", text, false).unwrap();
         let request = RequestHeader::decode(&bytes).unwrap();
         assert_eq!(
             request.name.map(|n| (n.name, n.namespace)),
@@ -567,7 +585,7 @@ mod tests {
     #[test]
     fn escapes() {
         let text = r#"leader: "\101\x42\t\"\\\'\u00e9\U0001F980\n""#;
-        let bytes = encode_text("ResponseHeader", text).unwrap();
+        let bytes = encode_text("ResponseHeader", text, false).unwrap();
         assert_eq!(
             ResponseHeader::decode(&bytes).unwrap().leader,
             "AB\t\"\\'é🦀\n"
@@ -576,7 +594,7 @@ mod tests {
 
     #[test]
     fn enums_by_name_and_number() {
-        let bytes = encode_text("ResponseHeader", "status: NOT_LEADER type: -1").unwrap();
+        let bytes = encode_text("ResponseHeader", "status: NOT_LEADER type: -1", false).unwrap();
         let response = ResponseHeader::decode(&bytes).unwrap();
         assert_eq!(
             (response.status, response.r#type.value()),
@@ -612,7 +630,7 @@ mod tests {
             } else {
                 message
             };
-            let err = encode_text(message, text).unwrap_err();
+            let err = encode_text(message, text, false).unwrap_err();
             assert_eq!((err.line, err.column), (line, column), "{text}: {err}");
             assert!(err.message.contains(what), "{text}: {err}");
         }
