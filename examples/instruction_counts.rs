@@ -11,41 +11,81 @@
 //! done
 //! ```
 //!
-//! Arguments: `request|response|stream`, `typical|worst`, `decode|encode`, iterations.
-//! `decode` of a request also iterates its streams, as the benchmark does; `encode`
-//! writes a decoded header into a reused `Vec`.
+//! Arguments: `request|response|stream`, `typical|worst`, `decode|encode|frames`,
+//! iterations. `decode` of a request also iterates its streams, as the benchmark does;
+//! `encode` writes a decoded header into a reused `Vec`; `frames` decodes a buffer of
+//! 1,000 length-delimited copies with `FrameDecoder::decode`, as the frames benchmark
+//! does (so its count is per 1,000 frames).
 
 #[path = "../benches/inputs.rs"]
 mod inputs;
 
-use atomix_headers::{Message, RequestHeader, ResponseHeader, StreamHeader};
+use atomix_headers::framing::FrameDecoder;
+use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
 use std::hint::black_box;
 use std::process::ExitCode;
 
-fn run<'a, M: Message<'a>>(bytes: &'a [u8], encode: bool, n: usize, inspect: impl Fn(&M) -> u64) {
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Decode,
+    Encode,
+    Frames,
+}
+
+fn run<'a, M: Message<'a>>(bytes: &'a [u8], op: Op, n: usize, inspect: impl Fn(&M) -> u64) {
+    let acc = match op {
+        Op::Encode => encode_loop::<M>(bytes, n),
+        Op::Decode => decode_loop(bytes, n, inspect),
+        Op::Frames => frames_loop(bytes, n, inspect),
+    };
+    black_box(acc);
+}
+
+// One function per operation, kept apart, so that what the compiler inlines into one
+// loop does not depend on the others.
+
+#[inline(never)]
+fn encode_loop<'a, M: Message<'a>>(bytes: &'a [u8], n: usize) -> u64 {
     let mut out = Vec::with_capacity(bytes.len() * 2);
+    let message = M::decode(bytes).expect("bench inputs decode");
+    for _ in 0..n {
+        out.clear();
+        black_box(&message).encode(&mut out).expect("a Vec grows");
+    }
+    out.len() as u64
+}
+
+#[inline(never)]
+fn decode_loop<'a, M: Message<'a>>(bytes: &'a [u8], n: usize, inspect: impl Fn(&M) -> u64) -> u64 {
     let mut acc = 0u64;
-    if encode {
-        let message = M::decode(bytes).expect("bench inputs decode");
-        for _ in 0..n {
-            out.clear();
-            black_box(&message).encode(&mut out).expect("a Vec grows");
-        }
-        acc += out.len() as u64;
-    } else {
-        for _ in 0..n {
-            let message = M::decode(black_box(bytes)).expect("bench inputs decode");
+    for _ in 0..n {
+        let message = M::decode(black_box(bytes)).expect("bench inputs decode");
+        acc = acc.wrapping_add(inspect(&message));
+        black_box(&message);
+    }
+    acc
+}
+
+#[inline(never)]
+fn frames_loop<'a, M: Message<'a>>(bytes: &'a [u8], n: usize, inspect: impl Fn(&M) -> u64) -> u64 {
+    let decoder = FrameDecoder::new();
+    let mut acc = 0u64;
+    for _ in 0..n {
+        let mut rest = black_box(bytes);
+        while let Ok(Status::Complete((message, used))) = decoder.decode::<M>(rest) {
             acc = acc.wrapping_add(inspect(&message));
             black_box(&message);
+            rest = &rest[used..];
         }
+        assert!(rest.is_empty(), "bench frames decode");
     }
-    black_box(acc);
+    acc
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [message, case, op, n] = &args[..] else {
-        eprintln!("usage: instruction_counts request|response|stream typical|worst decode|encode ITERATIONS");
+        eprintln!("usage: instruction_counts request|response|stream typical|worst decode|encode|frames ITERATIONS");
         return ExitCode::FAILURE;
     };
     let inputs = match message.as_str() {
@@ -65,21 +105,28 @@ fn main() -> ExitCode {
         eprintln!("iterations must be a number, not {n:?}");
         return ExitCode::FAILURE;
     };
-    let encode = match op.as_str() {
-        "decode" => false,
-        "encode" => true,
+    let op = match op.as_str() {
+        "decode" => Op::Decode,
+        "encode" => Op::Encode,
+        "frames" => Op::Frames,
         _ => {
             eprintln!("unknown operation {op:?}");
             return ExitCode::FAILURE;
         }
     };
-    let bytes = &input.bytes[..];
+    let frames;
+    let bytes = if op == Op::Frames {
+        frames = inputs::frames(&input.bytes, 1_000);
+        &frames[..]
+    } else {
+        &input.bytes[..]
+    };
     match message.as_str() {
-        "request" => run::<RequestHeader>(bytes, encode, n, |r| {
+        "request" => run::<RequestHeader>(bytes, op, n, |r| {
             r.streams.iter().map(|s| s.stream_id ^ s.response_id).sum()
         }),
-        "response" => run::<ResponseHeader>(bytes, encode, n, |r| r.session_id),
-        _ => run::<StreamHeader>(bytes, encode, n, |s| s.stream_id),
+        "response" => run::<ResponseHeader>(bytes, op, n, |r| r.session_id),
+        _ => run::<StreamHeader>(bytes, op, n, |s| s.stream_id),
     }
     ExitCode::SUCCESS
 }

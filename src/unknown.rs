@@ -132,9 +132,29 @@ impl<'a> UnknownFields<'a> {
     #[inline]
     pub(crate) fn write<S: Sink>(&self, sink: &mut S) {
         match self.layout {
+            Layout::Contiguous if self.len == 0 => {}
             Layout::Contiguous => sink.put(self.src),
             _ => self.iter().for_each(|f| sink.put(f.raw)),
         }
+    }
+
+    /// Unknown fields that arrived in one run: all of `src`.
+    #[inline(always)]
+    pub(crate) fn contiguous(src: &'a [u8]) -> Self {
+        if src.is_empty() {
+            return UnknownFields::EMPTY;
+        }
+        Self {
+            src,
+            len: src.len(),
+            layout: Layout::Contiguous,
+        }
+    }
+
+    /// Whether both are held the same way over the same bytes of the input.
+    #[cfg(debug_assertions)]
+    pub(crate) fn same_repr(&self, other: &Self) -> bool {
+        core::ptr::eq(self.src, other.src) && self.len == other.len && self.layout == other.layout
     }
 
     pub(crate) fn merged_name(src: &'a [u8], len: usize) -> Self {

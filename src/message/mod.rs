@@ -3,7 +3,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
-use crate::wire::sink::{ArraySink, BufSink, Sink, ARRAY_SINK_LEN};
+use crate::wire::sink::{BufSink, Sink};
 use crate::wire::varint;
 use bytes::{BufMut, BytesMut};
 
@@ -46,6 +46,10 @@ pub(crate) mod sealed {
     pub trait Sealed<'a>: Sized {
         fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError>;
         fn write<S: Sink>(&self, sink: &mut S);
+        /// Equal, and holding strings, unknown fields and streams in the same places of
+        /// the input: what the fast and the general decoding paths must agree on.
+        #[cfg(debug_assertions)]
+        fn same_repr(&self, other: &Self) -> bool;
     }
 }
 
@@ -151,6 +155,29 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     }
 }
 
+/// Decodes with `fast`, the path for a message in canonical shape, and falls back on
+/// `general` when it declines. In debug builds (tests, fuzzing) every message the fast
+/// path decodes is decoded again by the general path, and the two must agree exactly.
+#[inline(always)]
+pub(crate) fn fast_or_general<'a, M: Message<'a> + core::fmt::Debug>(
+    r: Reader<'a>,
+    depth: u32,
+    fast: impl FnOnce(Reader<'a>, u32) -> Option<M>,
+    general: impl FnOnce(Reader<'a>, u32) -> Result<M, DecodeError>,
+) -> Result<M, DecodeError> {
+    match fast(r.clone(), depth) {
+        Some(message) => {
+            #[cfg(debug_assertions)]
+            match general(r, depth) {
+                Ok(other) if message.same_repr(&other) => {}
+                other => panic!("the fast path decoded {message:?}, the general path {other:?}"),
+            }
+            Ok(message)
+        }
+        None => general(r, depth),
+    }
+}
+
 /// Decodes the frame at the front of `buf`, whose body may be at most `max_len` bytes.
 /// Error offsets count from the start of `buf`.
 #[inline]
@@ -180,7 +207,10 @@ pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut By
 }
 
 /// Writes a message of `len` bytes, after its length as a varint when `prefixed`, into a
-/// destination whose room the caller has checked.
+/// destination whose room the caller has checked. Bytes go straight to `buf`, one
+/// `put_u8` per tag and varint byte: for a `Vec` or a `BytesMut` with capacity that is a
+/// store and a length update, cheaper than building the message on the stack and
+/// copying it over (measured: a StreamHeader 17.7 ns staged, 11.1 ns direct).
 #[inline]
 fn put_encoding<'a, M: Message<'a>, B: BufMut>(
     message: &M,
@@ -188,32 +218,9 @@ fn put_encoding<'a, M: Message<'a>, B: BufMut>(
     prefixed: bool,
     buf: &mut B,
 ) {
-    let total = if prefixed {
-        varint::encoded_len(len as u64) + len
-    } else {
-        len
-    };
-    // A small message is written on the stack and handed over in one `put_slice`, which
-    // is several times faster than a `BufMut` call per field.
-    if total <= ARRAY_SINK_LEN {
-        let mut sink = ArraySink::new();
-        write_prefixed(message, len, prefixed, &mut sink);
-        debug_assert_eq!(sink.written().len(), total);
-        buf.put_slice(sink.written());
-    } else {
-        write_prefixed(message, len, prefixed, &mut BufSink(buf));
-    }
-}
-
-#[inline(always)]
-fn write_prefixed<'a, M: Message<'a>, S: Sink>(
-    message: &M,
-    len: usize,
-    prefixed: bool,
-    sink: &mut S,
-) {
+    let mut sink = BufSink(buf);
     if prefixed {
         sink.put_varint(len as u64);
     }
-    message.write(sink);
+    message.write(&mut sink);
 }

@@ -31,6 +31,28 @@ pub struct Name<'a> {
 }
 
 impl<'a> Name<'a> {
+    /// The fast path: a Name in canonical shape (`name`, then `namespace`, at most once
+    /// each, one-byte tags, unknown fields last). Anything else is left to
+    /// [`Name::merge_body`].
+    #[inline(always)]
+    pub(crate) fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+        let mut name = Name::default();
+        if r.eat(NAME) {
+            name.name = r.try_string()?;
+        }
+        if r.eat(NAMESPACE) {
+            name.namespace = r.try_string()?;
+        }
+        name.unknown_fields = UnknownFields::contiguous(r.try_rest_unknown(Kind::Name, depth)?);
+        Some(name)
+    }
+
+    fn decode_general(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let mut name = Name::default();
+        name.merge_body(reader, depth)?;
+        Ok(name)
+    }
+
     /// Decodes one occurrence into `self`, as a repeated occurrence of a message field
     /// merges: fields present here overwrite, absent ones stay. Returns how many bytes
     /// of unknown fields this occurrence holds; `self.unknown_fields` is set to them.
@@ -59,9 +81,15 @@ impl<'a> Name<'a> {
 
 impl<'a> Sealed<'a> for Name<'a> {
     fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        let mut name = Name::default();
-        name.merge_body(reader, depth)?;
-        Ok(name)
+        super::fast_or_general(reader, depth, Self::decode_canonical, Self::decode_general)
+    }
+
+    #[cfg(debug_assertions)]
+    fn same_repr(&self, other: &Self) -> bool {
+        self == other
+            && core::ptr::eq(self.name, other.name)
+            && core::ptr::eq(self.namespace, other.namespace)
+            && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
     #[inline]

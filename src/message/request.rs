@@ -49,9 +49,45 @@ pub struct RequestHeader<'a> {
     pub unknown_fields: UnknownFields<'a>,
 }
 
-impl<'a> Sealed<'a> for RequestHeader<'a> {
-    #[inline]
-    fn decode_body(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+impl<'a> RequestHeader<'a> {
+    /// The fast path: a RequestHeader in canonical shape (known fields at most once
+    /// each, in field order, then the streams, each a canonical StreamHeader without
+    /// unknown fields; one-byte tags; unknown fields last). Anything else is left to
+    /// [`RequestHeader::decode_general`].
+    #[inline(always)]
+    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+        // Nested messages need a level of depth (the general path reports its absence).
+        let inner = depth.checked_sub(1)?;
+        let mut request = RequestHeader::default();
+        if r.eat(NAME) {
+            request.name = Some(Name::decode_canonical(r.try_length_delimited()?, inner)?);
+        }
+        if r.eat(SESSION_ID) {
+            request.session_id = r.try_varint()?;
+        }
+        if r.eat(REQUEST_ID) {
+            request.request_id = r.try_varint()?;
+        }
+        if r.eat(INDEX) {
+            request.index = r.try_varint()?;
+        }
+        let mut streams = StreamsTracker::default();
+        loop {
+            let start = r.pos();
+            if !r.eat(STREAMS) {
+                break;
+            }
+            streams.add_exact(&mut r, start)?;
+        }
+        let unknown = r.try_rest_unknown(Kind::Request, depth)?;
+        request.streams = streams.finish(r.data(), r.ahead());
+        request.unknown_fields = UnknownFields::contiguous(unknown);
+        Some(request)
+    }
+
+    /// Any RequestHeader the reference runtime accepts, in any field order.
+    #[inline(never)]
+    fn decode_general(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
         let mut request = RequestHeader::default();
         let mut unknown = Tracker::default();
         let mut streams = StreamsTracker::default();
@@ -96,6 +132,26 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
         request.streams = streams.finish(data, r.ahead());
         request.unknown_fields = unknown.finish(data, Kind::Request);
         Ok(request)
+    }
+}
+
+impl<'a> Sealed<'a> for RequestHeader<'a> {
+    #[inline]
+    fn decode_body(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        super::fast_or_general(r, depth, Self::decode_canonical, Self::decode_general)
+    }
+
+    #[cfg(debug_assertions)]
+    fn same_repr(&self, other: &Self) -> bool {
+        let names = match (&self.name, &other.name) {
+            (Some(name), Some(other)) => name.same_repr(other),
+            (None, None) => true,
+            _ => false,
+        };
+        self == other
+            && names
+            && self.streams.same_repr(&other.streams)
+            && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
     #[inline]

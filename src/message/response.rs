@@ -53,9 +53,42 @@ pub struct ResponseHeader<'a> {
     pub unknown_fields: UnknownFields<'a>,
 }
 
-impl<'a> Sealed<'a> for ResponseHeader<'a> {
-    #[inline]
-    fn decode_body(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+impl<'a> ResponseHeader<'a> {
+    /// The fast path: a ResponseHeader in canonical shape (known fields at most once
+    /// each, in field order, one-byte tags, unknown fields last). Anything else is left
+    /// to [`ResponseHeader::decode_general`].
+    #[inline(always)]
+    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+        let mut response = ResponseHeader::default();
+        if r.eat(SESSION_ID) {
+            response.session_id = r.try_varint()?;
+        }
+        if r.eat(STREAM_ID) {
+            response.stream_id = r.try_varint()?;
+        }
+        if r.eat(RESPONSE_ID) {
+            response.response_id = r.try_varint()?;
+        }
+        if r.eat(INDEX) {
+            response.index = r.try_varint()?;
+        }
+        if r.eat(LEADER) {
+            response.leader = r.try_string()?;
+        }
+        if r.eat(STATUS) {
+            response.status = ResponseStatus::from_value(r.try_varint()? as i32);
+        }
+        if r.eat(TYPE) {
+            response.r#type = ResponseType::from_value(r.try_varint()? as i32);
+        }
+        let unknown = r.try_rest_unknown(Kind::Response, depth)?;
+        response.unknown_fields = UnknownFields::contiguous(unknown);
+        Some(response)
+    }
+
+    /// Any ResponseHeader the reference runtime accepts, in any field order.
+    #[inline(never)]
+    fn decode_general(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
         let mut response = ResponseHeader::default();
         let mut unknown = Tracker::default();
         while r.has_remaining() {
@@ -77,6 +110,20 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
         }
         response.unknown_fields = unknown.finish(r.data(), Kind::Response);
         Ok(response)
+    }
+}
+
+impl<'a> Sealed<'a> for ResponseHeader<'a> {
+    #[inline]
+    fn decode_body(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        super::fast_or_general(r, depth, Self::decode_canonical, Self::decode_general)
+    }
+
+    #[cfg(debug_assertions)]
+    fn same_repr(&self, other: &Self) -> bool {
+        self == other
+            && core::ptr::eq(self.leader, other.leader)
+            && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
     #[inline]

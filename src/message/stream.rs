@@ -32,6 +32,36 @@ pub struct StreamHeader<'a> {
 }
 
 impl<'a> StreamHeader<'a> {
+    /// The fast path: a StreamHeader in canonical shape (`stream_id`, then
+    /// `response_id`, at most once each, one-byte tags, unknown fields last). Anything
+    /// else is left to [`StreamHeader::decode_checked`].
+    #[inline(always)]
+    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+        let mut stream = StreamHeader::default();
+        if r.eat(STREAM_ID) {
+            stream.stream_id = r.try_varint()?;
+        }
+        if r.eat(RESPONSE_ID) {
+            stream.response_id = r.try_varint()?;
+        }
+        stream.unknown_fields = UnknownFields::contiguous(r.try_rest_unknown(Kind::Stream, depth)?);
+        Some(stream)
+    }
+
+    /// The ids of a stream body whose bytes are exactly its canonical encoding, with no
+    /// unknown fields: the shape a RequestHeader's fast path takes.
+    #[inline(always)]
+    fn decode_exact_ids(mut r: Reader<'a>) -> Option<(u64, u64)> {
+        let mut ids = (0, 0);
+        if r.eat(STREAM_ID) {
+            ids.0 = r.try_varint_canonical()?;
+        }
+        if r.eat(RESPONSE_ID) {
+            ids.1 = r.try_varint_canonical()?;
+        }
+        (!r.has_remaining()).then_some(ids)
+    }
+
     /// Decodes a body and tells whether its bytes are already its canonical encoding:
     /// known fields once each, in order, minimal and non-zero, unknown fields last.
     #[inline(always)]
@@ -73,7 +103,12 @@ impl<'a> StreamHeader<'a> {
 impl<'a> Sealed<'a> for StreamHeader<'a> {
     #[inline]
     fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        Self::decode_checked(reader, depth).map(|(stream, _)| stream)
+        super::fast_or_general(reader, depth, Self::decode_canonical, decode_general)
+    }
+
+    #[cfg(debug_assertions)]
+    fn same_repr(&self, other: &Self) -> bool {
+        self == other && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
     #[inline]
@@ -89,6 +124,12 @@ impl<'a> Message<'a> for StreamHeader<'a> {
     fn encoded_len(&self) -> usize {
         size::uint64(self.stream_id) + size::uint64(self.response_id) + self.unknown_fields.len()
     }
+}
+
+/// Any StreamHeader the reference runtime accepts, in any field order.
+#[inline(never)]
+fn decode_general(reader: Reader<'_>, depth: u32) -> Result<StreamHeader<'_>, DecodeError> {
+    StreamHeader::decode_checked(reader, depth).map(|(stream, _)| stream)
 }
 
 pub(crate) const STREAMS: u32 = tag(5, LEN);
@@ -229,6 +270,46 @@ impl<'a> Streams<'a> {
     }
 }
 
+impl Streams<'_> {
+    /// Whether both are held the same way over the same bytes of the input.
+    #[cfg(debug_assertions)]
+    pub(crate) fn same_repr(&self, other: &Self) -> bool {
+        use core::ptr::eq;
+        match (self.repr, other.repr) {
+            (
+                Repr::Cached {
+                    ids,
+                    count,
+                    src,
+                    canonical,
+                },
+                Repr::Cached {
+                    ids: ids2,
+                    count: count2,
+                    src: src2,
+                    canonical: canonical2,
+                },
+            ) => ids == ids2 && count == count2 && eq(src, src2) && canonical == canonical2,
+            (
+                Repr::Wire {
+                    src,
+                    ahead,
+                    count,
+                    canonical,
+                },
+                Repr::Wire {
+                    src: src2,
+                    ahead: ahead2,
+                    count: count2,
+                    canonical: canonical2,
+                },
+            ) => eq(src, src2) && eq(ahead, ahead2) && count == count2 && canonical == canonical2,
+            (Repr::Slice(slice), Repr::Slice(slice2)) => eq(slice, slice2),
+            _ => false,
+        }
+    }
+}
+
 impl<'a> From<&'a [StreamHeader<'a>]> for Streams<'a> {
     fn from(streams: &'a [StreamHeader<'a>]) -> Self {
         Self::from_slice(streams)
@@ -291,21 +372,41 @@ impl StreamsTracker {
         let body_len = body.data().len();
         let (stream, canonical) =
             StreamHeader::decode_checked(body, depth).map_err(|e| e.in_field(5))?;
+        self.record((stream.stream_id, stream.response_id), start, end);
+        // The one-byte tag and a minimal length prefix make the occurrence canonical too.
+        self.canonical &= canonical && end - start == size::bytes(body_len);
+        self.cacheable &= stream.unknown_fields.is_empty();
+        Ok(())
+    }
+
+    /// Reads one occurrence, spanning `start..` of the parent, on the fast path: it must
+    /// be a canonical stream without unknown fields, with a one-byte length prefix.
+    #[inline(always)]
+    pub(crate) fn add_exact(&mut self, parent: &mut Reader<'_>, start: usize) -> Option<()> {
+        let body = parent.try_length_delimited()?;
+        let body_len = body.data().len();
+        let ids = StreamHeader::decode_exact_ids(body)?;
+        let end = parent.pos();
+        if end - start != body_len + 2 {
+            return None;
+        }
+        self.record(ids, start, end);
+        Some(())
+    }
+
+    #[inline(always)]
+    fn record(&mut self, ids: (u64, u64), start: usize, end: usize) {
         if self.count == 0 {
             self.start = start;
             self.canonical = true;
             self.cacheable = true;
         }
         if let Some(slot) = self.ids.get_mut(self.count) {
-            *slot = (stream.stream_id, stream.response_id);
+            *slot = ids;
         }
         self.count += 1;
         self.end = end;
         self.raw_len += end - start;
-        // The one-byte tag and a minimal length prefix make the occurrence canonical too.
-        self.canonical &= canonical && end - start == size::bytes(body_len);
-        self.cacheable &= stream.unknown_fields.is_empty();
-        Ok(())
     }
 
     #[inline(always)]

@@ -101,6 +101,87 @@ impl<'a> Reader<'a> {
         self.data
     }
 
+    // Speculative reads, for the fast paths that take a message in its canonical shape
+    // (src/message/fast.rs). They return `None` on anything unexpected, malformed or
+    // not, and never build an error: the caller then decodes the message again on the
+    // general path, which reports the exact error.
+
+    /// Consumes the next byte when it is `tag`, a one-byte tag.
+    #[inline(always)]
+    pub(crate) fn eat(&mut self, tag: u32) -> bool {
+        let hit = self.data.get(self.pos).map(|&b| u32::from(b)) == Some(tag);
+        self.pos += usize::from(hit);
+        hit
+    }
+
+    /// Reads a varint of at most `max_len` bytes.
+    #[inline(always)]
+    fn try_varint_max(&mut self, max_len: usize) -> Option<u64> {
+        let ahead = self.ahead.get(self.pos..)?;
+        let (value, n) = varint::decode_raw(ahead, max_len);
+        if n == 0 || n > self.data.len() - self.pos {
+            return None;
+        }
+        self.pos += n;
+        Some(value)
+    }
+
+    /// Reads a value varint.
+    #[inline(always)]
+    pub(crate) fn try_varint(&mut self) -> Option<u64> {
+        self.try_varint_max(varint::MAX_VARINT_LEN)
+    }
+
+    /// Reads a value varint written canonically: minimal and not zero (see
+    /// [`Reader::varint_field_canonical`]).
+    #[inline(always)]
+    pub(crate) fn try_varint_canonical(&mut self) -> Option<u64> {
+        let start = self.pos;
+        let value = self.try_varint()?;
+        let last = *self.data.get(self.pos.wrapping_sub(1))?;
+        let minimal = last != 0 && (self.pos - start < varint::MAX_VARINT_LEN || last == 1);
+        minimal.then_some(value)
+    }
+
+    /// Reads a length prefix and returns the reader over the body it announces.
+    #[inline(always)]
+    pub(crate) fn try_length_delimited(&mut self) -> Option<Reader<'a>> {
+        let len = self.try_varint_max(5)?;
+        let body_start = self.pos;
+        if len > (self.data.len() - body_start) as u64 {
+            return None;
+        }
+        let end = body_start + len as usize;
+        self.pos = end;
+        Some(Reader {
+            data: self.data.get(body_start..end)?,
+            ahead: self.ahead.get(body_start..)?,
+            pos: 0,
+            base: self.base + body_start,
+        })
+    }
+
+    /// Reads a length-delimited field as a UTF-8 string.
+    #[inline(always)]
+    pub(crate) fn try_string(&mut self) -> Option<&'a str> {
+        super::utf8::to_str(self.try_length_delimited()?.data).ok()
+    }
+
+    /// Reads the rest of this message as unknown fields of a `kind` message, which they
+    /// are when none of them is a field that `kind` knows.
+    #[inline(always)]
+    pub(crate) fn try_rest_unknown(
+        &mut self,
+        kind: crate::unknown::Kind,
+        depth: u32,
+    ) -> Option<&'a [u8]> {
+        let start = self.pos;
+        if start < self.data.len() {
+            self.pos = rest_unknown(self.clone(), kind, depth)?;
+        }
+        self.data.get(start..)
+    }
+
     // Nothing below hands `&mut self` (or `&self`) to code that is not inlined: out of
     // line helpers take the slice and position by value and return the new position, so
     // a message's decode loop keeps its reader in registers.
@@ -281,6 +362,20 @@ fn tag_slow(data: &[u8], pos: usize) -> Result<(u32, usize), DecodeErrorKind> {
 #[inline(never)]
 fn varint_exact(data: &[u8], pos: usize, max_len: usize) -> Result<(u64, usize), DecodeErrorKind> {
     varint::decode(data.get(pos..).unwrap_or_default(), max_len)
+}
+
+/// [`Reader::try_rest_unknown`] on a copy of the reader, returning where the message ends.
+#[inline(never)]
+fn rest_unknown(mut r: Reader<'_>, kind: crate::unknown::Kind, depth: u32) -> Option<usize> {
+    while r.has_remaining() {
+        let start = r.pos;
+        let tag = r.tag().ok()?;
+        if kind.is_known(tag) {
+            return None;
+        }
+        r.skip(tag, start, depth).ok()?;
+    }
+    Some(r.pos)
 }
 
 /// [`Reader::skip`] on a copy of the reader, returning where the field ends.

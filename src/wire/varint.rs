@@ -23,7 +23,7 @@ pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeE
 /// [`decode`] with failure as a length of 0, so that every path returns its pair in
 /// registers and the error's kind is only worked out when there is one.
 #[inline(always)]
-fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
+pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
     match buf.first() {
         Some(&b) if b < 0x80 => (u64::from(b), 1),
         _ => match buf.first_chunk::<MAX_VARINT_LEN>() {
@@ -129,18 +129,14 @@ pub const fn encoded_len(value: u64) -> usize {
     (high * 9 + 73) / 64
 }
 
-/// Writes the minimal varint encoding of `value` into `out`, returning the bytes used.
-/// `out` must hold at least `encoded_len(value)` bytes.
+/// Hands the minimal varint encoding of `value` to `put`, a byte at a time.
 #[inline(always)]
-pub(crate) fn encode(mut value: u64, out: &mut [u8; MAX_VARINT_LEN]) -> usize {
-    let mut i = 0;
+pub(crate) fn encode(mut value: u64, mut put: impl FnMut(u8)) {
     while value >= 0x80 {
-        out[i] = (value as u8) | 0x80;
+        put((value as u8) | 0x80);
         value >>= 7;
-        i += 1;
     }
-    out[i] = value as u8;
-    i + 1
+    put(value as u8);
 }
 
 #[cfg(test)]

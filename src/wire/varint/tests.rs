@@ -20,11 +20,21 @@ fn boundaries() -> impl Iterator<Item = (u64, usize)> {
         ])
 }
 
+/// [`encode`] into an array, returning the bytes used.
+fn encode_into(value: u64, out: &mut [u8; MAX_VARINT_LEN]) -> usize {
+    let mut n = 0;
+    encode(value, |byte| {
+        out[n] = byte;
+        n += 1;
+    });
+    n
+}
+
 #[test]
 fn round_trip_at_every_7_bit_boundary() {
     for (value, len) in boundaries() {
         let mut out = [0u8; MAX_VARINT_LEN];
-        let n = encode(value, &mut out);
+        let n = encode_into(value, &mut out);
         assert_eq!(n, len, "encoded length of {value}");
         assert_eq!(encoded_len(value), len, "encoded_len({value})");
         assert_eq!(decode(&out[..n], MAX_VARINT_LEN), Ok((value, n)));
@@ -61,7 +71,7 @@ fn known_encodings() {
     ];
     for &(value, bytes) in cases {
         let mut out = [0u8; MAX_VARINT_LEN];
-        let n = encode(value, &mut out);
+        let n = encode_into(value, &mut out);
         assert_eq!(&out[..n], bytes, "{value}");
         assert_eq!(decode(bytes, MAX_VARINT_LEN), Ok((value, bytes.len())));
     }
@@ -113,7 +123,7 @@ fn encoded_len_at_every_bit_count() {
         let expected = bits.max(1).div_ceil(7) as usize;
         assert_eq!(encoded_len(value), expected, "{bits} bits");
         let mut out = [0u8; MAX_VARINT_LEN];
-        assert_eq!(encode(value, &mut out), expected, "{bits} bits");
+        assert_eq!(encode_into(value, &mut out), expected, "{bits} bits");
         if bits > 0 {
             let lowest = 1u64 << (bits - 1);
             assert_eq!(
