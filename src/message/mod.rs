@@ -185,17 +185,28 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
     buf: &'a [u8],
     max_len: usize,
 ) -> Result<Status<(M, usize)>, DecodeError> {
-    match crate::framing::split_frame(buf, max_len)? {
-        Status::Partial(needed) => Ok(Status::Partial(needed)),
-        Status::Complete(frame) => {
-            let body = &buf[frame.body.clone()];
-            // Later frames serve as look-ahead for the varints at the end of this one.
-            let ahead = &buf[frame.body.start..];
-            let reader = Reader::with_ahead(body, ahead, frame.body.start);
-            let message = M::decode_body(reader, RECURSION_LIMIT)?;
-            Ok(Status::Complete((message, frame.body.end)))
-        }
-    }
+    // A header frame is usually shorter than 128 bytes: a one-byte prefix, read here.
+    // Anything else (longer, over the limit, incomplete, malformed) goes through
+    // `split_frame`, which has the last word.
+    let body = match buf.split_first() {
+        Some((&len, rest)) if len < 0x80 && usize::from(len) <= max_len => rest
+            .get(..usize::from(len))
+            .map(|_| 1..1 + usize::from(len)),
+        _ => None,
+    };
+    let body = match body {
+        Some(body) => body,
+        None => match crate::framing::split_frame(buf, max_len)? {
+            Status::Partial(needed) => return Ok(Status::Partial(needed)),
+            Status::Complete(frame) => frame.body,
+        },
+    };
+    let end = body.end;
+    // Later frames serve as look-ahead for the varints at the end of this one.
+    let ahead = buf.get(body.start..).unwrap_or_default();
+    let reader = Reader::with_ahead(&ahead[..end - body.start], ahead, body.start);
+    let message = M::decode_body(reader, RECURSION_LIMIT)?;
+    Ok(Status::Complete((message, end)))
 }
 
 /// Appends the length-prefixed encoding to `dst`, which grows once to fit: a `BytesMut`
