@@ -46,6 +46,9 @@ pub(crate) mod sealed {
     pub trait Sealed<'a>: Sized {
         fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError>;
         fn write<S: Sink>(&self, sink: &mut S);
+        /// At least [`super::Message::encoded_len`], and cheaper to work out: every
+        /// varint counted at its largest.
+        fn max_encoded_len(&self) -> usize;
         /// Equal, and holding strings, unknown fields and streams in the same places of
         /// the input: what the fast and the general decoding paths must agree on.
         #[cfg(debug_assertions)]
@@ -90,12 +93,17 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// Writes the canonical encoding into `buf`. When `buf` has less room than
     /// [`Message::encoded_len`], returns an error and writes nothing.
     fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
-        let len = self.encoded_len();
+        debug_assert!(self.max_encoded_len() >= self.encoded_len());
         let room = buf.remaining_mut();
-        if room < len {
-            return Err(EncodeError::new(len, room));
+        // A `Vec` or a large enough buffer passes the cheap upper bound, and the exact
+        // length (a varint size per field) is never needed.
+        if room < self.max_encoded_len() {
+            let len = self.encoded_len();
+            if room < len {
+                return Err(EncodeError::new(len, room));
+            }
         }
-        put_encoding(self, len, false, buf);
+        put_encoding(self, 0, false, buf);
         Ok(())
     }
 
@@ -217,7 +225,8 @@ pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut By
     put_encoding(message, len, true, dst);
 }
 
-/// Writes a message of `len` bytes, after its length as a varint when `prefixed`, into a
+/// Writes a message of `len` bytes (only read when `prefixed`), after its length as a
+/// varint when `prefixed`, into a
 /// destination whose room the caller has checked. Bytes go straight to `buf`, one
 /// `put_u8` per tag and varint byte: for a `Vec` or a `BytesMut` with capacity that is a
 /// store and a length update, cheaper than building the message on the stack and
@@ -235,3 +244,6 @@ fn put_encoding<'a, M: Message<'a>, B: BufMut>(
     }
     message.write(&mut sink);
 }
+
+#[cfg(test)]
+mod tests;

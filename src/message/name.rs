@@ -92,6 +92,13 @@ impl<'a> Sealed<'a> for Name<'a> {
             && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
+    #[inline(always)]
+    fn max_encoded_len(&self) -> usize {
+        size::bytes_max(self.name.len())
+            .saturating_add(size::bytes_max(self.namespace.len()))
+            .saturating_add(self.unknown_fields.len())
+    }
+
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) {
         sink.put_string_field(NAME, self.name);

@@ -154,6 +154,17 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
             && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
+    #[inline(always)]
+    fn max_encoded_len(&self) -> usize {
+        let name = match &self.name {
+            Some(name) => size::bytes_max(name.max_encoded_len()),
+            None => 0,
+        };
+        name.saturating_add(3 * size::VARINT_FIELD_MAX)
+            .saturating_add(self.streams.encoded_len())
+            .saturating_add(self.unknown_fields.len())
+    }
+
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) {
         if let Some(name) = &self.name {

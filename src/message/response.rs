@@ -126,6 +126,14 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
             && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
+    #[inline(always)]
+    fn max_encoded_len(&self) -> usize {
+        let varints = 6 * size::VARINT_FIELD_MAX;
+        size::bytes_max(self.leader.len())
+            .saturating_add(varints)
+            .saturating_add(self.unknown_fields.len())
+    }
+
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) {
         sink.put_uint64_field(SESSION_ID, self.session_id);

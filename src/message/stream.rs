@@ -98,6 +98,11 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
         self == other && self.unknown_fields.same_repr(&other.unknown_fields)
     }
 
+    #[inline(always)]
+    fn max_encoded_len(&self) -> usize {
+        (2 * size::VARINT_FIELD_MAX).saturating_add(self.unknown_fields.len())
+    }
+
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) {
         sink.put_uint64_field(STREAM_ID, self.stream_id);

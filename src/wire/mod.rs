@@ -34,6 +34,15 @@ pub(crate) mod size {
         }
     }
 
+    /// The most a varint field takes: a one-byte tag and a 10-byte varint.
+    pub(crate) const VARINT_FIELD_MAX: usize = 11;
+
+    /// The most a length-delimited field with a body of `len` bytes takes.
+    #[inline(always)]
+    pub(crate) const fn bytes_max(len: usize) -> usize {
+        len.saturating_add(VARINT_FIELD_MAX)
+    }
+
     /// A length-delimited field whose body takes `len` bytes, written even when empty.
     #[inline(always)]
     pub(crate) const fn bytes(len: usize) -> usize {

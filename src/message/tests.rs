@@ -1,0 +1,83 @@
+//! The cheap upper bound that lets `encode` skip the exact length.
+
+use super::Message;
+use crate::{Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, StreamHeader};
+use crate::{Streams, UnknownFields};
+
+/// Every value at its widest and narrowest: zero, one byte, ten bytes, negative enums.
+const VALUES: [u64; 4] = [0, 1, 1 << 35, u64::MAX];
+const STRINGS: [&str; 3] = ["", "m", "a-namespace-long-enough-for-a-two-byte-length-prefix-a-namespace-long-enough-for-a-two-byte-length-prefix"];
+
+fn check<'a, M: Message<'a>>(message: &M) {
+    let exact = message.encoded_len();
+    assert!(
+        message.max_encoded_len() >= exact,
+        "bound {} < {exact}",
+        message.max_encoded_len()
+    );
+    let mut out = Vec::new();
+    message.encode(&mut out).unwrap();
+    assert_eq!(out.len(), exact);
+    // A buffer of exactly the encoded length is enough, one byte less is refused.
+    let mut room = vec![0u8; exact];
+    message.encode(&mut &mut room[..]).unwrap();
+    assert_eq!(room, out);
+    if exact > 0 {
+        let mut short = vec![0u8; exact - 1];
+        assert!(message.encode(&mut &mut short[..]).is_err());
+    }
+}
+
+#[test]
+fn the_bound_holds_and_short_buffers_are_refused() {
+    let unknown = UnknownFields::from_bytes(&[0x78, 0xff, 0xff, 0xff, 0xff, 0x0f]).unwrap();
+    let streams: Vec<StreamHeader> = VALUES
+        .iter()
+        .map(|&v| StreamHeader {
+            stream_id: v,
+            response_id: v,
+            unknown_fields: unknown,
+        })
+        .collect();
+    for &v in &VALUES {
+        for unknown_fields in [UnknownFields::EMPTY, unknown] {
+            check(&StreamHeader {
+                stream_id: v,
+                response_id: v,
+                unknown_fields,
+            });
+            for leader in STRINGS {
+                for status in [0, 1, -1, i32::MIN] {
+                    check(&ResponseHeader {
+                        session_id: v,
+                        stream_id: v,
+                        response_id: v,
+                        index: v,
+                        leader,
+                        status: ResponseStatus::from_value(status),
+                        r#type: ResponseType::from_value(status),
+                        unknown_fields,
+                    });
+                }
+                let name = Name {
+                    name: leader,
+                    namespace: leader,
+                    unknown_fields,
+                };
+                check(&name);
+                for name in [None, Some(name)] {
+                    for count in [0, 1, VALUES.len()] {
+                        check(&RequestHeader {
+                            name,
+                            session_id: v,
+                            request_id: v,
+                            index: v,
+                            streams: Streams::from_slice(&streams[..count]),
+                            unknown_fields,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
