@@ -109,9 +109,13 @@ impl<'a> Reader<'a> {
     /// Consumes the next byte when it is `tag`, a one-byte tag.
     #[inline(always)]
     pub(crate) fn eat(&mut self, tag: u32) -> bool {
-        let hit = self.data.get(self.pos).map(|&b| u32::from(b)) == Some(tag);
-        self.pos += usize::from(hit);
-        hit
+        match self.data.get(self.pos) {
+            Some(&b) if u32::from(b) == tag => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Reads a varint of at most `max_len` bytes.
