@@ -43,7 +43,8 @@ impl<'a> Name<'a> {
         if r.eat(NAMESPACE) {
             name.namespace = r.try_string()?;
         }
-        name.unknown_fields = UnknownFields::contiguous(r.try_rest_unknown(Kind::Name, depth)?);
+        name.unknown_fields =
+            UnknownFields::contiguous(r.try_rest_unknown(|tag| Kind::Name.is_known(tag), depth)?);
         Some(name)
     }
 

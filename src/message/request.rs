@@ -79,7 +79,7 @@ impl<'a> RequestHeader<'a> {
             }
             streams.add_exact(&mut r, start)?;
         }
-        let unknown = r.try_rest_unknown(Kind::Request, depth)?;
+        let unknown = r.try_rest_unknown(|tag| Kind::Request.is_known(tag), depth)?;
         request.streams = streams.finish(r.data(), r.ahead());
         request.unknown_fields = UnknownFields::contiguous(unknown);
         Some(request)

@@ -81,7 +81,7 @@ impl<'a> ResponseHeader<'a> {
         if r.eat(TYPE) {
             response.r#type = ResponseType::from_value(r.try_varint()? as i32);
         }
-        let unknown = r.try_rest_unknown(Kind::Response, depth)?;
+        let unknown = r.try_rest_unknown(|tag| Kind::Response.is_known(tag), depth)?;
         response.unknown_fields = UnknownFields::contiguous(unknown);
         Some(response)
     }

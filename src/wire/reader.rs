@@ -81,7 +81,7 @@ impl<'a> Reader<'a> {
             .get(self.pos.wrapping_sub(1))
             .copied()
             .unwrap_or(0);
-        let minimal = last != 0 && (self.pos - start < varint::MAX_VARINT_LEN || last == 1);
+        let minimal = varint::is_minimal(self.pos - start, last);
         Ok((value, minimal))
     }
 
@@ -102,7 +102,7 @@ impl<'a> Reader<'a> {
     }
 
     // Speculative reads, for the fast paths that take a message in its canonical shape
-    // (src/message/fast.rs). They return `None` on anything unexpected, malformed or
+    // (the `decode_canonical` functions of the message modules). They return `None` on anything unexpected, malformed or
     // not, and never build an error: the caller then decodes the message again on the
     // general path, which reports the exact error.
 
@@ -143,7 +143,7 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let value = self.try_varint()?;
         let last = *self.data.get(self.pos.wrapping_sub(1))?;
-        let minimal = last != 0 && (self.pos - start < varint::MAX_VARINT_LEN || last == 1);
+        let minimal = varint::is_minimal(self.pos - start, last);
         minimal.then_some(value)
     }
 
@@ -171,17 +171,17 @@ impl<'a> Reader<'a> {
         super::utf8::to_str(self.try_length_delimited()?.data).ok()
     }
 
-    /// Reads the rest of this message as unknown fields of a `kind` message, which they
-    /// are when none of them is a field that `kind` knows.
+    /// Reads the rest of this message as unknown fields, which they are when none of
+    /// their tags `is_known` to the message.
     #[inline(always)]
     pub(crate) fn try_rest_unknown(
         &mut self,
-        kind: crate::unknown::Kind,
+        is_known: impl Fn(u32) -> bool,
         depth: u32,
     ) -> Option<&'a [u8]> {
         let start = self.pos;
         if start < self.data.len() {
-            self.pos = rest_unknown(self.clone(), kind, depth)?;
+            self.pos = rest_unknown(self.clone(), is_known, depth)?;
         }
         self.data.get(start..)
     }
@@ -370,11 +370,11 @@ fn varint_exact(data: &[u8], pos: usize, max_len: usize) -> Result<(u64, usize),
 
 /// [`Reader::try_rest_unknown`] on a copy of the reader, returning where the message ends.
 #[inline(never)]
-fn rest_unknown(mut r: Reader<'_>, kind: crate::unknown::Kind, depth: u32) -> Option<usize> {
+fn rest_unknown(mut r: Reader<'_>, is_known: impl Fn(u32) -> bool, depth: u32) -> Option<usize> {
     while r.has_remaining() {
         let start = r.pos;
         let tag = r.tag().ok()?;
-        if kind.is_known(tag) {
+        if is_known(tag) {
             return None;
         }
         r.skip(tag, start, depth).ok()?;

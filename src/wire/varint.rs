@@ -119,6 +119,14 @@ fn error_kind(buf: &[u8], max_len: usize) -> DecodeErrorKind {
     }
 }
 
+/// Whether a varint of `len` bytes ending in byte `last` is the minimal encoding of its
+/// value: its last byte is not zero, except that a tenth byte may only hold the one bit
+/// that is not dropped.
+#[inline(always)]
+pub(crate) fn is_minimal(len: usize, last: u8) -> bool {
+    last != 0 && (len < MAX_VARINT_LEN || last == 1)
+}
+
 /// Number of bytes the minimal varint encoding of `value` takes.
 #[inline]
 pub const fn encoded_len(value: u64) -> usize {
