@@ -225,9 +225,9 @@ pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut By
     put_encoding(message, len, true, dst);
 }
 
-/// Writes a message of `len` bytes (only read when `prefixed`), after its length as a
-/// varint when `prefixed`, into a
-/// destination whose room the caller has checked. Bytes go straight to `buf`, one
+/// Writes a message, after its length `len` as a varint when `prefixed` (`len` is not
+/// read otherwise), into a destination whose room the caller has checked. Bytes go
+/// straight to `buf`, one
 /// `put_u8` per tag and varint byte: for a `Vec` or a `BytesMut` with capacity that is a
 /// store and a length update, cheaper than building the message on the stack and
 /// copying it over (measured: a StreamHeader 17.7 ns staged, 11.1 ns direct).

@@ -62,15 +62,9 @@ impl<'a> RequestHeader<'a> {
         if r.eat(NAME) {
             request.name = Some(Name::decode_canonical(r.try_length_delimited()?, inner)?);
         }
-        if r.eat(SESSION_ID) {
-            request.session_id = r.try_varint()?;
-        }
-        if r.eat(REQUEST_ID) {
-            request.request_id = r.try_varint()?;
-        }
-        if r.eat(INDEX) {
-            request.index = r.try_varint()?;
-        }
+        r.try_varint_field(SESSION_ID, &mut request.session_id)?;
+        r.try_varint_field(REQUEST_ID, &mut request.request_id)?;
+        r.try_varint_field(INDEX, &mut request.index)?;
         let mut streams = StreamsTracker::default();
         loop {
             let start = r.pos();

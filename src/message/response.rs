@@ -60,21 +60,11 @@ impl<'a> ResponseHeader<'a> {
     #[inline(always)]
     fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
         let mut response = ResponseHeader::default();
-        if r.eat(SESSION_ID) {
-            response.session_id = r.try_varint()?;
-        }
-        if r.eat(STREAM_ID) {
-            response.stream_id = r.try_varint()?;
-        }
-        if r.eat(RESPONSE_ID) {
-            response.response_id = r.try_varint()?;
-        }
-        if r.eat(INDEX) {
-            response.index = r.try_varint()?;
-        }
-        if r.eat(LEADER) {
-            response.leader = r.try_string()?;
-        }
+        r.try_varint_field(SESSION_ID, &mut response.session_id)?;
+        r.try_varint_field(STREAM_ID, &mut response.stream_id)?;
+        r.try_varint_field(RESPONSE_ID, &mut response.response_id)?;
+        r.try_varint_field(INDEX, &mut response.index)?;
+        r.try_string_field(LEADER, &mut response.leader)?;
         if r.eat(STATUS) {
             response.status = ResponseStatus::from_value(r.try_varint()? as i32);
         }

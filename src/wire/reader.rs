@@ -147,6 +147,25 @@ impl<'a> Reader<'a> {
         minimal.then_some(value)
     }
 
+    /// When the next field is `tag`, reads its varint value into `value`; `None` when
+    /// the field is there but its value cannot be read.
+    #[inline(always)]
+    pub(crate) fn try_varint_field(&mut self, tag: u32, value: &mut u64) -> Option<()> {
+        if self.eat(tag) {
+            *value = self.try_varint()?;
+        }
+        Some(())
+    }
+
+    /// When the next field is `tag`, reads its string value into `value`.
+    #[inline(always)]
+    pub(crate) fn try_string_field(&mut self, tag: u32, value: &mut &'a str) -> Option<()> {
+        if self.eat(tag) {
+            *value = self.try_string()?;
+        }
+        Some(())
+    }
+
     /// Reads a length prefix and returns the reader over the body it announces.
     #[inline(always)]
     pub(crate) fn try_length_delimited(&mut self) -> Option<Reader<'a>> {

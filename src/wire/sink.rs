@@ -1,8 +1,9 @@
 //! Where encoded bytes go: any `bytes::BufMut`.
 //!
 //! Message encoders are written once, against [`Sink`]. Callers check the destination's
-//! room against the exact `encoded_len` before the first byte is written, so a sink never
-//! runs out of room half way through a message.
+//! room (against a cheap upper bound, or the exact `encoded_len` when the bound does not
+//! fit) before the first byte is written, so a sink never runs out of room half way
+//! through a message.
 
 use super::varint;
 use bytes::BufMut;
