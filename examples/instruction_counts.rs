@@ -16,6 +16,10 @@
 //! `encode` writes a decoded header into a reused `Vec`; `frames` decodes a buffer of
 //! 1,000 length-delimited copies with `FrameDecoder::decode`, as the frames benchmark
 //! does (so its count is per 1,000 frames).
+//!
+//! With `ROUNDS=k` set it times the loop k times and prints the fastest round per
+//! iteration, a quick A/B check that a shared machine's noise disturbs less than a
+//! single timing (`cargo bench` gives the published figures).
 
 #[path = "../benches/inputs.rs"]
 mod inputs;
@@ -24,6 +28,7 @@ use atomix_headers::framing::FrameDecoder;
 use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
 use std::hint::black_box;
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Op {
@@ -32,13 +37,27 @@ enum Op {
     Frames,
 }
 
-fn run<'a, M: Message<'a>>(bytes: &'a [u8], op: Op, n: usize, inspect: impl Fn(&M) -> u64) {
-    let acc = match op {
-        Op::Encode => encode_loop::<M>(bytes, n),
-        Op::Decode => decode_loop(bytes, n, inspect),
-        Op::Frames => frames_loop(bytes, n, inspect),
-    };
-    black_box(acc);
+fn run<'a, M: Message<'a>>(
+    bytes: &'a [u8],
+    op: Op,
+    n: usize,
+    rounds: usize,
+    inspect: impl Fn(&M) -> u64,
+) {
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let acc = match op {
+            Op::Encode => encode_loop::<M>(bytes, n),
+            Op::Decode => decode_loop(bytes, n, &inspect),
+            Op::Frames => frames_loop(bytes, n, &inspect),
+        };
+        black_box(acc);
+        best = best.min(start.elapsed().as_secs_f64() * 1e9 / n as f64);
+    }
+    if rounds > 1 {
+        println!("{best:.2} ns per iteration (fastest of {rounds} rounds)");
+    }
 }
 
 // One function per operation, kept apart, so that what the compiler inlines into one
@@ -121,12 +140,19 @@ fn main() -> ExitCode {
     } else {
         &input.bytes[..]
     };
+    // ROUNDS=k repeats the loop k times and prints the fastest round's time per
+    // iteration: a quick A/B check, steadier than one timing on a shared machine. The
+    // published figures come from criterion (`cargo bench`).
+    let rounds = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
     match message.as_str() {
-        "request" => run::<RequestHeader>(bytes, op, n, |r| {
+        "request" => run::<RequestHeader>(bytes, op, n, rounds, |r| {
             r.streams.iter().map(|s| s.stream_id ^ s.response_id).sum()
         }),
-        "response" => run::<ResponseHeader>(bytes, op, n, |r| r.session_id),
-        _ => run::<StreamHeader>(bytes, op, n, |s| s.stream_id),
+        "response" => run::<ResponseHeader>(bytes, op, n, rounds, |r| r.session_id),
+        _ => run::<StreamHeader>(bytes, op, n, rounds, |s| s.stream_id),
     }
     ExitCode::SUCCESS
 }

@@ -31,31 +31,6 @@ pub struct Name<'a> {
 }
 
 impl<'a> Name<'a> {
-    /// The fast path: a Name in canonical shape (`name`, then `namespace`, at most once
-    /// each, one-byte tags, unknown fields last). Anything else is left to
-    /// [`Name::merge_body`].
-    #[inline(always)]
-    pub(crate) fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
-        let mut name = Name::default();
-        // Not `try_string_field`: writing through `&mut name.name` cost a RequestHeader
-        // decode 27 more instructions (examples/instruction_counts.rs).
-        if r.eat(NAME) {
-            name.name = r.try_string()?;
-        }
-        if r.eat(NAMESPACE) {
-            name.namespace = r.try_string()?;
-        }
-        name.unknown_fields =
-            UnknownFields::contiguous(r.try_rest_unknown(|tag| Kind::Name.is_known(tag), depth)?);
-        Some(name)
-    }
-
-    fn decode_general(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        let mut name = Name::default();
-        name.merge_body(reader, depth)?;
-        Ok(name)
-    }
-
     /// Decodes one occurrence into `self`, as a repeated occurrence of a message field
     /// merges: fields present here overwrite, absent ones stay. Returns how many bytes
     /// of unknown fields this occurrence holds; `self.unknown_fields` is set to them.
@@ -83,8 +58,29 @@ impl<'a> Name<'a> {
 }
 
 impl<'a> Sealed<'a> for Name<'a> {
-    fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        super::fast_or_general(reader, depth, Self::decode_canonical, Self::decode_general)
+    /// The fast path: a Name in canonical shape (`name`, then `namespace`, at most once
+    /// each, one-byte tags, unknown fields last). Anything else is left to
+    /// [`Name::merge_body`].
+    #[inline(always)]
+    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+        let mut name = Name::default();
+        // Not `try_string_field`: writing through `&mut name.name` cost a RequestHeader
+        // decode 27 more instructions (examples/instruction_counts.rs).
+        if r.eat(NAME) {
+            name.name = r.try_string()?;
+        }
+        if r.eat(NAMESPACE) {
+            name.namespace = r.try_string()?;
+        }
+        name.unknown_fields =
+            UnknownFields::contiguous(r.try_rest_unknown(|tag| Kind::Name.is_known(tag), depth)?);
+        Some(name)
+    }
+
+    fn decode_general(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let mut name = Name::default();
+        name.merge_body(reader, depth)?;
+        Ok(name)
     }
 
     #[cfg(debug_assertions)]

@@ -102,9 +102,9 @@ impl<'a> Reader<'a> {
     }
 
     // Speculative reads, for the fast paths that take a message in its canonical shape
-    // (the `decode_canonical` functions of the message modules). They return `None` on anything unexpected, malformed or
-    // not, and never build an error: the caller then decodes the message again on the
-    // general path, which reports the exact error.
+    // (`Sealed::decode_canonical`). They return `None` on anything unexpected, malformed
+    // or not, and never build an error: the caller then decodes the message again on
+    // the general path, which reports the exact error.
 
     /// Consumes the next byte when it is `tag`, a one-byte tag.
     #[inline(always)]
