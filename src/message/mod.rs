@@ -3,7 +3,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
-use crate::wire::sink::{BufSink, Sink};
+use crate::wire::sink::{put_in_chunk, BufSink, Sink};
 use crate::wire::varint;
 use bytes::{BufMut, BytesMut};
 
@@ -241,10 +241,10 @@ pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut By
 
 /// Writes a message, after its length `len` as a varint when `prefixed` (`len` is not
 /// read otherwise), into a destination whose room the caller has checked. Bytes go
-/// straight to `buf`, one
-/// `put_u8` per tag and varint byte: for a `Vec` or a `BytesMut` with capacity that is a
-/// store and a length update, cheaper than building the message on the stack and
-/// copying it over (measured: a StreamHeader 17.7 ns staged, 11.1 ns direct).
+/// straight to `buf`, never staged on the stack and copied over (measured: a
+/// StreamHeader 17.7 ns staged, 11.1 ns direct): into its spare capacity when one chunk
+/// of it holds the upper bound, else through `put_u8` and `put_slice` (see
+/// [`crate::wire::sink`]).
 #[inline]
 fn put_encoding<'a, M: Message<'a>, B: BufMut>(
     message: &M,
@@ -252,11 +252,21 @@ fn put_encoding<'a, M: Message<'a>, B: BufMut>(
     prefixed: bool,
     buf: &mut B,
 ) {
-    let mut sink = BufSink(buf);
-    if prefixed {
-        sink.put_varint(len as u64);
+    let prefix_max = if prefixed { varint::MAX_VARINT_LEN } else { 0 };
+    let bound = message.max_encoded_len().saturating_add(prefix_max);
+    let written = put_in_chunk(buf, bound, |sink| {
+        if prefixed {
+            sink.put_varint(len as u64);
+        }
+        message.write(sink);
+    });
+    if !written {
+        let mut sink = BufSink(buf);
+        if prefixed {
+            sink.put_varint(len as u64);
+        }
+        message.write(&mut sink);
     }
-    message.write(&mut sink);
 }
 
 #[cfg(test)]

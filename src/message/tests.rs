@@ -1,8 +1,10 @@
-//! The cheap upper bound that lets `encode` skip the exact length.
+//! The cheap upper bound that lets `encode` skip the exact length, and the two ways of
+//! writing that it chooses between.
 
 use super::Message;
 use crate::{Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, StreamHeader};
 use crate::{Streams, UnknownFields};
+use bytes::BufMut;
 
 /// Every value at its widest and narrowest: zero, one byte, ten bytes, negative enums.
 const VALUES: [u64; 4] = [0, 1, 1 << 35, u64::MAX];
@@ -26,6 +28,26 @@ fn check<'a, M: Message<'a>>(message: &M) {
         let mut short = vec![0u8; exact - 1];
         assert!(message.encode(&mut &mut short[..]).is_err());
     }
+    // Into a chunk of spare capacity that holds the bound (a `Vec` with room, after
+    // bytes already there), and a byte or slice at a time (two slices chained, the
+    // first too short for the bound): the same bytes, prefixed or not.
+    let bound = message.max_encoded_len() + 10;
+    let mut roomy = Vec::with_capacity(4 + bound);
+    roomy.extend_from_slice(b"head");
+    message.encode(&mut roomy).unwrap();
+    assert_eq!(roomy[..4], *b"head");
+    assert_eq!(roomy[4..], out[..]);
+    let mut prefixed = Vec::with_capacity(bound);
+    message.encode_length_delimited(&mut prefixed).unwrap();
+    let mut first = [0u8; 1];
+    let mut second = vec![0u8; bound];
+    let mut chained = (&mut first[..]).chain_mut(&mut second[..]);
+    message.encode_length_delimited(&mut chained).unwrap();
+    let left = chained.remaining_mut();
+    let mut through_chain = first.to_vec();
+    through_chain.extend_from_slice(&second[..bound - left]);
+    assert_eq!(through_chain, prefixed);
+    assert_eq!(prefixed[prefixed.len() - exact..], out[..]);
 }
 
 #[test]

@@ -4,8 +4,19 @@
 //! room (against a cheap upper bound, or the exact `encoded_len` when the bound does not
 //! fit) before the first byte is written, so a sink never runs out of room half way
 //! through a message.
+//!
+//! When one contiguous chunk of the destination's spare capacity holds the upper bound
+//! (a `Vec` or `BytesMut` with room, the usual case), [`put_in_chunk`] writes there and
+//! advances the buffer once at the end; otherwise [`BufSink`] writes through the
+//! `BufMut` a byte or slice at a time. The first is faster because a byte written
+//! through a `BufMut` may alias the buffer's own length, which must then be stored and
+//! reloaded around every byte (callgrind, typical ResponseHeader encode: 318 -> 274
+//! instructions; fastest of 500 rounds 17.8 -> 13.3 ns, StreamHeader 12 -> 7.5 ns).
+//! Advancing a `BufMut` over bytes written into its spare capacity is `unsafe`: the one
+//! such block of this module, in [`put_in_chunk`].
 
 use super::varint;
+use bytes::buf::UninitSlice;
 use bytes::BufMut;
 
 pub trait Sink {
@@ -60,4 +71,56 @@ impl<B: BufMut> Sink for BufSink<'_, B> {
     fn put_byte(&mut self, byte: u8) {
         self.0.put_u8(byte);
     }
+}
+
+/// Writes into one contiguous run of spare capacity, from its start and without gaps,
+/// counting the bytes written. Every write is bounds-checked (and would panic rather
+/// than overflow); the caller's bound check makes sure none does.
+pub(crate) struct ChunkSink<'c> {
+    chunk: &'c mut UninitSlice,
+    written: usize,
+}
+
+impl Sink for ChunkSink<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.written + bytes.len();
+        self.chunk[self.written..end].copy_from_slice(bytes);
+        self.written = end;
+    }
+
+    #[inline(always)]
+    fn put_byte(&mut self, byte: u8) {
+        self.chunk.write_byte(self.written, byte);
+        self.written += 1;
+    }
+}
+
+/// Runs `write` on a [`ChunkSink`] over `buf`'s next chunk of spare capacity and
+/// advances `buf` past what it wrote, when that chunk holds at least `bound` bytes
+/// (which `write` must not exceed). Returns `false`, having written nothing, otherwise.
+#[inline(always)]
+pub(crate) fn put_in_chunk<B: BufMut>(
+    buf: &mut B,
+    bound: usize,
+    write: impl FnOnce(&mut ChunkSink<'_>),
+) -> bool {
+    let chunk = buf.chunk_mut();
+    if chunk.len() < bound {
+        return false;
+    }
+    let mut sink = ChunkSink { chunk, written: 0 };
+    write(&mut sink);
+    let written = sink.written;
+    #[allow(unsafe_code)]
+    // SAFETY: `advance_mut(n)` requires the next `n` bytes of spare capacity to be
+    // initialized. `chunk_mut` returned the start of the spare capacity; the sink wrote
+    // its bytes in order from the chunk's start without gaps (`put_byte` at `written`,
+    // `put` over `written..end`), so its first `written` bytes are initialized, and
+    // `written <= chunk.len() <= remaining_mut()` since every write was bounds-checked
+    // against the chunk. Nothing touched `buf` in between.
+    unsafe {
+        buf.advance_mut(written);
+    }
+    true
 }
