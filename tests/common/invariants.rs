@@ -100,6 +100,13 @@ pub fn check_decode<K: Kind>(input: &[u8]) -> bool {
     let mut slice = vec![0u8; len];
     assert_eq!(message.encode_to_slice(&mut slice), Ok(len));
     assert_eq!(slice, encoded, "slice and BufMut encodings agree");
+    // `encode_to_vec` and `encode_to_slice` write through `put_u8`/`put_slice` (their
+    // buffers hold the exact length); a Vec with ample room takes the other way, into
+    // its spare capacity in one go. Every field takes at least 2 bytes and is bounded
+    // by at most 11, so 6 times the length always holds the bound.
+    let mut roomy = Vec::with_capacity(6 * len + 64);
+    message.encode(&mut roomy).expect("a Vec has room");
+    assert_eq!(roomy, encoded, "both ways of writing agree");
 
     let again = K::Of::decode(&encoded).expect("the encoding decodes");
     // Values of two lifetimes: compared through their full Debug rendering, which lists
