@@ -128,6 +128,11 @@ pub trait Message<'a>: sealed::Sealed<'a> {
 
     /// Writes the canonical encoding into `buf`. When `buf` has less room than
     /// [`Message::encoded_len`], returns an error and writes nothing.
+    ///
+    /// The bytes go into `buf`'s spare capacity ([`BufMut::chunk_mut`]) when one chunk
+    /// of it is large enough. Like any `chunk_mut` call, this makes a `Vec` or
+    /// `BytesMut` with no spare capacity at all grow by 64 bytes, even for a message
+    /// that encodes to nothing; reserve first to keep allocation in your hands.
     fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
         debug_assert!(self.max_encoded_len() >= self.encoded_len());
         let room = buf.remaining_mut();
@@ -195,7 +200,10 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     fn encode_to_vec(&self) -> std::vec::Vec<u8> {
         let len = self.encoded_len();
         let mut out = std::vec::Vec::with_capacity(len);
-        put_encoding(self, len, false, &mut out);
+        // An empty vector has no spare capacity, which `put_encoding` would grow.
+        if len > 0 {
+            put_encoding(self, len, false, &mut out);
+        }
         out
     }
 }
