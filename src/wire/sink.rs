@@ -10,8 +10,9 @@
 //! advances the buffer once at the end; otherwise [`BufSink`] writes through the
 //! `BufMut` a byte or slice at a time. The first is faster because a byte written
 //! through a `BufMut` may alias the buffer's own length, which must then be stored and
-//! reloaded around every byte (callgrind, typical ResponseHeader encode: 318 -> 274
-//! instructions; fastest of 500 rounds 17.8 -> 13.3 ns, StreamHeader 12 -> 7.5 ns).
+//! reloaded around every byte (typical ResponseHeader encode: 318 -> 272 instructions,
+//! 18.3 -> 13.2 ns, fastest of 500 rounds in examples/instruction_counts.rs; criterion
+//! gave StreamHeader 12.8 -> 7.2 ns; RequestHeader did not gain).
 //! Advancing a `BufMut` over bytes written into its spare capacity is `unsafe`: the one
 //! such block of this module, in [`put_in_chunk`].
 
