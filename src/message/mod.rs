@@ -262,19 +262,25 @@ fn put_encoding<'a, M: Message<'a>, B: BufMut>(
 ) {
     let prefix_max = if prefixed { varint::MAX_VARINT_LEN } else { 0 };
     let bound = message.max_encoded_len().saturating_add(prefix_max);
-    let written = put_in_chunk(buf, bound, |sink| {
-        if prefixed {
-            sink.put_varint(len as u64);
-        }
-        message.write(sink);
-    });
-    if !written {
-        let mut sink = BufSink(buf);
-        if prefixed {
-            sink.put_varint(len as u64);
-        }
-        message.write(&mut sink);
+    if !put_in_chunk(buf, bound, |sink| {
+        write_prefixed(message, len, prefixed, sink)
+    }) {
+        write_prefixed(message, len, prefixed, &mut BufSink(buf));
     }
+}
+
+/// The message into `sink`, after its length `len` as a varint when `prefixed`.
+#[inline(always)]
+fn write_prefixed<'a, M: Message<'a>, S: Sink>(
+    message: &M,
+    len: usize,
+    prefixed: bool,
+    sink: &mut S,
+) {
+    if prefixed {
+        sink.put_varint(len as u64);
+    }
+    message.write(sink);
 }
 
 #[cfg(test)]
