@@ -262,9 +262,10 @@ fn put_encoding<'a, M: Message<'a>, B: BufMut>(
 ) {
     let prefix_max = if prefixed { varint::MAX_VARINT_LEN } else { 0 };
     let bound = message.max_encoded_len().saturating_add(prefix_max);
-    if !put_in_chunk(buf, bound, |sink| {
+    let in_chunk = put_in_chunk(buf, bound, |sink| {
         write_prefixed(message, len, prefixed, sink)
-    }) {
+    });
+    if !in_chunk {
         write_prefixed(message, len, prefixed, &mut BufSink(buf));
     }
 }
