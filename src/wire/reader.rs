@@ -151,6 +151,23 @@ impl<'a> Reader<'a> {
     /// the field is there but its value cannot be read.
     #[inline(always)]
     pub(crate) fn try_varint_field(&mut self, tag: u32, value: &mut u64) -> Option<()> {
+        // With 11 bytes of this message left, the tag and the longest varint both lie
+        // inside it: one length check covers the whole field.
+        let window = self
+            .data
+            .get(self.pos..)
+            .and_then(|rest| rest.first_chunk::<11>());
+        if let Some(window) = window {
+            if u32::from(window[0]) == tag {
+                let (read, n) = varint::decode_raw(&window[1..], varint::MAX_VARINT_LEN);
+                if n == 0 {
+                    return None;
+                }
+                *value = read;
+                self.pos += 1 + n;
+            }
+            return Some(());
+        }
         if self.eat(tag) {
             *value = self.try_varint()?;
         }
