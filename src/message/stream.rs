@@ -254,12 +254,19 @@ impl<'a> Streams<'a> {
     }
 
     /// Bytes the streams take in a RequestHeader, tags and length prefixes included.
-    #[inline]
+    /// Streams copied from the input know it without a call; the sum over each stream
+    /// stays out of line.
+    #[inline(always)]
     pub(crate) fn encoded_len(&self) -> usize {
         match self.canonical_src() {
             Some(src) => src.len(),
-            None => self.iter().map(|s| size::bytes(s.encoded_len())).sum(),
+            None => self.summed_len(),
         }
+    }
+
+    #[inline(never)]
+    fn summed_len(&self) -> usize {
+        self.iter().map(|s| size::bytes(s.encoded_len())).sum()
     }
 
     #[inline]
