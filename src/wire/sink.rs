@@ -1,9 +1,9 @@
 //! Where encoded bytes go: any `bytes::BufMut`.
 //!
 //! Message encoders are written once, against [`Sink`]. Callers check the destination's
-//! room (against a cheap upper bound, or the exact `encoded_len` when the bound does not
-//! fit) before the first byte is written, so a sink never runs out of room half way
-//! through a message.
+//! room before the first byte is written (against the exact length when they know it,
+//! else a cheap upper bound, and the exact `encoded_len` only when the bound does not
+//! fit), so a sink never runs out of room half way through a message.
 //!
 //! When one contiguous chunk of the destination's spare capacity holds the upper bound
 //! (a `Vec` or `BytesMut` with room, the usual case), [`put_in_chunk`] writes there and
