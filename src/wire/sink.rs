@@ -5,7 +5,7 @@
 //! else a cheap upper bound, and the exact `encoded_len` only when the bound does not
 //! fit), so a sink never runs out of room half way through a message.
 //!
-//! When one contiguous chunk of the destination's spare capacity holds the upper bound
+//! When one contiguous chunk of the destination's spare capacity holds that many bytes
 //! (a `Vec` or `BytesMut` with room, the usual case), [`put_in_chunk`] writes there and
 //! advances the buffer once at the end; otherwise [`BufSink`] writes through the
 //! `BufMut` a byte or slice at a time. The first is faster because a byte written
