@@ -14,12 +14,35 @@ use core::str::Utf8Error;
 /// `bytes` as a string slice, or why it is not UTF-8, exactly as `core::str::from_utf8`.
 #[inline(always)]
 pub(crate) fn to_str(bytes: &[u8]) -> Result<&str, Utf8Error> {
-    if bytes.is_ascii() {
+    if is_ascii(bytes) {
         // SAFETY: every byte is below 0x80, and a run of such bytes is valid UTF-8 (each
         // is a one-byte code point), which is all `from_utf8_unchecked` requires.
         Ok(unsafe { core::str::from_utf8_unchecked(bytes) })
     } else {
         core::str::from_utf8(bytes)
+    }
+}
+
+/// Whether every byte is below 0x80. Strings of up to 16 bytes (names, namespaces) are
+/// checked without a loop, from two words or halves that overlap when the length is not
+/// a multiple of their size, or from three bytes that cover a string shorter than four;
+/// `[u8]::is_ascii` would scan them a byte at a time. Longer strings go to it.
+#[inline(always)]
+fn is_ascii(bytes: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if bytes.len() > 16 {
+        return bytes.is_ascii();
+    }
+    if let (Some(head), Some(tail)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        return (u64::from_le_bytes(*head) | u64::from_le_bytes(*tail)) & HIGH == 0;
+    }
+    if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        return (u32::from_le_bytes(*head) | u32::from_le_bytes(*tail)) & (HIGH as u32) == 0;
+    }
+    // Bytes 0, len / 2 and len - 1 are every byte of a string of 1 to 3 bytes.
+    match (bytes.first(), bytes.get(bytes.len() / 2), bytes.last()) {
+        (Some(&a), Some(&b), Some(&c)) => (a | b | c) < 0x80,
+        _ => true,
     }
 }
 
