@@ -61,10 +61,14 @@ def main():
             print("| %s | %s | | | | |" % (group, fmt(ours)))
             continue
         best = min(peers, key=peers.get)
+        ratio = peers[best] / ours
         target = TARGETS.get(group)
-        print("| %s | %s | %s | %s | %.1fx | %s |" % (
-            group, fmt(ours), best, fmt(peers[best]), peers[best] / ours,
-            "%dx" % target if target else ""))
+        verdict = ""
+        if target:
+            # Two decimals, so that a ratio just under its target does not print as met.
+            verdict = "%dx, %s" % (target, "met" if ratio >= target else "missed")
+        print("| %s | %s | %s | %s | %.2fx | %s |" % (
+            group, fmt(ours), best, fmt(peers[best]), ratio, verdict))
 
 
 if __name__ == "__main__":
