@@ -23,15 +23,21 @@ pub(crate) fn to_str(bytes: &[u8]) -> Result<&str, Utf8Error> {
     }
 }
 
-/// Whether every byte is below 0x80. Strings of up to 16 bytes (names, namespaces) are
-/// checked without a loop, from two words or halves that overlap when the length is not
-/// a multiple of their size, or from three bytes that cover a string shorter than four;
-/// `[u8]::is_ascii` would scan them a byte at a time. Longer strings go to it.
+/// Whether every byte is below 0x80. Strings of up to 64 bytes (names, namespaces,
+/// host:port addresses) are checked without a loop: two chunks of 4, 8, 16 or 32 bytes
+/// taken from the front and the back cover the whole string (they overlap when its
+/// length is not twice their size), or three bytes cover a string shorter than four.
+/// `[u8]::is_ascii` would scan strings under 16 bytes a byte at a time, and is not
+/// inlined. Longer strings go to it.
 #[inline(always)]
 fn is_ascii(bytes: &[u8]) -> bool {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     if bytes.len() > 16 {
-        return bytes.is_ascii();
+        return match bytes.len() {
+            17..=32 => front_and_back_ascii::<16>(bytes),
+            33..=64 => front_and_back_ascii::<32>(bytes),
+            _ => bytes.is_ascii(),
+        };
     }
     if let (Some(head), Some(tail)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
         return (u64::from_le_bytes(*head) | u64::from_le_bytes(*tail)) & HIGH == 0;
@@ -43,6 +49,16 @@ fn is_ascii(bytes: &[u8]) -> bool {
     match (bytes.first(), bytes.get(bytes.len() / 2), bytes.last()) {
         (Some(&a), Some(&b), Some(&c)) => (a | b | c) < 0x80,
         _ => true,
+    }
+}
+
+/// Whether the first and the last `N` bytes are all below 0x80: the whole of a string
+/// of `N` to `2 * N` bytes.
+#[inline(always)]
+fn front_and_back_ascii<const N: usize>(bytes: &[u8]) -> bool {
+    match (bytes.first_chunk::<N>(), bytes.last_chunk::<N>()) {
+        (Some(head), Some(tail)) => head.iter().zip(tail).fold(0, |all, (a, b)| all | a | b) < 0x80,
+        _ => bytes.is_ascii(),
     }
 }
 

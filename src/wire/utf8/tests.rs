@@ -1,8 +1,9 @@
 use super::*;
 
 /// Agrees with the standard checker, value and error position, on ASCII, on valid
-/// multi-byte text and on every kind of invalid sequence, at every length around the
-/// word size so both the word and the byte paths of the ASCII scan are taken.
+/// multi-byte text and on every kind of invalid sequence, at every length up to past 64
+/// so that each path of the ASCII check (three bytes, two halves, two words, two 16- or
+/// 32-byte chunks, the standard scan) is taken.
 #[test]
 fn agrees_with_core_from_utf8() {
     let pieces: [&[u8]; 9] = [
@@ -19,7 +20,7 @@ fn agrees_with_core_from_utf8() {
     let mut checked = 0;
     for piece in pieces {
         for prefix in 0..20 {
-            for suffix in 0..10 {
+            for suffix in 0..50 {
                 let mut bytes = vec![b'a'; prefix];
                 bytes.extend_from_slice(piece);
                 bytes.extend(core::iter::repeat_n(b'z', suffix));
@@ -28,18 +29,18 @@ fn agrees_with_core_from_utf8() {
             }
         }
     }
-    for len in 0..40 {
+    for len in 0..80 {
         let bytes = vec![b'x'; len];
         assert_eq!(to_str(&bytes), Ok(core::str::from_utf8(&bytes).unwrap()));
         checked += 1;
     }
-    assert_eq!(checked, 9 * 20 * 10 + 40);
+    assert_eq!(checked, 9 * 20 * 50 + 80);
 }
 
 /// A non-ASCII byte anywhere in an otherwise ASCII string sends it to the full check.
 #[test]
 fn one_high_byte_anywhere_is_checked() {
-    for len in 1..40 {
+    for len in 1..80 {
         for at in 0..len {
             let mut bytes = vec![b'q'; len];
             bytes[at] = 0xff;
