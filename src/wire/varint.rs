@@ -26,10 +26,11 @@ pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeE
 pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
     match buf.first() {
         Some(&b) if b < 0x80 => (u64::from(b), 1),
-        _ => match buf.first_chunk::<MAX_VARINT_LEN>() {
+        Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
             Some(bytes) => decode_unrolled(bytes, max_len),
-            None => decode_short(buf, max_len),
+            None => decode_short(buf, u64::from(b & 0x7f), max_len),
         },
+        None => (0, 0),
     }
 }
 
@@ -93,15 +94,16 @@ fn pack(word: u64) -> u64 {
 }
 
 /// Fewer than 10 bytes readable: the last varints of an input take this path, so it is
-/// kept small rather than cold.
+/// kept small rather than cold. The first byte, already read and known to continue,
+/// comes in as `value`; the loop starts at the second.
 #[inline]
-fn decode_short(buf: &[u8], max_len: usize) -> (u64, usize) {
-    let mut value = 0u64;
+fn decode_short(buf: &[u8], mut value: u64, max_len: usize) -> (u64, usize) {
     // `buf` holds fewer than 10 bytes, so the shift stays below 64.
-    for (i, &b) in buf.iter().take(max_len).enumerate() {
-        value |= u64::from(b & 0x7f) << (7 * i);
+    let rest = buf.get(1..buf.len().min(max_len)).unwrap_or_default();
+    for (i, &b) in rest.iter().enumerate() {
+        value |= u64::from(b & 0x7f) << (7 * (i + 1));
         if b < 0x80 {
-            return (value, i + 1);
+            return (value, i + 2);
         }
     }
     (0, 0)
