@@ -29,7 +29,9 @@ pub(crate) fn to_str(bytes: &[u8]) -> Result<&str, Utf8Error> {
 /// taken from the front and the back cover the whole string (they overlap when its
 /// length is not twice their size), or three bytes cover a string shorter than four.
 /// `[u8]::is_ascii` would scan strings under 16 bytes a byte at a time, and is not
-/// inlined. Longer strings go to it.
+/// inlined. Longer strings go to it. Chunks of 4 and 8 bytes are read as integers:
+/// through [`front_and_back_ascii`], which ORs bytes, a typical RequestHeader decode took
+/// 827 instructions instead of 823.
 #[inline(always)]
 fn is_ascii(bytes: &[u8]) -> bool {
     const HIGH: u64 = 0x8080_8080_8080_8080;
