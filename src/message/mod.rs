@@ -4,7 +4,7 @@
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::{put_in_chunk, BufSink, Sink};
-use crate::wire::varint;
+use crate::wire::size;
 use bytes::{BufMut, BytesMut};
 
 pub(crate) mod name;
@@ -168,7 +168,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// Writes a varint length prefix followed by the encoding, all or nothing.
     fn encode_length_delimited<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
         let len = self.encoded_len();
-        let total = varint::encoded_len(len as u64) + len;
+        let total = size::delimited(len);
         let room = buf.remaining_mut();
         if room < total {
             return Err(EncodeError::new(total, room));
@@ -248,7 +248,7 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
 /// always has room, so this cannot fail.
 pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut BytesMut) {
     let len = message.encoded_len();
-    let total = varint::encoded_len(len as u64) + len;
+    let total = size::delimited(len);
     dst.reserve(total);
     put_encoding(message, Some(len), total, dst);
 }

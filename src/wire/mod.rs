@@ -46,6 +46,13 @@ pub(crate) mod size {
     /// A length-delimited field whose body takes `len` bytes, written even when empty.
     #[inline(always)]
     pub(crate) const fn bytes(len: usize) -> usize {
-        1 + encoded_len(len as u64) + len
+        1 + delimited(len)
+    }
+
+    /// A body of `len` bytes after its varint length prefix, without a tag: a field's
+    /// value, or a length-delimited frame.
+    #[inline(always)]
+    pub(crate) const fn delimited(len: usize) -> usize {
+        encoded_len(len as u64) + len
     }
 }
