@@ -37,6 +37,14 @@ fn check<'a, M: Message<'a>>(message: &M) {
     message.encode(&mut roomy).unwrap();
     assert_eq!(roomy[..4], *b"head");
     assert_eq!(roomy[4..], out[..]);
+    // Chunks from the exact length to a little more than the longest varint field: the
+    // last fields are written near the chunk's end, each byte checked, and the others
+    // each checked once.
+    for extra in 0..=12 {
+        let mut tight = Vec::with_capacity(exact + extra);
+        message.encode(&mut tight).unwrap();
+        assert_eq!(tight, out, "a chunk {extra} bytes over the exact length");
+    }
     let mut prefixed = Vec::with_capacity(bound);
     message.encode_length_delimited(&mut prefixed).unwrap();
     let mut first = [0u8; 1];
