@@ -100,8 +100,8 @@ impl<'a> Sealed<'a> for Name<'a> {
 
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) {
-        sink.put_string_field(NAME, self.name);
-        sink.put_string_field(NAMESPACE, self.namespace);
+        sink.put_short_string_field(NAME, self.name);
+        sink.put_short_string_field(NAMESPACE, self.namespace);
         self.unknown_fields.write(sink);
     }
 }

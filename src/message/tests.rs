@@ -111,3 +111,30 @@ fn the_bound_holds_and_short_buffers_are_refused() {
         }
     }
 }
+
+#[test]
+fn names_of_every_short_length_encode_alike_every_way() {
+    // Names of 4 to 16 bytes are copied as two overlapping words; around and between
+    // those lengths, each byte must land where `memcpy` would put it.
+    let text: String = ('a'..='z').collect();
+    for len in 0..=20 {
+        for other in [0, 5, 13] {
+            let name = Name {
+                name: &text[..len],
+                namespace: &text[26 - other..],
+                ..Default::default()
+            };
+            check(&name);
+            let mut expected = Vec::new();
+            for (tag, s) in [(0x0a, name.name), (0x12, name.namespace)] {
+                if !s.is_empty() {
+                    expected.extend_from_slice(&[tag, s.len() as u8]);
+                    expected.extend_from_slice(s.as_bytes());
+                }
+            }
+            let mut roomy = Vec::with_capacity(128);
+            name.encode(&mut roomy).unwrap();
+            assert_eq!(roomy, expected, "name of {len} bytes, namespace of {other}");
+        }
+    }
+}

@@ -58,11 +58,29 @@ pub trait Sink {
     /// Writes a string field unless it is empty.
     #[inline(always)]
     fn put_string_field(&mut self, tag: u32, value: &str) {
-        if !value.is_empty() {
-            self.put_tag(tag);
-            self.put_varint(value.len() as u64);
-            self.put(value.as_bytes());
-        }
+        string_field(self, tag, value, Self::put);
+    }
+
+    /// [`Sink::put_string_field`] for a string that is usually short: a primitive's name
+    /// or namespace, not a leader's address.
+    #[inline(always)]
+    fn put_short_string_field(&mut self, tag: u32, value: &str) {
+        string_field(self, tag, value, Self::put_short);
+    }
+
+    /// [`Sink::put`] for bytes that are usually few.
+    #[inline(always)]
+    fn put_short(&mut self, bytes: &[u8]) {
+        self.put(bytes);
+    }
+}
+
+#[inline(always)]
+fn string_field<S: Sink + ?Sized>(sink: &mut S, tag: u32, value: &str, put: fn(&mut S, &[u8])) {
+    if !value.is_empty() {
+        sink.put_tag(tag);
+        sink.put_varint(value.len() as u64);
+        put(sink, value.as_bytes());
     }
 }
 
@@ -105,6 +123,28 @@ impl Sink for ChunkSink<'_> {
         self.written += 1;
     }
 
+    /// Slices of 4 to 16 bytes are copied as two overlapping chunks, in a few moves
+    /// instead of a call to `memcpy`. Measured in criterion's binary, typical
+    /// RequestHeader encode (a 6- and a 7-byte string): 343 -> 331 instructions, about
+    /// 17.0 -> 15.5 ns over four runs each. Done for every string, it cost typical
+    /// ResponseHeader encode (a 40-byte leader) 238 -> 244 instructions and about
+    /// 11.3 -> 12.1 ns.
+    #[inline(always)]
+    fn put_short(&mut self, bytes: &[u8]) {
+        let len = bytes.len();
+        if !(4..=16).contains(&len) {
+            return self.put(bytes);
+        }
+        let end = self.written + len;
+        let dst = &mut self.chunk[self.written..end];
+        if len >= 8 {
+            copy_ends::<8>(dst, bytes);
+        } else {
+            copy_ends::<4>(dst, bytes);
+        }
+        self.written = end;
+    }
+
     /// One bounds check for the field instead of one per byte: typical ResponseHeader
     /// encode 267 -> 238 instructions, worst 641 -> 535 (criterion's binary). Strings'
     /// keys and messages' length prefixes stay byte by byte: through this path, typical
@@ -143,6 +183,15 @@ impl Sink for ChunkSink<'_> {
     }
 }
 
+/// Copies `src` to `dst`, both of the same length, from N to 2N bytes, as its first and
+/// its last N bytes: together they cover every byte.
+#[inline(always)]
+fn copy_ends<const N: usize>(dst: &mut UninitSlice, src: &[u8]) {
+    let len = src.len();
+    dst[..N].copy_from_slice(&src[..N]);
+    dst[len - N..].copy_from_slice(&src[len - N..]);
+}
+
 /// [`Sink::put_varint_field`] with every byte checked; returns the new position.
 #[inline(never)]
 fn put_varint_field_near_end(
@@ -177,8 +226,9 @@ pub(crate) fn put_in_chunk<B: BufMut>(
     // SAFETY: `advance_mut(n)` requires the next `n` bytes of spare capacity to be
     // initialized. `chunk_mut` returned the start of the spare capacity; the sink wrote
     // its bytes in order from the chunk's start without gaps (`put_byte` at `written`,
-    // `put` over `written..end`, `put_varint_field` at `written` and on, each moving
-    // `written` past what it wrote), so its first `written` bytes are initialized, and
+    // `put` over `written..end`, `put_short` over `written..end` as two chunks that
+    // cover it, `put_varint_field` at `written` and on, each moving `written` past
+    // what it wrote), so its first `written` bytes are initialized, and
     // `written <= chunk.len() <= remaining_mut()` since every write was bounds-checked
     // against the chunk. Nothing touched `buf` in between.
     unsafe {
