@@ -5,8 +5,8 @@
 //! `'static + Send + Sync`, clone in O(1), and [`OwnedRequestHeader::header`] (and its
 //! twins) hands out the borrowed form for free, without decoding again.
 //!
-//! One of the crate's three places with `unsafe` code (the others are `wire::utf8` and
-//! `wire::sink::put_in_chunk`):
+//! One of the crate's four places with `unsafe` code (the others are `wire::utf8`,
+//! `wire::sink::put_in_chunk` and `ChunkSink::put_varint_field` in `wire::sink`):
 //! storing a header that borrows from a buffer next to that buffer needs a lifetime the
 //! compiler cannot name. The benchmark `owned/*` in benches/headers.rs shows what it
 //! saves: reading a field through the stored header against decoding the bytes again on

@@ -75,6 +75,7 @@ pub trait Sink {
     }
 }
 
+/// A string field unless it is empty, its bytes written by `put`.
 #[inline(always)]
 fn string_field<S: Sink + ?Sized>(sink: &mut S, tag: u32, value: &str, put: fn(&mut S, &[u8])) {
     if !value.is_empty() {
