@@ -13,6 +13,7 @@
 //! reloaded around every byte (typical ResponseHeader encode: 318 -> 272 instructions,
 //! 18.3 -> 13.2 ns, fastest of 500 rounds in examples/instruction_counts.rs; criterion
 //! gave StreamHeader 12.8 -> 7.2 ns; RequestHeader did not gain).
+//!
 //! Two blocks of this module are `unsafe`: advancing a `BufMut` over bytes written into
 //! its spare capacity, in [`put_in_chunk`], and writing a varint field into a chunk
 //! checked once to hold the longest one, in `ChunkSink::put_varint_field`.

@@ -4,10 +4,10 @@
 //! a second time.
 //!
 //! One of the crate's four places with `unsafe` code (the others are `owned`,
-//! `wire::sink::put_in_chunk` and `ChunkSink::put_varint_field` in `wire::sink`). Measured with `valgrind --tool=callgrind` on a
-//! ResponseHeader whose leader address has 40 bytes, the standard checker costs about
-//! 125 instructions per string for short strings, against about 25 for the ASCII scan,
-//! a sixth of the whole decode.
+//! `wire::sink::put_in_chunk` and `ChunkSink::put_varint_field` in `wire::sink`).
+//! Measured with `valgrind --tool=callgrind` on a ResponseHeader whose leader address
+//! has 40 bytes, the standard checker costs about 125 instructions per string for short
+//! strings, against about 25 for the ASCII scan, a sixth of the whole decode.
 #![allow(unsafe_code)]
 
 use core::str::Utf8Error;
