@@ -30,6 +30,7 @@
 #[cfg(feature = "tokio-util")]
 pub mod codec;
 mod enums;
+mod envelope;
 mod error;
 pub mod framing;
 mod message;
@@ -39,6 +40,7 @@ mod unknown;
 mod wire;
 
 pub use enums::{ResponseStatus, ResponseType};
+pub use envelope::{Envelope, RequestEnvelope, ResponseEnvelope};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use message::name::Name;
 pub use message::request::RequestHeader;

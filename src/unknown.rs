@@ -7,7 +7,7 @@
 //! exactly as they arrived, overlong encodings included.
 
 use crate::error::DecodeError;
-use crate::wire::reader::{RawFields, Reader, RECURSION_LIMIT};
+use crate::wire::reader::{NestedFields, Path, Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use core::fmt;
 
@@ -19,6 +19,9 @@ pub(crate) enum Kind {
     Request,
     Response,
     Stream,
+    /// An Atomix primitive message seen as an envelope: it knows only its header, field
+    /// 1.
+    Envelope,
 }
 
 impl Kind {
@@ -31,6 +34,7 @@ impl Kind {
             Kind::Request => matches!(tag, 0x0a | 0x10 | 0x18 | 0x20 | 0x2a),
             Kind::Response => matches!(tag, 0x08 | 0x10 | 0x18 | 0x20 | 0x2a | 0x30 | 0x38),
             Kind::Stream => matches!(tag, 0x08 | 0x10),
+            Kind::Envelope => tag == 0x0a,
         }
     }
 }
@@ -39,11 +43,11 @@ impl Kind {
 enum Layout {
     /// `src` is exactly the unknown fields.
     Contiguous,
-    /// `src` is a run of fields of this message; the unknown ones are picked out.
-    Scattered(Kind),
-    /// `src` is a run of RequestHeader fields holding several occurrences of `name`,
-    /// merged into one Name: its unknown fields are those of every occurrence, in order.
-    MergedName,
+    /// `src` is a run of fields; the unknown ones are the fields at the end of `path`
+    /// that `kind` does not know. Fields of one message interleaved with its known
+    /// ones have the empty path; those of a message field that occurred several times,
+    /// and so merged, lie in the bodies of its occurrences.
+    Picked { path: Path, kind: Kind },
 }
 
 /// The unknown fields of one message, in arrival order, byte for byte.
@@ -117,10 +121,13 @@ impl<'a> UnknownFields<'a> {
 
     /// The unknown fields in arrival order.
     pub fn iter(&self) -> UnknownFieldsIter<'a> {
+        let (path, kind) = match self.layout {
+            Layout::Contiguous => (Path::HERE, None),
+            Layout::Picked { path, kind } => (path, Some(kind)),
+        };
         UnknownFieldsIter {
-            outer: RawFields::new(self.src),
-            inner: None,
-            layout: self.layout,
+            fields: NestedFields::new(self.src, path),
+            kind,
         }
     }
 
@@ -157,14 +164,16 @@ impl<'a> UnknownFields<'a> {
         core::ptr::eq(self.src, other.src) && self.len == other.len && self.layout == other.layout
     }
 
-    pub(crate) fn merged_name(src: &'a [u8], len: usize) -> Self {
+    /// The `len` bytes of fields that `kind` does not know at the end of `path` in
+    /// `src`.
+    pub(crate) fn picked(src: &'a [u8], path: Path, kind: Kind, len: usize) -> Self {
         if len == 0 {
             return UnknownFields::EMPTY;
         }
         Self {
             src,
             len,
-            layout: Layout::MergedName,
+            layout: Layout::Picked { path, kind },
         }
     }
 }
@@ -224,7 +233,10 @@ impl Tracker {
         let layout = if src.len() == self.len {
             Layout::Contiguous
         } else {
-            Layout::Scattered(kind)
+            Layout::Picked {
+                path: Path::HERE,
+                kind,
+            }
         };
         UnknownFields {
             src,
@@ -277,9 +289,9 @@ impl fmt::Debug for UnknownField<'_> {
 /// Iterator over [`UnknownFields`].
 #[derive(Clone, Debug)]
 pub struct UnknownFieldsIter<'a> {
-    outer: RawFields<'a>,
-    inner: Option<RawFields<'a>>,
-    layout: Layout,
+    fields: NestedFields<'a>,
+    /// The message whose known fields are passed over, when fields are picked out.
+    kind: Option<Kind>,
 }
 
 impl<'a> Iterator for UnknownFieldsIter<'a> {
@@ -287,22 +299,10 @@ impl<'a> Iterator for UnknownFieldsIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(inner) = &mut self.inner {
-                for (tag, raw, body) in inner.by_ref() {
-                    if !Kind::Name.is_known(tag) {
-                        return Some(UnknownField { tag, raw, body });
-                    }
-                }
-                self.inner = None;
-            }
-            let (tag, raw, body) = self.outer.next()?;
-            match self.layout {
-                Layout::Contiguous => return Some(UnknownField { tag, raw, body }),
-                Layout::Scattered(kind) if !kind.is_known(tag) => {
-                    return Some(UnknownField { tag, raw, body })
-                }
-                Layout::MergedName if tag == 0x0a => self.inner = Some(RawFields::new(body)),
-                _ => {}
+            let (tag, raw, body) = self.fields.next()?;
+            match self.kind {
+                Some(kind) if kind.is_known(tag) => {}
+                _ => return Some(UnknownField { tag, raw, body }),
             }
         }
     }

@@ -89,6 +89,22 @@ pub(crate) mod sealed {
         #[cfg(debug_assertions)]
         fn same_repr(&self, other: &Self) -> bool;
     }
+
+    /// A header that can be merged from several occurrences of a message field, as the
+    /// header of an [`crate::Envelope`].
+    pub trait Merge<'a>: super::Message<'a> {
+        /// The decoding state across occurrences.
+        type Merger: Default;
+        /// Merges one occurrence's body into `merger`.
+        fn merge(
+            merger: &mut Self::Merger,
+            body: Reader<'a>,
+            depth: u32,
+        ) -> Result<(), DecodeError>;
+        /// The merged header. The occurrences are the fields tagged `outer` in `span`, a
+        /// run of the enclosing message's fields.
+        fn finish_merged(merger: Self::Merger, span: &'a [u8], outer: u8) -> Self;
+    }
 }
 
 /// A header message: decoding from borrowed bytes, exact sizing, and encoding.

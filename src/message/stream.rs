@@ -4,7 +4,7 @@
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
 use crate::unknown::{Kind, Tracker, UnknownFields};
-use crate::wire::reader::{tag, Reader, LEN, RECURSION_LIMIT, VARINT};
+use crate::wire::reader::{tag, NestedFields, Path, Reader, LEN, RECURSION_LIMIT, VARINT};
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use core::fmt;
@@ -183,6 +183,14 @@ enum Repr<'a> {
         /// be copied as is and its length is their encoded length.
         canonical: bool,
     },
+    /// The streams of a RequestHeader field that occurred several times in its
+    /// enclosing message and merged: `src` is a run of the enclosing message's fields,
+    /// the streams lie in the bodies of those tagged `outer`. Already checked.
+    Merged {
+        src: &'a [u8],
+        outer: u8,
+        count: usize,
+    },
     Slice(&'a [StreamHeader<'a>]),
 }
 
@@ -204,7 +212,7 @@ impl<'a> Streams<'a> {
     pub fn len(&self) -> usize {
         match self.repr {
             Repr::Cached { count, .. } => usize::from(count),
-            Repr::Wire { count, .. } => count,
+            Repr::Wire { count, .. } | Repr::Merged { count, .. } => count,
             Repr::Slice(slice) => slice.len(),
         }
     }
@@ -228,6 +236,10 @@ impl<'a> Streams<'a> {
                     src, ahead, count, ..
                 } => IterRepr::Wire {
                     reader: Reader::with_ahead(src, ahead, 0),
+                    left: count,
+                },
+                Repr::Merged { src, outer, count } => IterRepr::Merged {
+                    fields: NestedFields::new(src, Path::into(outer)),
                     left: count,
                 },
                 Repr::Slice(slice) => IterRepr::Slice(slice.iter()),
@@ -318,6 +330,14 @@ impl Streams<'_> {
                 },
             ) => eq(src, src2) && eq(ahead, ahead2) && count == count2 && canonical == canonical2,
             (Repr::Slice(slice), Repr::Slice(slice2)) => eq(slice, slice2),
+            (
+                Repr::Merged { src, outer, count },
+                Repr::Merged {
+                    src: src2,
+                    outer: outer2,
+                    count: count2,
+                },
+            ) => eq(src, src2) && outer == outer2 && count == count2,
             _ => false,
         }
     }
@@ -446,6 +466,28 @@ impl StreamsTracker {
         };
         Streams { repr }
     }
+
+    /// The streams of a RequestHeader merged from the fields tagged `outer` in `span`,
+    /// a run of the enclosing message's fields.
+    pub(crate) fn finish_merged<'a>(self, span: &'a [u8], outer: u8) -> Streams<'a> {
+        let repr = if self.count == 0 {
+            return Streams::default();
+        } else if self.cacheable && self.count <= CACHED {
+            Repr::Cached {
+                ids: self.ids,
+                count: self.count as u8,
+                src: span,
+                canonical: false,
+            }
+        } else {
+            Repr::Merged {
+                src: span,
+                outer,
+                count: self.count,
+            }
+        };
+        Streams { repr }
+    }
 }
 
 /// Iterator over [`Streams`].
@@ -463,6 +505,10 @@ enum IterRepr<'a> {
     },
     Wire {
         reader: Reader<'a>,
+        left: usize,
+    },
+    Merged {
+        fields: NestedFields<'a>,
         left: usize,
     },
     Slice(core::slice::Iter<'a, StreamHeader<'a>>),
@@ -488,6 +534,7 @@ impl<'a> Iterator for StreamsIter<'a> {
             }
             IterRepr::Slice(iter) => iter.next().copied(),
             IterRepr::Wire { reader, left } => next_on_wire(reader, left),
+            IterRepr::Merged { fields, left } => next_merged(fields, left),
         }
     }
 
@@ -495,7 +542,7 @@ impl<'a> Iterator for StreamsIter<'a> {
         let left = match &self.inner {
             IterRepr::Cached { next, count, .. } => usize::from(count.saturating_sub(*next)),
             IterRepr::Slice(iter) => iter.len(),
-            IterRepr::Wire { left, .. } => *left,
+            IterRepr::Wire { left, .. } | IterRepr::Merged { left, .. } => *left,
         };
         (left, Some(left))
     }
@@ -516,6 +563,14 @@ fn next_on_wire<'a>(reader: &mut Reader<'a>, left: &mut usize) -> Option<StreamH
         reader.skip(tag, start, RECURSION_LIMIT).ok()?;
     }
     None
+}
+
+/// The next stream in the bodies of a merged RequestHeader's occurrences.
+#[inline(never)]
+fn next_merged<'a>(fields: &mut NestedFields<'a>, left: &mut usize) -> Option<StreamHeader<'a>> {
+    let body = fields.find(|&(tag, _, _)| tag == STREAMS)?.2;
+    *left = left.saturating_sub(1);
+    StreamHeader::decode_body(Reader::new(body, 0), RECURSION_LIMIT).ok()
 }
 
 impl ExactSizeIterator for StreamsIter<'_> {}

@@ -1,0 +1,230 @@
+//! Headers where they travel: inside Atomix primitive messages.
+//!
+//! Every Atomix primitive request and response (counter, map, lock, election, ...)
+//! carries its header as field 1 (`RequestHeader header = 1;` or `ResponseHeader`),
+//! followed by the operation's own fields. An [`Envelope`] is such a message seen by
+//! someone who knows only field 1: the header, decoded, and every other field kept as
+//! borrowed bytes in arrival order. It decodes, re-encodes and rejects exactly as the
+//! reference runtime (upb) does for `message RequestEnvelope { RequestHeader header = 1; }`
+//! (testdata/schema/atomix/envelope/envelope.proto), and the [`Message`] trait gives it
+//! the same decode and encode methods as a bare header.
+//!
+//! A proxy that changed nothing forwards the bytes it decoded from: they are the message.
+//! Encoding is needed only after a change. It writes the header first, then the other
+//! fields as they came, which is also what the reference runtime writes; when the header
+//! came first and once (as every Atomix client writes it), that is the new header and one
+//! copy of the rest.
+//!
+//! ```
+//! use atomix_headers::{Message, RequestEnvelope};
+//!
+//! // counter.IncrementRequest { header { session_id: 7 } delta: 5 }
+//! let wire = [0x0a, 0x02, 0x10, 0x07, 0x10, 0x05];
+//! let mut request = RequestEnvelope::decode(&wire)?;
+//! let header = request.header.as_mut().unwrap();
+//! assert_eq!(header.session_id, 7);
+//! header.index = 42; // stamp the index; delta travels on untouched
+//!
+//! let out = request.encode_to_vec();
+//! assert_eq!(out, [0x0a, 0x04, 0x10, 0x07, 0x20, 42, 0x10, 0x05]);
+//! # Ok::<(), atomix_headers::DecodeError>(())
+//! ```
+
+use crate::error::DecodeError;
+use crate::message::request::{RequestHeader, RequestMerge};
+use crate::message::response::{ResponseHeader, ResponseMerge};
+use crate::message::sealed::{Merge, Sealed};
+use crate::message::Message;
+use crate::unknown::{Kind, Tracker, UnknownField, UnknownFields};
+use crate::wire::reader::{tag, Reader, LEN};
+use crate::wire::sink::Sink;
+use crate::wire::size;
+
+/// Field 1 of every Atomix primitive message, the header.
+const HEADER: u32 = tag(1, LEN);
+
+/// An Atomix primitive message seen through its header, field 1.
+///
+/// `H` is [`RequestHeader`] for requests ([`RequestEnvelope`]) and [`ResponseHeader`]
+/// for responses ([`ResponseEnvelope`]).
+///
+/// ```
+/// use atomix_headers::{Message, ResponseEnvelope, ResponseStatus};
+///
+/// // counter.IncrementResponse { header { status: NOT_LEADER leader: "n2:5678" } previous_value: 3 }
+/// let wire = b"\x0a\x0b\x2a\x07n2:5678\x30\x02\x10\x03";
+/// let response = ResponseEnvelope::decode(wire)?;
+/// let header = response.header.unwrap();
+/// assert_eq!(header.status, ResponseStatus::NOT_LEADER);
+/// assert_eq!(header.leader, "n2:5678");
+/// let previous = response.rest.iter().next().unwrap();
+/// assert_eq!((previous.number(), previous.as_bytes()), (2, &[0x10, 0x03][..]));
+/// # Ok::<(), atomix_headers::DecodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Envelope<'a, H> {
+    /// Field 1, the header: `Some` whenever a field 1 of wire type 2 was present, even
+    /// empty. Several occurrences merge into one header, as protobuf merges a message
+    /// field.
+    pub header: Option<H>,
+    /// Every other field of the message, byte for byte in arrival order: the
+    /// operation's own fields, and a field 1 of any other wire type.
+    pub rest: UnknownFields<'a>,
+}
+
+/// An Atomix primitive request (`IncrementRequest`, `PutRequest`, ...) seen through its
+/// [`RequestHeader`].
+pub type RequestEnvelope<'a> = Envelope<'a, RequestHeader<'a>>;
+
+/// An Atomix primitive response seen through its [`ResponseHeader`].
+pub type ResponseEnvelope<'a> = Envelope<'a, ResponseHeader<'a>>;
+
+impl<'a, H> Envelope<'a, H> {
+    /// The last occurrence of field `number` among the other fields: the one that counts
+    /// for a singular field, such as the key (field 2) of a map operation.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, RequestEnvelope};
+    ///
+    /// // map.GetRequest { header {} key: "k1" }
+    /// let request = RequestEnvelope::decode(b"\x0a\x00\x12\x02k1")?;
+    /// assert_eq!(request.last_field(2).and_then(|f| f.payload()), Some(&b"k1"[..]));
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    pub fn last_field(&self, number: u32) -> Option<UnknownField<'a>> {
+        self.rest.iter().filter(|f| f.number() == number).last()
+    }
+}
+
+impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
+    /// The shape every Atomix client writes: the header first and once, then fields
+    /// other than a header. The header itself takes its own fast path when it can.
+    #[inline(always)]
+    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+        let inner = depth.checked_sub(1)?;
+        let mut envelope = Envelope {
+            header: None,
+            rest: UnknownFields::EMPTY,
+        };
+        if r.eat(HEADER) {
+            envelope.header = Some(H::decode_body(r.try_length_delimited()?, inner).ok()?);
+        }
+        let rest = r.try_rest_unknown(|tag| tag == HEADER, depth)?;
+        envelope.rest = UnknownFields::contiguous(rest);
+        Some(envelope)
+    }
+
+    fn decode_general(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let data = r.data();
+        let mut rest = Tracker::default();
+        let mut header = None;
+        // The first occurrence's body, kept to be merged again if a second one comes.
+        let mut first = None;
+        let mut merge = None;
+        let (mut span_start, mut span_end) = (0, 0);
+        while r.has_remaining() {
+            let start = r.pos();
+            let tag = r.tag()?;
+            if tag != HEADER {
+                r.skip(tag, start, depth)?;
+                rest.add(start, r.pos());
+                continue;
+            }
+            let body = r.message_field(1, depth)?;
+            let at_field = |e: DecodeError| e.in_field(1);
+            match (&mut merge, first.take()) {
+                (None, None) => {
+                    span_start = start;
+                    header = Some(H::decode_body(body.clone(), depth - 1).map_err(at_field)?);
+                    first = Some(body);
+                }
+                (None, Some(first)) => {
+                    let mut m = H::Merger::default();
+                    H::merge(&mut m, first, depth - 1).map_err(at_field)?;
+                    H::merge(&mut m, body, depth - 1).map_err(at_field)?;
+                    merge = Some(m);
+                }
+                (Some(m), _) => H::merge(m, body, depth - 1).map_err(at_field)?,
+            }
+            span_end = r.pos();
+        }
+        if let Some(m) = merge {
+            header = Some(H::finish_merged(
+                m,
+                &data[span_start..span_end],
+                HEADER as u8,
+            ));
+        }
+        Ok(Envelope {
+            header,
+            rest: rest.finish(data, Kind::Envelope),
+        })
+    }
+
+    #[cfg(debug_assertions)]
+    fn same_repr(&self, other: &Self) -> bool {
+        let headers = match (&self.header, &other.header) {
+            (Some(header), Some(other)) => header.same_repr(other),
+            (None, None) => true,
+            _ => false,
+        };
+        headers && self.rest.same_repr(&other.rest)
+    }
+
+    #[inline(always)]
+    fn max_encoded_len(&self) -> usize {
+        let header = match &self.header {
+            Some(header) => size::bytes_max(header.max_encoded_len()),
+            None => 0,
+        };
+        header.saturating_add(self.rest.len())
+    }
+
+    #[inline]
+    fn write<S: Sink>(&self, sink: &mut S) {
+        if let Some(header) = &self.header {
+            sink.put_tag(HEADER);
+            sink.put_varint(header.encoded_len() as u64);
+            header.write(sink);
+        }
+        self.rest.write(sink);
+    }
+}
+
+impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        let header = match &self.header {
+            Some(header) => size::bytes(header.encoded_len()),
+            None => 0,
+        };
+        header + self.rest.len()
+    }
+}
+
+impl<'a> Merge<'a> for RequestHeader<'a> {
+    type Merger = RequestMerge<'a>;
+
+    fn merge(merger: &mut Self::Merger, body: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
+        merger.add(body, depth)
+    }
+
+    fn finish_merged(merger: Self::Merger, span: &'a [u8], outer: u8) -> Self {
+        merger.finish_merged(span, outer)
+    }
+}
+
+impl<'a> Merge<'a> for ResponseHeader<'a> {
+    type Merger = ResponseMerge<'a>;
+
+    fn merge(merger: &mut Self::Merger, body: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
+        merger.add(body, depth)
+    }
+
+    fn finish_merged(merger: Self::Merger, span: &'a [u8], outer: u8) -> Self {
+        merger.finish_merged(span, outer)
+    }
+}
+
+#[cfg(test)]
+mod tests;
