@@ -1,15 +1,18 @@
-//! `tokio_util::codec` support (feature `tokio-util`): length-delimited headers in and
-//! out of any `AsyncRead`/`AsyncWrite`.
+//! `tokio_util::codec` support (feature `tokio-util`): gRPC-framed Atomix messages
+//! ([`GrpcCodec`]) and length-delimited headers ([`HeaderCodec`]) in and out of any
+//! `AsyncRead`/`AsyncWrite`.
 //!
 //! `FramedRead::new(socket, HeaderCodec::<OwnedRequestHeader>::new())` yields owned
 //! headers that share the receive buffer. Errors are `std::io::Error`s of kind
 //! `InvalidData` (a bad frame; the [`DecodeError`] is inside) or `UnexpectedEof` (the
 //! stream ended inside a frame).
 
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 use crate::framing::{FrameDecoder, OwnedMessage};
+use crate::grpc::{self, GrpcDecoder, GrpcMessage};
 use crate::message::{put_length_delimited, Status};
 use crate::owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
+use crate::{OwnedRequestEnvelope, OwnedResponseEnvelope, RequestEnvelope, ResponseEnvelope};
 use crate::{RequestHeader, ResponseHeader, StreamHeader};
 use bytes::BytesMut;
 use core::marker::PhantomData;
@@ -123,3 +126,131 @@ macro_rules! encoders {
 encoders!(OwnedRequestHeader, RequestHeader);
 encoders!(OwnedResponseHeader, ResponseHeader);
 encoders!(OwnedStreamHeader, StreamHeader);
+
+/// gRPC frames of Atomix primitive messages: decodes owned envelopes of type `T` and
+/// encodes any envelope, so that one `Framed` serves a client (requests out, responses
+/// in) or a server.
+///
+/// Encoding a borrowed envelope writes its canonical encoding; encoding an owned one
+/// writes the bytes it was decoded from, unchanged (a proxy forwarding what it did not
+/// change); a [`GrpcMessage`] goes out as it came, compressed or not. A message that
+/// cannot be read, compressed ones included, is an `InvalidData` error holding the
+/// [`DecodeError`]; `FramedRead` ends the stream after any error, so a caller that wants
+/// to pass compressed messages on reads with [`GrpcDecoder::next_frame`] instead.
+///
+/// ```
+/// use atomix_headers::codec::GrpcCodec;
+/// use atomix_headers::{Message, OwnedResponseEnvelope, RequestEnvelope, RequestHeader};
+/// use bytes::BytesMut;
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// let mut codec = GrpcCodec::<OwnedResponseEnvelope>::new();
+/// let mut out = BytesMut::new();
+/// let request = RequestEnvelope { header: Some(RequestHeader { session_id: 3, ..Default::default() }), ..Default::default() };
+/// codec.encode(request, &mut out)?;
+/// assert_eq!(&out[..], [0, 0, 0, 0, 4, 0x0a, 0x02, 0x10, 0x03]);
+///
+/// let mut received = BytesMut::from(&[0u8, 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x03][..]);
+/// let response = codec.decode(&mut received)?.unwrap();
+/// assert_eq!(response.header().header.unwrap().session_id, 3);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct GrpcCodec<T> {
+    frames: GrpcDecoder,
+    _message: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for GrpcCodec<T> {
+    fn clone(&self) -> Self {
+        Self::with_decoder(self.frames)
+    }
+}
+
+impl<T> Default for GrpcCodec<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> GrpcCodec<T> {
+    /// A codec with the default 4 MiB message limit.
+    pub fn new() -> Self {
+        Self::with_decoder(GrpcDecoder::new())
+    }
+
+    /// A codec with the given message limit.
+    pub fn with_decoder(frames: GrpcDecoder) -> Self {
+        Self {
+            frames,
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<T: OwnedMessage> Decoder for GrpcCodec<T> {
+    type Item = T;
+    type Error = io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
+        match self.frames.next::<T>(src).map_err(invalid)? {
+            Status::Complete(message) => Ok(Some(message)),
+            Status::Partial(_) => Ok(None),
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
+        match self.decode(src)? {
+            Some(message) => Ok(Some(message)),
+            None => match self.frames.finish(src) {
+                Ok(()) => Ok(None),
+                Err(e) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, e)),
+            },
+        }
+    }
+}
+
+fn too_large(e: EncodeError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, e)
+}
+
+impl<'a, T> Encoder<RequestEnvelope<'a>> for GrpcCodec<T> {
+    type Error = io::Error;
+
+    fn encode(&mut self, item: RequestEnvelope<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
+        grpc::put(&item, dst).map_err(too_large)
+    }
+}
+
+impl<'a, T> Encoder<ResponseEnvelope<'a>> for GrpcCodec<T> {
+    type Error = io::Error;
+
+    fn encode(&mut self, item: ResponseEnvelope<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
+        grpc::put(&item, dst).map_err(too_large)
+    }
+}
+
+impl<T> Encoder<OwnedRequestEnvelope> for GrpcCodec<T> {
+    type Error = io::Error;
+
+    fn encode(&mut self, item: OwnedRequestEnvelope, dst: &mut BytesMut) -> Result<(), io::Error> {
+        grpc::put_bytes(item.bytes(), dst).map_err(too_large)
+    }
+}
+
+impl<T> Encoder<OwnedResponseEnvelope> for GrpcCodec<T> {
+    type Error = io::Error;
+
+    fn encode(&mut self, item: OwnedResponseEnvelope, dst: &mut BytesMut) -> Result<(), io::Error> {
+        grpc::put_bytes(item.bytes(), dst).map_err(too_large)
+    }
+}
+
+impl<T> Encoder<GrpcMessage> for GrpcCodec<T> {
+    type Error = io::Error;
+
+    fn encode(&mut self, item: GrpcMessage, dst: &mut BytesMut) -> Result<(), io::Error> {
+        item.put(dst);
+        Ok(())
+    }
+}

@@ -38,6 +38,12 @@ pub enum DecodeErrorKind {
     FrameTooLarge,
     /// The stream ended inside a length-delimited frame.
     TruncatedFrame,
+    /// A gRPC message has its compressed flag set: its bytes cannot be read without the
+    /// stream's compression. The frame itself is well formed, so it can still be passed
+    /// on as it is.
+    CompressedMessage,
+    /// A gRPC message prefix whose flag byte is neither 0 (plain) nor 1 (compressed).
+    InvalidCompressionFlag,
 }
 
 impl DecodeErrorKind {
@@ -56,6 +62,8 @@ impl DecodeErrorKind {
             Self::RecursionLimitExceeded => "messages and groups are nested too deeply",
             Self::FrameTooLarge => "frame length exceeds the configured limit",
             Self::TruncatedFrame => "stream ends inside a frame",
+            Self::CompressedMessage => "gRPC message is compressed and cannot be read",
+            Self::InvalidCompressionFlag => "gRPC compression flag is neither 0 nor 1",
         }
     }
 }
@@ -100,6 +108,14 @@ impl DecodeError {
         if self.field.is_none() {
             self.field = Some(field);
         }
+        self
+    }
+
+    /// The same error, `by` bytes further into a larger input.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        self.offset = self.offset.saturating_add(by);
         self
     }
 

@@ -17,7 +17,10 @@
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::message::{Message, Status};
-use crate::owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
+use crate::owned::{
+    OwnedRequestEnvelope, OwnedRequestHeader, OwnedResponseEnvelope, OwnedResponseHeader,
+    OwnedStreamHeader,
+};
 use crate::wire::varint;
 use bytes::{Buf, Bytes, BytesMut};
 use core::ops::Range;
@@ -110,6 +113,8 @@ macro_rules! owned_message {
 owned_message!(OwnedRequestHeader);
 owned_message!(OwnedResponseHeader);
 owned_message!(OwnedStreamHeader);
+owned_message!(OwnedRequestEnvelope);
+owned_message!(OwnedResponseEnvelope);
 
 /// Reads length-delimited frames off a receive buffer, under a frame size limit.
 ///

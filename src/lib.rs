@@ -33,8 +33,10 @@ mod enums;
 mod envelope;
 mod error;
 pub mod framing;
+pub mod grpc;
 mod message;
 mod owned;
+pub mod partition;
 mod text;
 mod unknown;
 mod wire;
@@ -47,7 +49,10 @@ pub use message::request::RequestHeader;
 pub use message::response::ResponseHeader;
 pub use message::stream::{StreamHeader, Streams, StreamsIter};
 pub use message::{Message, Status};
-pub use owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
+pub use owned::{
+    OwnedRequestEnvelope, OwnedRequestHeader, OwnedResponseEnvelope, OwnedResponseHeader,
+    OwnedStreamHeader,
+};
 pub use unknown::{UnknownField, UnknownFields, UnknownFieldsIter};
 pub use wire::varint::encoded_len as varint_len;
 

@@ -5,14 +5,14 @@
 //! `'static + Send + Sync`, clone in O(1), and [`OwnedRequestHeader::header`] (and its
 //! twins) hands out the borrowed form for free, without decoding again.
 //!
-//! One of the crate's four places with `unsafe` code (the others are `wire::utf8`,
-//! `wire::sink::put_in_chunk` and `ChunkSink::put_varint_field` in `wire::sink`):
+//! Uses `unsafe` code:
 //! storing a header that borrows from a buffer next to that buffer needs a lifetime the
 //! compiler cannot name. The benchmark `owned/*` in benches/headers.rs shows what it
 //! saves: reading a field through the stored header against decoding the bytes again on
 //! every access.
 #![allow(unsafe_code)]
 
+use crate::envelope::{RequestEnvelope, ResponseEnvelope};
 use crate::error::DecodeError;
 use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
@@ -122,6 +122,29 @@ owned_header! {
     OwnedStreamHeader, StreamHeader
 }
 
+owned_header! {
+    /// A [`RequestEnvelope`] that owns its bytes: `'static + Send + Sync`, zero-copy.
+    /// What [`crate::grpc::GrpcDecoder::next`] yields for a request; the bytes are the
+    /// primitive request as it arrived, to forward when nothing changed.
+    ///
+    /// ```
+    /// use atomix_headers::OwnedRequestEnvelope;
+    /// use bytes::Bytes;
+    ///
+    /// let wire = Bytes::from_static(&[0x0a, 0x02, 0x10, 0x07, 0x10, 0x05]);
+    /// let owned = OwnedRequestEnvelope::decode(wire.clone())?;
+    /// assert_eq!(owned.header().header.unwrap().session_id, 7);
+    /// assert_eq!(owned.bytes(), &wire);
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    OwnedRequestEnvelope, RequestEnvelope
+}
+
+owned_header! {
+    /// A [`ResponseEnvelope`] that owns its bytes: `'static + Send + Sync`, zero-copy.
+    OwnedResponseEnvelope, ResponseEnvelope
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +156,8 @@ mod tests {
         assert_static_send_sync::<OwnedRequestHeader>();
         assert_static_send_sync::<OwnedResponseHeader>();
         assert_static_send_sync::<OwnedStreamHeader>();
+        assert_static_send_sync::<OwnedRequestEnvelope>();
+        assert_static_send_sync::<OwnedResponseEnvelope>();
     }
 
     #[test]

@@ -183,6 +183,8 @@ fn text_round_trips_over_the_conformance_corpus() {
         let message = match kind {
             "request" => "RequestHeader",
             "response" => "ResponseHeader",
+            "request_envelope" => "RequestEnvelope",
+            "response_envelope" => "ResponseEnvelope",
             _ => "StreamHeader",
         };
         for row in rows(&format!("conformance/{kind}.tsv")) {
@@ -199,7 +201,7 @@ fn text_round_trips_over_the_conformance_corpus() {
             {
                 continue;
             }
-            let bytes = text_parse::encode_text(message, &decoded.text, false)
+            let bytes = text_parse::encode_text(message, &decoded.text, text_parse::Framing::None)
                 .unwrap_or_else(|e| panic!("{kind} {}: {e}\n{}", row[0], decoded.text));
             assert_eq!(bytes, unhex(&row[2]), "{kind} {}", row[0]);
             checked += 1;
@@ -209,4 +211,51 @@ fn text_round_trips_over_the_conformance_corpus() {
         checked > 2_000,
         "only {checked} inputs without unknown fields"
     );
+}
+
+#[test]
+fn envelopes_in_grpc_frames_decode_and_encode_as_protoc_would() {
+    // Two IncrementRequests: header { session_id: 7 } delta: 5, and one with the header
+    // after the operation's field.
+    let frames = "00 00000006 0a021007 1005\n00 00000006 1005 0a021007\n";
+    let out = run(
+        &["decode", "request", "--envelope", "--grpc", "--hex"],
+        frames.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let one = "header {\n  session_id: 7\n}\n2: 5\n";
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{one}\n{one}")
+    );
+
+    let out = run(
+        &["encode", "response", "--envelope", "--grpc", "--hex"],
+        b"header { status: NOT_LEADER leader: \"n2:5678\" }",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "000000000d0a0b2a076e323a353637383002\n"
+    );
+
+    // A compressed message is refused by name; an envelope of a stream is not a thing.
+    let out = run(
+        &["decode", "request", "--envelope", "--grpc", "--hex"],
+        b"01 00000000",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("compressed"));
+    let out = run(&["decode", "stream", "--envelope"], b"");
+    assert!(!out.status.success());
+    let out = run(&["decode", "request", "--grpc", "--delimited"], b"");
+    assert!(!out.status.success());
 }

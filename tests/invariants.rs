@@ -6,12 +6,14 @@ mod common;
 #[path = "common/invariants.rs"]
 mod invariants;
 use common::*;
-use invariants::{check_decode, Request, Response, Stream};
+use invariants::{check_decode, Request, RequestEnv, Response, ResponseEnv, Stream};
 
 fn check(kind: &str, input: &[u8]) -> bool {
     match kind {
         "request" => check_decode::<Request>(input),
         "response" => check_decode::<Response>(input),
+        "request_envelope" => check_decode::<RequestEnv>(input),
+        "response_envelope" => check_decode::<ResponseEnv>(input),
         _ => check_decode::<Stream>(input),
     }
 }

@@ -4,7 +4,9 @@
 //! iteration, text formatting, `encoded_len` and encode.
 
 mod common;
-use atomix_headers::{Message, RequestHeader, ResponseHeader, StreamHeader};
+use atomix_headers::{
+    Message, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader, StreamHeader,
+};
 use common::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -88,6 +90,26 @@ fn exercise_request(input: &[u8], out: &mut [u8], vec: &mut Vec<u8>) -> usize {
     sum
 }
 
+fn exercise_request_envelope(input: &[u8], out: &mut [u8], vec: &mut Vec<u8>) -> usize {
+    let mut sum = exercise::<RequestEnvelope>(input, out, vec);
+    if let Ok(envelope) = RequestEnvelope::decode(input) {
+        sum += envelope.rest.iter().count();
+        sum += envelope.last_field(2).map_or(0, |f| f.as_bytes().len());
+        if let Some(header) = envelope.header {
+            sum += header
+                .streams
+                .iter()
+                .map(|s| s.unknown_fields.iter().count() + 1)
+                .sum::<usize>();
+            sum += header.unknown_fields.iter().count();
+            if let Some(name) = header.name {
+                sum += name.unknown_fields.iter().count() + name.name.len();
+            }
+        }
+    }
+    sum
+}
+
 #[test]
 fn decoding_and_encoding_allocate_nothing() {
     let mut inputs: Vec<(String, &'static [u8])> = Vec::new();
@@ -113,6 +135,8 @@ fn decoding_and_encoding_allocate_nothing() {
         checksum += match kind.as_str() {
             "request" => exercise_request(input, &mut out, &mut vec),
             "response" => exercise::<ResponseHeader>(input, &mut out, &mut vec),
+            "request_envelope" => exercise_request_envelope(input, &mut out, &mut vec),
+            "response_envelope" => exercise::<ResponseEnvelope>(input, &mut out, &mut vec),
             _ => exercise::<StreamHeader>(input, &mut out, &mut vec),
         };
         if let Ok(response) = ResponseHeader::decode(input) {

@@ -6,7 +6,10 @@
 //! to an equal value and encodes again to the same bytes (a fixed point); text
 //! formatting, stream and unknown-field iteration all work.
 
-use atomix_headers::{Message, RequestHeader, ResponseHeader, StreamHeader, UnknownFields};
+use atomix_headers::{
+    Envelope, Message, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader,
+    StreamHeader, UnknownFields,
+};
 use std::fmt::{Debug, Display};
 
 /// A message whose borrowed slices can be listed.
@@ -57,6 +60,18 @@ impl<'a> Inspect<'a> for RequestHeader<'a> {
     }
 }
 
+impl<'a, H: Inspect<'a>> Inspect<'a> for Envelope<'a, H>
+where
+    Envelope<'a, H>: Message<'a> + Display,
+{
+    fn borrowed(&self, out: &mut Vec<&'a [u8]>) {
+        if let Some(header) = &self.header {
+            header.borrowed(out);
+        }
+        unknown(&self.rest, out);
+    }
+}
+
 /// Names a message type for any lifetime, so a value decoded from the input and one
 /// decoded from a local re-encoding can both be had.
 pub trait Kind {
@@ -66,6 +81,8 @@ pub trait Kind {
 pub struct Request;
 pub struct Response;
 pub struct Stream;
+pub struct RequestEnv;
+pub struct ResponseEnv;
 
 impl Kind for Request {
     type Of<'a> = RequestHeader<'a>;
@@ -75,6 +92,12 @@ impl Kind for Response {
 }
 impl Kind for Stream {
     type Of<'a> = StreamHeader<'a>;
+}
+impl Kind for RequestEnv {
+    type Of<'a> = RequestEnvelope<'a>;
+}
+impl Kind for ResponseEnv {
+    type Of<'a> = ResponseEnvelope<'a>;
 }
 
 /// Checks every invariant of decoding `input` as `K`; returns whether it was accepted.

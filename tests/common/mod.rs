@@ -2,7 +2,10 @@
 //! message type named there.
 #![allow(dead_code)]
 
-use atomix_headers::{DecodeError, Message, RequestHeader, ResponseHeader, StreamHeader};
+use atomix_headers::{
+    DecodeError, Message, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader,
+    StreamHeader,
+};
 use std::path::PathBuf;
 
 pub fn testdata(rel: &str) -> PathBuf {
@@ -59,8 +62,16 @@ pub fn decode(kind: &str, data: &[u8]) -> Result<Outcome, DecodeError> {
         "request" => RequestHeader::decode(data).map(outcome),
         "response" => ResponseHeader::decode(data).map(outcome),
         "stream" => StreamHeader::decode(data).map(outcome),
+        "request_envelope" => RequestEnvelope::decode(data).map(outcome),
+        "response_envelope" => ResponseEnvelope::decode(data).map(outcome),
         other => panic!("unknown message type {other}"),
     }
 }
 
-pub const KINDS: [&str; 3] = ["request", "response", "stream"];
+pub const KINDS: [&str; 5] = [
+    "request",
+    "response",
+    "stream",
+    "request_envelope",
+    "response_envelope",
+];

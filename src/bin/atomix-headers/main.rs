@@ -3,45 +3,61 @@
 
 mod text_parse;
 
-use atomix_headers::{DecodeError, Message, RequestHeader, ResponseHeader, Status, StreamHeader};
+use atomix_headers::{
+    DecodeError, Message, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader, Status,
+    StreamHeader,
+};
 use std::io::{Read, Write};
 use std::process::ExitCode;
+use text_parse::Framing;
 
 const USAGE: &str = "\
 atomix-headers: decode and encode Atomix protocol headers (atomix.headers)
 
 Usage:
-  atomix-headers decode <request|response|stream> [--hex] [--delimited] [FILE]
-  atomix-headers encode <request|response|stream> [--hex] [--delimited] [FILE]
+  atomix-headers decode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
+  atomix-headers encode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
   atomix-headers <decode|encode> --help
 
 Reads FILE, or standard input when there is none. Output is identical to
-`protoc --decode=atomix.headers.<Type>` and `protoc --encode=atomix.headers.<Type>`.
+`protoc --decode=atomix.headers.<Type>` and `protoc --encode=atomix.headers.<Type>`
+(with --envelope, `atomix.envelope.<Request|Response>Envelope` of
+testdata/schema/atomix/envelope/envelope.proto: an Atomix primitive message seen
+through its header, field 1).
 ";
 
 const DECODE_HELP: &str = "\
-atomix-headers decode <request|response|stream> [--hex] [--delimited] [FILE]
+atomix-headers decode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
 
 Reads one binary message and prints it in protobuf text format, exactly as
 `protoc --decode=atomix.headers.<Type>` prints it, unknown fields included.
 
+  --envelope   the input is an Atomix primitive request or response (IncrementRequest,
+               PutResponse, ...): its header is field 1, its other fields print by
+               number, as `protoc --decode=atomix.envelope.RequestEnvelope` prints them
   --hex        the input is hex text (whitespace ignored) instead of binary
   --delimited  the input is a stream of varint-length-prefixed messages; each is
                printed, separated by a blank line
+  --grpc       the input is a stream of gRPC-framed messages (flag byte, 4-byte
+               big-endian length); each is printed, separated by a blank line
 
 Example:
   printf '0801' | xxd -r -p | atomix-headers decode stream
   echo '2a 02 08 05' | atomix-headers decode request --hex
+  echo '00 00000006 0a021007 1005' | atomix-headers decode request --envelope --grpc --hex
 ";
 
 const ENCODE_HELP: &str = "\
-atomix-headers encode <request|response|stream> [--hex] [--delimited] [FILE]
+atomix-headers encode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
 
 Reads protobuf text format and writes the binary message, exactly as
 `protoc --encode=atomix.headers.<Type>` writes it.
 
+  --envelope   read `header { ... }`, an atomix.envelope.RequestEnvelope (or
+               ResponseEnvelope): a primitive message holding only its header
   --hex        write hex text instead of binary
   --delimited  prefix the message with its varint length
+  --grpc       prefix the message with a gRPC prefix (flag 0, 4-byte length)
 
 Example:
   echo 'session_id: 7 status: NOT_LEADER leader: \"node-2:5678\"' | atomix-headers encode response --hex
@@ -50,7 +66,7 @@ Example:
 struct Options {
     kind: &'static str,
     hex: bool,
-    delimited: bool,
+    framing: Framing,
     file: Option<String>,
 }
 
@@ -75,17 +91,27 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         }
     };
     let mut kind = None;
+    let mut envelope = false;
     let mut options = Options {
         kind: "",
         hex: false,
-        delimited: false,
+        framing: Framing::None,
         file: None,
+    };
+    let frame = |options: &mut Options, framing| {
+        if options.framing != Framing::None && options.framing != framing {
+            return Err("--delimited and --grpc cannot be combined".to_owned());
+        }
+        options.framing = framing;
+        Ok(())
     };
     for arg in rest {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help(help)),
             "--hex" => options.hex = true,
-            "--delimited" => options.delimited = true,
+            "--delimited" => frame(&mut options, Framing::Delimited)?,
+            "--grpc" => frame(&mut options, Framing::Grpc)?,
+            "--envelope" => envelope = true,
             "request" | "response" | "stream" if kind.is_none() => {
                 kind = Some(match arg.as_str() {
                     "request" => "RequestHeader",
@@ -102,7 +128,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
-    options.kind = kind.ok_or("missing message type (request, response or stream)")?;
+    options.kind = match (
+        kind.ok_or("missing message type (request, response or stream)")?,
+        envelope,
+    ) {
+        (kind, false) => kind,
+        ("RequestHeader", true) => "RequestEnvelope",
+        ("ResponseHeader", true) => "ResponseEnvelope",
+        _ => return Err("--envelope takes request or response".to_owned()),
+    };
     Ok(if command == "decode" {
         Command::Decode(options)
     } else {
@@ -155,6 +189,8 @@ fn to_text(kind: &str, data: &[u8]) -> Result<String, DecodeError> {
     Ok(match kind {
         "RequestHeader" => RequestHeader::decode(data)?.to_string(),
         "ResponseHeader" => ResponseHeader::decode(data)?.to_string(),
+        "RequestEnvelope" => RequestEnvelope::decode(data)?.to_string(),
+        "ResponseEnvelope" => ResponseEnvelope::decode(data)?.to_string(),
         _ => StreamHeader::decode(data)?.to_string(),
     })
 }
@@ -170,13 +206,18 @@ fn decode(options: &Options) -> Result<Vec<u8>, String> {
             .field()
             .map(|f| format!(" (field {f})"))
             .unwrap_or_default();
+        let package = if options.kind.ends_with("Envelope") {
+            "envelope"
+        } else {
+            "headers"
+        };
         format!(
-            "invalid atomix.headers.{} at byte {at}{field}: {}",
+            "invalid atomix.{package}.{} at byte {at}{field}: {}",
             options.kind,
             kind_text(&e)
         )
     };
-    if !options.delimited {
+    if options.framing == Framing::None {
         return to_text(options.kind, &data)
             .map(String::into_bytes)
             .map_err(|e| fail(e, 0));
@@ -185,23 +226,34 @@ fn decode(options: &Options) -> Result<Vec<u8>, String> {
     let mut pos = 0;
     while pos < data.len() {
         let rest = &data[pos..];
-        let frame = match atomix_headers::framing::split_frame(rest, usize::MAX)
-            .map_err(|e| fail(e, pos))?
-        {
-            Status::Complete(frame) => frame,
+        let split = match options.framing {
+            Framing::Grpc => atomix_headers::grpc::split(rest, usize::MAX).map(|s| match s {
+                Status::Complete(frame) if frame.compressed => Err(format!(
+                    "the gRPC message at byte {pos} is compressed and cannot be read"
+                )),
+                Status::Complete(frame) => Ok(Status::Complete(frame.body)),
+                Status::Partial(needed) => Ok(Status::Partial(needed)),
+            }),
+            _ => atomix_headers::framing::split_frame(rest, usize::MAX).map(|s| match s {
+                Status::Complete(frame) => Ok(Status::Complete(frame.body)),
+                Status::Partial(needed) => Ok(Status::Partial(needed)),
+            }),
+        };
+        let body = match split.map_err(|e| fail(e, pos))?? {
+            Status::Complete(body) => body,
             Status::Partial(needed) => {
                 return Err(format!(
                     "input ends inside the frame at byte {pos}: {needed} more bytes needed"
                 ))
             }
         };
-        let text = to_text(options.kind, &rest[frame.body.clone()])
-            .map_err(|e| fail(e, pos + frame.body.start))?;
+        let text =
+            to_text(options.kind, &rest[body.clone()]).map_err(|e| fail(e, pos + body.start))?;
         if pos > 0 {
             out.push('\n');
         }
         out.push_str(&text);
-        pos += frame.len();
+        pos += body.end;
     }
     Ok(out.into_bytes())
 }
@@ -223,7 +275,7 @@ fn encode(options: &Options) -> Result<Vec<u8>, String> {
         )
     })?;
     let name = options.file.as_deref().unwrap_or("input");
-    let out = text_parse::encode_text(options.kind, &text, options.delimited)
+    let out = text_parse::encode_text(options.kind, &text, options.framing)
         .map_err(|e| format!("{name}:{e}"))?;
     if options.hex {
         let mut hex: String = out.iter().map(|b| format!("{b:02x}")).collect();

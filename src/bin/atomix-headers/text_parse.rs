@@ -6,8 +6,8 @@
 //! non-repeated field given twice is an error, as it is for protoc.
 
 use atomix_headers::{
-    varint_len, Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType,
-    StreamHeader,
+    varint_len, Message, Name, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader,
+    ResponseStatus, ResponseType, StreamHeader,
 };
 use std::fmt;
 
@@ -253,6 +253,8 @@ enum FieldKind {
     Type,
     Name,
     Stream,
+    /// An envelope's header: a RequestHeader or ResponseHeader block.
+    Header,
 }
 
 /// A message being read: its known fields, and each value once read.
@@ -287,6 +289,7 @@ fn schema(message: &str) -> &'static [(&'static str, usize, FieldKind)] {
             ("stream_id", 1, FieldKind::Uint64),
             ("response_id", 2, FieldKind::Uint64),
         ],
+        "RequestEnvelope" | "ResponseEnvelope" => &[("header", 1, FieldKind::Header)],
         _ => &[
             ("name", 1, FieldKind::Str),
             ("namespace", 2, FieldKind::Str),
@@ -337,7 +340,10 @@ impl Parser<'_> {
         };
         let at = self.lex.at;
         self.lex.advance()?;
-        let is_message = matches!(kind, FieldKind::Name | FieldKind::Stream);
+        let is_message = matches!(
+            kind,
+            FieldKind::Name | FieldKind::Stream | FieldKind::Header
+        );
         if self.lex.is(':') {
             self.lex.advance()?;
         } else if !is_message {
@@ -362,6 +368,13 @@ impl Parser<'_> {
                 false
             }
             FieldKind::Name => fields.name.replace(Box::new(self.block("Name")?)).is_some(),
+            FieldKind::Header => {
+                let header = message.replace("Envelope", "Header");
+                fields
+                    .name
+                    .replace(Box::new(self.block(&header)?))
+                    .is_some()
+            }
             FieldKind::Uint64 => {
                 let value = self.uint64()?;
                 fields.uint64[number].replace(value).is_some()
@@ -487,6 +500,7 @@ impl Parser<'_> {
 fn package(message: &str) -> String {
     match message {
         "Name" => "primitive.Name".into(),
+        "RequestEnvelope" | "ResponseEnvelope" => format!("envelope.{message}"),
         other => format!("headers.{other}"),
     }
 }
@@ -514,52 +528,87 @@ fn stream_of(fields: &Fields) -> StreamHeader<'static> {
     }
 }
 
-/// The encoding of `message`, after its length as a varint when `delimited`.
-fn bytes_of<'a, M: Message<'a>>(message: M, delimited: bool) -> Vec<u8> {
-    if !delimited {
-        return message.encode_to_vec();
-    }
+/// How a message is framed on output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// The message alone.
+    None,
+    /// A varint length prefix.
+    Delimited,
+    /// A gRPC prefix: flag 0 and a 4-byte big-endian length.
+    Grpc,
+}
+
+/// The encoding of `message`, framed.
+fn bytes_of<'a, M: Message<'a>>(message: M, framing: Framing) -> Vec<u8> {
     let len = message.encoded_len();
-    let mut out = Vec::with_capacity(varint_len(len as u64) + len);
+    let mut out = Vec::with_capacity(varint_len(len as u64).max(5) + len);
     // A Vec grows to any header's size.
-    message
-        .encode_length_delimited(&mut out)
-        .expect("a Vec has room for any header");
+    match framing {
+        Framing::None => message.encode(&mut out),
+        Framing::Delimited => message.encode_length_delimited(&mut out),
+        Framing::Grpc => atomix_headers::grpc::encode(&message, &mut out),
+    }
+    .expect("a Vec has room for any header");
     out
 }
 
-/// Reads `text` as the message type `message` (RequestHeader, ResponseHeader or
-/// StreamHeader) and returns its binary encoding, as `protoc --encode` writes it, with a
-/// varint length prefix in front when `delimited`.
-pub fn encode_text(message: &str, text: &str, delimited: bool) -> Result<Vec<u8>, TextError> {
+fn request_of<'a>(f: &'a Fields, streams: &'a [StreamHeader<'a>]) -> RequestHeader<'a> {
+    RequestHeader {
+        name: f.name.as_deref().map(name_of),
+        session_id: f.uint64[2].unwrap_or_default(),
+        request_id: f.uint64[3].unwrap_or_default(),
+        index: f.uint64[4].unwrap_or_default(),
+        streams: streams.into(),
+        ..Default::default()
+    }
+}
+
+fn response_of(f: &Fields) -> ResponseHeader<'_> {
+    ResponseHeader {
+        session_id: f.uint64[1].unwrap_or_default(),
+        stream_id: f.uint64[2].unwrap_or_default(),
+        response_id: f.uint64[3].unwrap_or_default(),
+        index: f.uint64[4].unwrap_or_default(),
+        leader: f.strings[5].as_deref().unwrap_or_default(),
+        status: ResponseStatus::from_value(f.enums[6].unwrap_or_default()),
+        r#type: ResponseType::from_value(f.enums[7].unwrap_or_default()),
+        ..Default::default()
+    }
+}
+
+/// Reads `text` as the message type `message` (RequestHeader, ResponseHeader,
+/// StreamHeader, RequestEnvelope or ResponseEnvelope) and returns its binary encoding,
+/// as `protoc --encode` writes it, framed as asked.
+pub fn encode_text(message: &str, text: &str, framing: Framing) -> Result<Vec<u8>, TextError> {
     let f = parse(message, text)?;
+    let header = f.name.as_deref();
+    let streams_of = |f: Option<&Fields>| -> Vec<StreamHeader<'static>> {
+        f.map(|f| f.streams.iter().map(stream_of).collect())
+            .unwrap_or_default()
+    };
     let bytes = match message {
         "RequestHeader" => {
-            let streams: Vec<StreamHeader<'_>> = f.streams.iter().map(stream_of).collect();
-            let request = RequestHeader {
-                name: f.name.as_deref().map(name_of),
-                session_id: f.uint64[2].unwrap_or_default(),
-                request_id: f.uint64[3].unwrap_or_default(),
-                index: f.uint64[4].unwrap_or_default(),
-                streams: streams[..].into(),
+            let streams = streams_of(Some(&f));
+            bytes_of(request_of(&f, &streams), framing)
+        }
+        "ResponseHeader" => bytes_of(response_of(&f), framing),
+        "RequestEnvelope" => {
+            let streams = streams_of(header);
+            let envelope = RequestEnvelope {
+                header: header.map(|h| request_of(h, &streams)),
                 ..Default::default()
             };
-            bytes_of(request, delimited)
+            bytes_of(envelope, framing)
         }
-        "ResponseHeader" => {
-            let response = ResponseHeader {
-                session_id: f.uint64[1].unwrap_or_default(),
-                stream_id: f.uint64[2].unwrap_or_default(),
-                response_id: f.uint64[3].unwrap_or_default(),
-                index: f.uint64[4].unwrap_or_default(),
-                leader: f.strings[5].as_deref().unwrap_or_default(),
-                status: ResponseStatus::from_value(f.enums[6].unwrap_or_default()),
-                r#type: ResponseType::from_value(f.enums[7].unwrap_or_default()),
+        "ResponseEnvelope" => {
+            let envelope = ResponseEnvelope {
+                header: header.map(response_of),
                 ..Default::default()
             };
-            bytes_of(response, delimited)
+            bytes_of(envelope, framing)
         }
-        _ => bytes_of(stream_of(&f), delimited),
+        _ => bytes_of(stream_of(&f), framing),
     };
     Ok(bytes)
 }
@@ -572,7 +621,7 @@ mod tests {
     fn syntax_protoc_accepts() {
         let text = "# a comment\nname < name: 'm' namespace: \"n\" \"s\" >; session_id: 0x10, index: 017\n\
                     streams: [{stream_id: 1}, <response_id: 2>] streams {}\n";
-        let bytes = encode_text("RequestHeader", text, false).unwrap();
+        let bytes = encode_text("RequestHeader", text, Framing::None).unwrap();
         let request = RequestHeader::decode(&bytes).unwrap();
         assert_eq!(
             request.name.map(|n| (n.name, n.namespace)),
@@ -585,7 +634,7 @@ mod tests {
     #[test]
     fn escapes() {
         let text = r#"leader: "\101\x42\t\"\\\'\u00e9\U0001F980\n""#;
-        let bytes = encode_text("ResponseHeader", text, false).unwrap();
+        let bytes = encode_text("ResponseHeader", text, Framing::None).unwrap();
         assert_eq!(
             ResponseHeader::decode(&bytes).unwrap().leader,
             "AB\t\"\\'é🦀\n"
@@ -594,7 +643,12 @@ mod tests {
 
     #[test]
     fn enums_by_name_and_number() {
-        let bytes = encode_text("ResponseHeader", "status: NOT_LEADER type: -1", false).unwrap();
+        let bytes = encode_text(
+            "ResponseHeader",
+            "status: NOT_LEADER type: -1",
+            Framing::None,
+        )
+        .unwrap();
         let response = ResponseHeader::decode(&bytes).unwrap();
         assert_eq!(
             (response.status, response.r#type.value()),
@@ -630,7 +684,7 @@ mod tests {
             } else {
                 message
             };
-            let err = encode_text(message, text, false).unwrap_err();
+            let err = encode_text(message, text, Framing::None).unwrap_err();
             assert_eq!((err.line, err.column), (line, column), "{text}: {err}");
             assert!(err.message.contains(what), "{text}: {err}");
         }

@@ -1,0 +1,289 @@
+//! gRPC message framing: a flag byte (0 plain, 1 compressed), the message length as 4
+//! big-endian bytes, then the message. Atomix primitive messages travel this way, one
+//! [`crate::Envelope`] per frame.
+//!
+//! As with [`crate::framing`], a length over the limit is refused as soon as the 5-byte
+//! prefix has arrived, before any of the message is buffered, and a buffer that ends
+//! inside a frame asks for more bytes ([`Status::Partial`]) instead of failing. The limit
+//! defaults to 4 MiB, as in grpc-go and tonic.
+//!
+//! Errors come in two kinds:
+//! - a bad prefix (a flag other than 0 or 1, or a length over the limit) consumes
+//!   nothing and comes back on every call: the stream has lost its framing, close it;
+//! - a good prefix over a body that cannot be read (a malformed message, or a compressed
+//!   one: [`DecodeErrorKind::CompressedMessage`]) consumes the frame in
+//!   [`GrpcDecoder::next`], and the next call goes on with the next frame. To pass
+//!   compressed messages through unread, take frames with [`GrpcDecoder::next_frame`].
+//!
+//! Error offsets count from the start of the buffer given.
+//!
+//! ```
+//! use atomix_headers::grpc::{self, GrpcDecoder};
+//! use atomix_headers::{Message, OwnedRequestEnvelope, RequestEnvelope, Status};
+//! use bytes::BytesMut;
+//!
+//! // Two counter IncrementRequests arrive in one read, the second cut short.
+//! let increment = [0x0a, 0x02, 0x10, 0x07, 0x10, 0x05];
+//! let mut received = BytesMut::new();
+//! for _ in 0..2 {
+//!     received.extend_from_slice(&[0, 0, 0, 0, 6]);
+//!     received.extend_from_slice(&increment);
+//! }
+//! received.truncate(received.len() - 2);
+//!
+//! let frames = GrpcDecoder::new();
+//! let Status::Complete(first) = frames.next::<OwnedRequestEnvelope>(&mut received)? else {
+//!     panic!("a whole frame is there");
+//! };
+//! assert_eq!(first.header().header.unwrap().session_id, 7);
+//! assert_eq!(frames.next::<OwnedRequestEnvelope>(&mut received)?, Status::Partial(2));
+//!
+//! // Rewriting: decode borrowed, change, write the frame back in one go.
+//! let mut request = RequestEnvelope::decode(first.bytes())?;
+//! request.header.as_mut().unwrap().index = 42;
+//! let mut out = BytesMut::new();
+//! grpc::encode(&request, &mut out)?;
+//! assert_eq!(&out[..5], [0, 0, 0, 0, 8]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::framing::OwnedMessage;
+use crate::message::{Message, Status};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use core::ops::Range;
+
+/// The largest message accepted by default: 4 MiB, as in grpc-go and tonic.
+pub const DEFAULT_MAX_MESSAGE_LEN: usize = 4 * 1024 * 1024;
+
+/// Bytes of the prefix: the flag and the 4-byte length.
+pub const PREFIX_LEN: usize = 5;
+
+/// Reading ahead for a frame whose prefix has arrived grows the buffer by at most this
+/// much at a time, so that a peer's announced length alone never makes it large.
+const RESERVE_STEP: usize = 64 * 1024;
+
+/// Where a gRPC frame lies in a buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrpcFrame {
+    /// The flag byte was 1: the message is compressed.
+    pub compressed: bool,
+    /// The message bytes. `body.end` is the frame's total length, prefix included.
+    pub body: Range<usize>,
+}
+
+/// Locates the gRPC frame at the front of `buf`, whose message may be at most `max_len`
+/// bytes.
+///
+/// ```
+/// use atomix_headers::grpc::{split, GrpcFrame};
+/// use atomix_headers::{DecodeErrorKind, Status};
+///
+/// let buf = [0, 0, 0, 0, 2, 0x10, 0x05, 0];
+/// assert_eq!(split(&buf, 16)?, Status::Complete(GrpcFrame { compressed: false, body: 5..7 }));
+/// assert_eq!(split(&buf[..3], 16)?, Status::Partial(2));
+/// // A hostile prefix fails before any of its body arrives.
+/// let err = split(&[0, 0xff, 0xff, 0xff, 0xff], 16).unwrap_err();
+/// assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
+/// assert_eq!(split(&[2], 16).unwrap_err().kind(), DecodeErrorKind::InvalidCompressionFlag);
+/// # Ok::<(), atomix_headers::DecodeError>(())
+/// ```
+pub fn split(buf: &[u8], max_len: usize) -> Result<Status<GrpcFrame>, DecodeError> {
+    let compressed = match buf.first() {
+        None => return Ok(Status::Partial(PREFIX_LEN)),
+        Some(0) => false,
+        Some(1) => true,
+        Some(_) => return Err(DecodeError::new(DecodeErrorKind::InvalidCompressionFlag, 0)),
+    };
+    let Some(len) = buf.get(1..PREFIX_LEN) else {
+        return Ok(Status::Partial(PREFIX_LEN - buf.len()));
+    };
+    let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+    let len = match usize::try_from(len) {
+        Ok(len) if len <= max_len => len,
+        _ => return Err(DecodeError::new(DecodeErrorKind::FrameTooLarge, 1)),
+    };
+    let available = buf.len() - PREFIX_LEN;
+    if available < len {
+        return Ok(Status::Partial(len - available));
+    }
+    Ok(Status::Complete(GrpcFrame {
+        compressed,
+        body: PREFIX_LEN..PREFIX_LEN + len,
+    }))
+}
+
+/// Writes `message` as one gRPC frame (uncompressed), all or nothing: when `buf` has
+/// less room than the prefix and the message, nothing is written.
+///
+/// ```
+/// use atomix_headers::{grpc, ResponseEnvelope, ResponseHeader};
+///
+/// let response = ResponseEnvelope { header: Some(ResponseHeader { index: 9, ..Default::default() }), ..Default::default() };
+/// let mut out = Vec::new();
+/// grpc::encode(&response, &mut out)?;
+/// assert_eq!(out, [0, 0, 0, 0, 4, 0x0a, 0x02, 0x20, 0x09]);
+/// # Ok::<(), atomix_headers::EncodeError>(())
+/// ```
+pub fn encode<'a, M: Message<'a>, B: BufMut>(message: &M, buf: &mut B) -> Result<(), EncodeError> {
+    let len = message.encoded_len();
+    let total = len.saturating_add(PREFIX_LEN);
+    let room = buf.remaining_mut();
+    let Ok(len32) = u32::try_from(len) else {
+        // gRPC cannot carry it: no destination is large enough.
+        return Err(EncodeError::new(total, room));
+    };
+    if room < total {
+        return Err(EncodeError::new(total, room));
+    }
+    buf.put_u8(0);
+    buf.put_u32(len32);
+    message.encode(buf)
+}
+
+/// Appends `message` as one gRPC frame to `dst`, which grows once to fit.
+pub(crate) fn put<'a, M: Message<'a>>(message: &M, dst: &mut BytesMut) -> Result<(), EncodeError> {
+    dst.reserve(message.encoded_len().saturating_add(PREFIX_LEN));
+    encode(message, dst)
+}
+
+/// Appends `body`, a whole message, as one uncompressed gRPC frame.
+pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+    let Ok(len) = u32::try_from(body.len()) else {
+        return Err(EncodeError::new(body.len(), dst.remaining_mut()));
+    };
+    dst.reserve(body.len() + PREFIX_LEN);
+    dst.put_u8(0);
+    dst.put_u32(len);
+    dst.put_slice(body);
+    Ok(())
+}
+
+/// A gRPC frame split off a receive buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrpcMessage {
+    /// The flag byte was 1: `body` is compressed.
+    pub compressed: bool,
+    /// The message bytes, sharing the receive buffer's memory.
+    pub body: Bytes,
+}
+
+impl GrpcMessage {
+    /// Writes the frame again, as it came: the way to pass on a compressed message.
+    pub fn put(&self, dst: &mut BytesMut) {
+        dst.reserve(self.body.len() + PREFIX_LEN);
+        dst.put_u8(u8::from(self.compressed));
+        // The body came in under a 4-byte length, so it fits one.
+        dst.put_u32(self.body.len() as u32);
+        dst.put_slice(&self.body);
+    }
+}
+
+/// Reads gRPC frames off a receive buffer, under a message size limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrpcDecoder {
+    max_message_len: usize,
+}
+
+impl Default for GrpcDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GrpcDecoder {
+    /// A decoder with the default limit, [`DEFAULT_MAX_MESSAGE_LEN`].
+    pub const fn new() -> Self {
+        Self::with_max_message_len(DEFAULT_MAX_MESSAGE_LEN)
+    }
+
+    /// A decoder that refuses messages longer than `max_message_len` bytes.
+    pub const fn with_max_message_len(max_message_len: usize) -> Self {
+        Self { max_message_len }
+    }
+
+    /// The limit on a message's length.
+    pub const fn max_message_len(&self) -> usize {
+        self.max_message_len
+    }
+
+    /// Locates the frame at the front of `buf`; see [`split`].
+    pub fn split(&self, buf: &[u8]) -> Result<Status<GrpcFrame>, DecodeError> {
+        split(buf, self.max_message_len)
+    }
+
+    /// Decodes the message of the frame at the front of `buf`, borrowing from it, and
+    /// returns it with the bytes the frame took. A compressed message is the error
+    /// [`DecodeErrorKind::CompressedMessage`]; [`GrpcDecoder::split`] gives its length.
+    /// Allocates nothing.
+    ///
+    /// ```
+    /// use atomix_headers::grpc::GrpcDecoder;
+    /// use atomix_headers::{RequestEnvelope, Status};
+    ///
+    /// let buf = [0, 0, 0, 0, 4, 0x0a, 0x02, 0x10, 0x07];
+    /// let Status::Complete((request, used)) = GrpcDecoder::new().decode::<RequestEnvelope>(&buf)? else {
+    ///     panic!("complete");
+    /// };
+    /// assert_eq!((request.header.unwrap().session_id, used), (7, 9));
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    pub fn decode<'a, M: Message<'a>>(
+        &self,
+        buf: &'a [u8],
+    ) -> Result<Status<(M, usize)>, DecodeError> {
+        let frame = match self.split(buf)? {
+            Status::Partial(needed) => return Ok(Status::Partial(needed)),
+            Status::Complete(frame) => frame,
+        };
+        if frame.compressed {
+            return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
+        }
+        let body = &buf[frame.body.clone()];
+        let message = M::decode(body).map_err(|e| e.shifted(PREFIX_LEN))?;
+        Ok(Status::Complete((message, frame.body.end)))
+    }
+
+    /// Splits the first complete frame off `buf`, compressed or not, without reading its
+    /// message. Nothing is consumed when the frame is incomplete or its prefix is bad.
+    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Status<GrpcMessage>, DecodeError> {
+        match self.split(buf)? {
+            Status::Partial(needed) => {
+                // Room for what is announced, a bounded step at a time.
+                buf.reserve(needed.min(RESERVE_STEP));
+                Ok(Status::Partial(needed))
+            }
+            Status::Complete(frame) => {
+                buf.advance(PREFIX_LEN);
+                let body = buf.split_to(frame.body.len()).freeze();
+                Ok(Status::Complete(GrpcMessage {
+                    compressed: frame.compressed,
+                    body,
+                }))
+            }
+        }
+    }
+
+    /// Splits the first complete frame off `buf` and decodes its message into an owned
+    /// value that shares `buf`'s memory. A frame whose message is malformed or
+    /// compressed is consumed and its error returned.
+    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Status<T>, DecodeError> {
+        let message = match self.next_frame(buf)? {
+            Status::Partial(needed) => return Ok(Status::Partial(needed)),
+            Status::Complete(message) => message,
+        };
+        if message.compressed {
+            return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
+        }
+        let decoded = T::decode_owned(message.body).map_err(|e| e.shifted(PREFIX_LEN))?;
+        Ok(Status::Complete(decoded))
+    }
+
+    /// At the end of the stream: whatever is left in `buf` is a truncated frame.
+    pub fn finish(&self, buf: &[u8]) -> Result<(), DecodeError> {
+        crate::framing::FrameDecoder::new().finish(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests;
