@@ -22,9 +22,17 @@ for t in "${targets[@]}"; do
   if compgen -G "regressions/$t/*" >/dev/null; then
     cargo fuzz run -a "$t" regressions/"$t"/* -- -runs=0
   fi
+  # grep hides libFuzzer's progress lines (and finds none when the build fails); the
+  # target's own exit status decides.
+  set +e
   cargo fuzz run -a "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 2>&1 \
-    | grep -E "^(#[0-9]+\s+DONE|stat::number_of_executed_units|stat::peak_rss|INFO: seed corpus|==[0-9]+==ERROR|SUMMARY|panicked|Done [0-9]+ runs)" || true
-  # grep hides libFuzzer's progress lines; a crash still fails through the artifact check.
+    | grep -E "^(#[0-9]+\s+DONE|stat::number_of_executed_units|stat::peak_rss|INFO: seed corpus|==[0-9]+==ERROR|SUMMARY|panicked|Done [0-9]+ runs|error)"
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    echo "fuzz target $t failed to build or run (exit $status)" >&2
+    exit 1
+  fi
   if compgen -G "artifacts/$t/crash-*" >/dev/null || compgen -G "artifacts/$t/oom-*" >/dev/null || compgen -G "artifacts/$t/timeout-*" >/dev/null; then
     echo "fuzz target $t found a failing input:" >&2
     ls artifacts/"$t" >&2

@@ -13,6 +13,8 @@ TARGETS = {
     "structured": ["request", "response", "stream"],
     "differential_quick_protobuf": ["request", "response", "stream"],
     "length_delimited": ["stream"],
+    "decode_envelope": ["request_envelope", "response_envelope"],
+    "grpc_framing": [],
 }
 
 
