@@ -94,7 +94,7 @@ class Protoc:
         out = os.path.join(self.tmp, "h.pb")
         cmd = self.args() + ["--include_imports", "--descriptor_set_out=" + out,
                              "atomix/headers/headers.proto", "atomix/future/future.proto",
-                             "atomix/envelope/envelope.proto"]
+                             "atomix/envelope/envelope.proto", "atomix/primitives/primitives.proto"]
         subprocess.run(cmd, check=True)
         pool = descriptor_pool.DescriptorPool()
         with open(out, "rb") as f:
@@ -104,7 +104,12 @@ class Protoc:
         real = {k: get("atomix.headers." + v) for k, v in TYPES.items()}
         future = {k: get("atomix.future." + v) for k, v in TYPES.items()}
         real.update({k: get("atomix.envelope." + v) for k, v in ENVELOPES.items()})
+        self.get = get
         return real, future
+
+    def encode_primitive(self, type_name, text):
+        cmd = self.args() + ["--encode=atomix.primitives.%s" % type_name, "atomix/primitives/primitives.proto"]
+        return subprocess.run(cmd, input=text.encode(), capture_output=True, check=True).stdout
 
 
 # ---------------------------------------------------------------- golden fixtures
@@ -224,6 +229,68 @@ def write_fixtures(protoc):
         rows.append("%s\t%s\t%s\n" % (name, kind, package))
     with open(os.path.join(out, "cases.tsv"), "w") as f:
         f.write("# name\ttype\tschema package of the .txt source (headers: real, future: wider)\n")
+        f.writelines(rows)
+    return len(rows)
+
+
+# Real Atomix primitive messages (testdata/schema/atomix/primitives/primitives.proto).
+NAME = 'name { name: "my-map" namespace: "default" } '
+PRIMITIVES = [
+    # (name, message type, text source, bytes appended: fields the subset schema omits)
+    ("counter_increment", "IncrementRequest",
+     'header { name { name: "my-counter" namespace: "default" } session_id: 1234567 request_id: 7 index: 99000001 } delta: 5', ""),
+    ("counter_increment_response", "IncrementResponse",
+     "header { session_id: 1234567 index: 99000002 status: OK type: RESPONSE } previous_value: 5 next_value: 10", ""),
+    ("counter_increment_not_leader", "IncrementResponse",
+     'header { session_id: 1234567 status: NOT_LEADER leader: "%s" }' % LEADER, ""),
+    ("map_put", "PutRequest",
+     "header { %s session_id: 1234567 request_id: 8 index: 99000001 } key: \"user:42\" value: \"%s\" version: 3"
+     % (NAME, "v" * 100), ""),
+    # A ttl (field 5, a google.protobuf.Duration of 30 s) the subset schema does not know.
+    ("map_put_ttl", "PutRequest", 'header { %s session_id: 9 } key: "k" value: "x"' % NAME, "2a02081e"),
+    ("map_put_response", "PutResponse",
+     "header { session_id: 1234567 index: 99000003 } status: 0 previous_value: \"old\" previous_version: 2",
+     # created (field 3) and updated (4), google.protobuf.Timestamps.
+     "1a0608c0c4b6ff05" "220608c1c4b6ff05"),
+    ("map_get", "GetRequest", 'header { %s session_id: 1234567 index: 99000004 } key: "user:42"' % NAME, ""),
+    ("map_get_response", "GetResponse", 'header { index: 99000004 } value: "abc" version: 3', ""),
+    ("map_events_open", "EventRequest",
+     'header { %s session_id: 1234567 request_id: 10 streams { stream_id: 10 response_id: 4 } } replay: true' % NAME, ""),
+    ("map_events_opened", "EventResponse",
+     "header { session_id: 1234567 stream_id: 10 response_id: 1 type: OPEN_STREAM }", ""),
+    ("map_event", "EventResponse",
+     'header { session_id: 1234567 stream_id: 10 response_id: 2 index: 99000005 } type: 1 key: "k" value: "v" version: 4', ""),
+    ("map_events_closed", "EventResponse",
+     "header { session_id: 1234567 stream_id: 10 response_id: 3 type: CLOSE_STREAM }", ""),
+    ("lock_unlock", "UnlockRequest",
+     'header { name { name: "my-lock" } session_id: 55 request_id: 2 streams [{ stream_id: 1 }, { stream_id: 2 response_id: 9 }] } version: 17', ""),
+    ("lock_response_error", "LockResponse", "header { session_id: 55 status: ERROR } version: 17", ""),
+    # A header from a newer revision (an unknown field 8 in it) and an unknown trailing field.
+    ("counter_increment_unknown_fields", "IncrementRequest", "header { session_id: 1 } delta: -1", "0a024001" "fa0103616263"),
+]
+
+# What a proxy stamps in the rewrite fixtures.
+STAMPED_INDEX = 1000000
+
+
+def write_primitives(protoc):
+    """testdata/primitives/cases.tsv: NAME, TYPE (request or response), the message, the
+    reference runtime's encoding of its header (merged), and its encoding of the whole
+    message after `header.index = STAMPED_INDEX`."""
+    out = os.path.join(HERE, "primitives")
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    for name, type_name, text, extra in PRIMITIVES:
+        data = protoc.encode_primitive(type_name, text) + bytes.fromhex(extra)
+        cls = protoc.get("atomix.primitives." + type_name)
+        msg = cls.FromString(data)
+        header = msg.header.SerializeToString() if msg.HasField("header") else b""
+        msg.header.index = STAMPED_INDEX
+        kind = "request" if type_name.endswith("Request") else "response"
+        rows.append("%s\t%s\t%s\t%s\t%s\n" % (name, kind, data.hex(), header.hex(), msg.SerializeToString().hex()))
+    with open(os.path.join(out, "cases.tsv"), "w") as f:
+        f.write("# name\ttype\tmessage\tits header as upb re-encodes it\tthe message after header.index = %d\n"
+                % STAMPED_INDEX)
         f.writelines(rows)
     return len(rows)
 
@@ -606,6 +673,7 @@ def main():
     real, _future = protoc.classes()
     print("fixtures: %d cases" % write_fixtures(protoc))
     print("encode syntax cases: %d" % write_encode_cases(protoc))
+    print("primitive messages: %d" % write_primitives(protoc))
     rng = random.Random(SEED)
     total, accepted = conformance(real, rng)
     print("conformance total: %d" % total)

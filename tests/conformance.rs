@@ -86,7 +86,3 @@ fn text_format_matches_protoc_decode() {
         wrong.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
     );
 }
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}

@@ -75,3 +75,7 @@ pub const KINDS: [&str; 5] = [
     "request_envelope",
     "response_envelope",
 ];
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
