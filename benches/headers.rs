@@ -17,9 +17,10 @@ use std::time::Duration;
 #[path = "inputs.rs"]
 mod inputs;
 #[path = "peers/prost_types.rs"]
+#[allow(dead_code)]
 mod pr;
 #[path = "peers/quick/mod.rs"]
-#[allow(clippy::all, unused_imports)]
+#[allow(clippy::all, unused_imports, dead_code)]
 mod quick;
 
 #[path = "peers/buffa/mod.rs"]

@@ -100,20 +100,55 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// The shape every Atomix client writes: the header first and once, then fields
     /// other than a header. The header itself takes its own fast path when it can.
     #[inline(always)]
-    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
-        let inner = depth.checked_sub(1)?;
-        let mut envelope = Envelope {
-            header: None,
-            rest: UnknownFields::EMPTY,
+    fn decode_canonical(r: Reader<'a>, depth: u32) -> Option<Self> {
+        let (header, rest) = split_canonical(r, depth)?;
+        let header = match header {
+            Some(body) => Some(H::decode_canonical(body, depth - 1)?),
+            None => None,
         };
-        if r.eat(HEADER) {
-            envelope.header = Some(H::decode_body(r.try_length_delimited()?, inner).ok()?);
-        }
-        let rest = r.try_rest_unknown(|tag| tag == HEADER, depth)?;
-        envelope.rest = UnknownFields::contiguous(rest);
-        Some(envelope)
+        Some(Envelope { header, rest })
     }
 
+    /// Finds the envelope's shape first (inline for the canonical one, out of line for
+    /// any other), then decodes its header once, with the header's own fast and general
+    /// paths; several headers are merged out of line. Only the header is built here, so
+    /// that it can stay in registers on its way out: a path that returned a whole
+    /// envelope from a call would bring it back through memory.
+    #[inline(always)]
+    fn decode_body(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let shape = match split_canonical(r.clone(), depth) {
+            Some((first, rest)) => Shape {
+                first,
+                rest,
+                merged: false,
+            },
+            None => match shape(r.clone(), depth) {
+                Ok(shape) => shape,
+                Err(e) => return Err(first_error::<H>(r, depth, e)),
+            },
+        };
+        let mut envelope = Envelope {
+            header: None,
+            rest: shape.rest,
+        };
+        if let Some(body) = shape.first {
+            envelope.header = Some(if shape.merged {
+                merge_headers::<H>(r.clone(), depth)?
+            } else {
+                H::decode_body(body, depth - 1).map_err(|e| e.in_field(1))?
+            });
+        }
+        #[cfg(debug_assertions)]
+        match Self::decode_general(r, depth) {
+            Ok(other) if envelope.same_repr(&other) => {}
+            other => panic!("the fast path decoded {envelope:?}, the general path {other:?}"),
+        }
+        Ok(envelope)
+    }
+
+    /// The reference: every field in arrival order, each header decoded or merged as it
+    /// comes, so that the first malformation met is the one reported.
+    #[inline(never)]
     fn decode_general(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
         let data = r.data();
         let mut rest = Tracker::default();
@@ -189,6 +224,94 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         }
         self.rest.write(sink);
     }
+}
+
+/// Where an envelope's parts are: the first header's body, the other fields, and
+/// whether more headers follow.
+struct Shape<'a> {
+    first: Option<Reader<'a>>,
+    rest: UnknownFields<'a>,
+    merged: bool,
+}
+
+/// The shape of any envelope, every field checked but the headers' bodies.
+#[inline(never)]
+fn shape<'a>(mut r: Reader<'a>, depth: u32) -> Result<Shape<'a>, DecodeError> {
+    let data = r.data();
+    let mut rest = Tracker::default();
+    let (mut first, mut merged) = (None, false);
+    while r.has_remaining() {
+        let start = r.pos();
+        let tag = r.tag()?;
+        if tag == HEADER {
+            let body = r.message_field(1, depth)?;
+            match first {
+                None => first = Some(body),
+                Some(_) => merged = true,
+            }
+        } else {
+            r.skip(tag, start, depth)?;
+            rest.add(start, r.pos());
+        }
+    }
+    Ok(Shape {
+        first,
+        rest: rest.finish(data, Kind::Envelope),
+        merged,
+    })
+}
+
+/// The header merged from every occurrence in envelope `r`, whose other fields are
+/// known to be well formed.
+#[inline(never)]
+fn merge_headers<'a, H: Merge<'a>>(mut r: Reader<'a>, depth: u32) -> Result<H, DecodeError> {
+    let data = r.data();
+    let mut merger = H::Merger::default();
+    let (mut span_start, mut span_end) = (None, 0);
+    while r.has_remaining() {
+        let start = r.pos();
+        let tag = r.tag()?;
+        if tag != HEADER {
+            r.skip(tag, start, depth)?;
+            continue;
+        }
+        let body = r.message_field(1, depth)?;
+        H::merge(&mut merger, body, depth - 1).map_err(|e| e.in_field(1))?;
+        span_start.get_or_insert(start);
+        span_end = r.pos();
+    }
+    let span = data
+        .get(span_start.unwrap_or(0)..span_end)
+        .unwrap_or_default();
+    Ok(H::finish_merged(merger, span, HEADER as u8))
+}
+
+/// The first malformation of envelope `r` in arrival order, which a header's body may
+/// hold before the envelope-level error `found`.
+#[cold]
+#[inline(never)]
+fn first_error<'a, H: Merge<'a>>(r: Reader<'a>, depth: u32, found: DecodeError) -> DecodeError {
+    Envelope::<'a, H>::decode_general(r, depth)
+        .err()
+        .unwrap_or(found)
+}
+
+/// The canonical shape: the body of a first field-1 header, if any, and the rest of the
+/// fields, checked, when none of them is another header. `None` on anything else.
+#[inline(always)]
+fn split_canonical<'a>(
+    mut r: Reader<'a>,
+    depth: u32,
+) -> Option<(Option<Reader<'a>>, UnknownFields<'a>)> {
+    // The header needs a level of depth (the general path reports its absence).
+    depth.checked_sub(1)?;
+    let header = if r.eat(HEADER) {
+        Some(r.try_length_delimited()?)
+    } else {
+        None
+    };
+    let rest = r.try_rest_unknown(|tag| tag == HEADER, depth)?;
+    Some((header, UnknownFields::contiguous(rest)))
 }
 
 impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {

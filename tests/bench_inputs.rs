@@ -6,9 +6,10 @@ mod bf;
 #[path = "../benches/inputs.rs"]
 mod inputs;
 #[path = "../benches/peers/prost_types.rs"]
+#[allow(dead_code)]
 mod pr;
 #[path = "../benches/peers/quick/mod.rs"]
-#[allow(clippy::all, unused_imports)]
+#[allow(clippy::all, unused_imports, dead_code)]
 mod quick;
 
 use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};

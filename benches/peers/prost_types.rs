@@ -64,3 +64,25 @@ pub enum ResponseType {
     OpenStream = 1,
     CloseStream = 2,
 }
+
+/// counter.IncrementRequest (testdata/schema/atomix/primitives/primitives.proto).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct IncrementRequest {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<RequestHeader>,
+    #[prost(int64, tag = "2")]
+    pub delta: i64,
+}
+
+/// map.PutRequest (testdata/schema/atomix/primitives/primitives.proto).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PutRequest {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<RequestHeader>,
+    #[prost(string, tag = "2")]
+    pub key: String,
+    #[prost(bytes = "vec", tag = "3")]
+    pub value: Vec<u8>,
+    #[prost(int64, tag = "4")]
+    pub version: i64,
+}

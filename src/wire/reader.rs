@@ -409,6 +409,13 @@ fn varint_exact(data: &[u8], pos: usize, max_len: usize) -> Result<(u64, usize),
 fn rest_unknown(mut r: Reader<'_>, is_known: impl Fn(u32) -> bool, depth: u32) -> Option<usize> {
     while r.has_remaining() {
         let start = r.pos;
+        if let Some(end) = skip_simple(r.data, start) {
+            if is_known(u32::from(r.data[start])) {
+                return None;
+            }
+            r.pos = end;
+            continue;
+        }
         let tag = r.tag().ok()?;
         if is_known(tag) {
             return None;
@@ -416,6 +423,40 @@ fn rest_unknown(mut r: Reader<'_>, is_known: impl Fn(u32) -> bool, depth: u32) -
         r.skip(tag, start, depth).ok()?;
     }
     Some(r.pos)
+}
+
+/// Where the field at `data[start..]` ends, when it is a well-formed field with a
+/// one-byte tag of a varint, fixed or length-delimited value, checked exactly as
+/// [`Reader::skip`] checks it; `None` for anything else, well formed or not, which the
+/// caller then reads the general way.
+#[inline(always)]
+fn skip_simple(data: &[u8], start: usize) -> Option<usize> {
+    let tag = *data.get(start)?;
+    // Field number 0, wire types 3, 4, 6, 7 and multi-byte tags go the general way.
+    if !(8..0x80).contains(&tag) {
+        return None;
+    }
+    let value = start + 1;
+    let end = match u32::from(tag) & 7 {
+        VARINT => {
+            // At most 10 bytes; the last one ends the varint.
+            let bytes = data.get(value..)?;
+            let len = bytes
+                .iter()
+                .take(varint::MAX_VARINT_LEN)
+                .position(|&b| b < 0x80)?;
+            value + len + 1
+        }
+        FIXED64 => value + 8,
+        FIXED32 => value + 4,
+        LEN => {
+            let (len, n) = varint::decode(data.get(value..)?, 5).ok()?;
+            let len = usize::try_from(len).ok()?;
+            (value + n).checked_add(len)?
+        }
+        _ => return None,
+    };
+    (end <= data.len()).then_some(end)
 }
 
 /// [`Reader::skip`] on a copy of the reader, returning where the field ends.
@@ -460,6 +501,20 @@ impl<'a> Iterator for RawFields<'a> {
             return None;
         }
         let start = r.pos;
+        if let Some(end) = skip_simple(r.data, start) {
+            r.pos = end;
+            let tag = u32::from(r.data[start]);
+            let raw = &r.data[start..end];
+            // A length-delimited value ends the field: its body is the field's tail,
+            // after the tag and the length prefix.
+            let body = if tag & 7 == LEN {
+                let prefix = varint::decode(&raw[1..], 5).map_or(raw.len(), |(_, n)| 1 + n);
+                raw.get(prefix..).unwrap_or_default()
+            } else {
+                &[]
+            };
+            return Some((tag, raw, body));
+        }
         let tag = r.tag().ok()?;
         let body = if tag & 7 == LEN {
             r.length_delimited().ok()?.data
@@ -530,7 +585,11 @@ impl<'a> Iterator for NestedFields<'a> {
     /// As [`RawFields`] yields it.
     type Item = (u32, &'a [u8], &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if self.path.len == 0 {
+            return self.levels[0].next();
+        }
         loop {
             let Some(field) = self.levels.get_mut(self.level)?.next() else {
                 if self.level == 0 {

@@ -9,4 +9,7 @@ pub mod atomix {
     pub mod primitive {
         include!("atomix.primitive.mod.rs");
     }
+    pub mod primitives {
+        include!("atomix.primitives.mod.rs");
+    }
 }

@@ -1,3 +1,4 @@
 // Automatically generated mod.rs
 pub mod headers;
 pub mod primitive;
+pub mod primitives;
