@@ -92,7 +92,7 @@ impl<'a, H> Envelope<'a, H> {
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     pub fn last_field(&self, number: u32) -> Option<UnknownField<'a>> {
-        self.rest.iter().filter(|f| f.number() == number).last()
+        self.rest.last(number)
     }
 }
 

@@ -7,7 +7,7 @@
 //! exactly as they arrived, overlong encodings included.
 
 use crate::error::DecodeError;
-use crate::wire::reader::{NestedFields, Path, Reader, RECURSION_LIMIT};
+use crate::wire::reader::{skip_simple, NestedFields, Path, Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use core::fmt;
 
@@ -129,6 +129,40 @@ impl<'a> UnknownFields<'a> {
             fields: NestedFields::new(self.src, path),
             kind,
         }
+    }
+
+    /// The last field numbered `number`: the one that counts for a singular field.
+    ///
+    /// ```
+    /// use atomix_headers::UnknownFields;
+    ///
+    /// let fields = UnknownFields::from_bytes(&[0x12, 0x01, b'a', 0x18, 0x01, 0x12, 0x01, b'b'])?;
+    /// assert_eq!(fields.last(2).and_then(|f| f.payload()), Some(&b"b"[..]));
+    /// assert!(fields.last(4).is_none());
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    pub fn last(&self, number: u32) -> Option<UnknownField<'a>> {
+        if self.layout == Layout::Contiguous {
+            // The common case, a run of simple fields, walked without the iterator.
+            let data = self.src;
+            let (mut pos, mut found) = (0, None);
+            while pos < data.len() {
+                let Some((body, end)) = skip_simple(data, pos) else {
+                    return self.iter().filter(|f| f.number() == number).last();
+                };
+                let tag = u32::from(data[pos]);
+                if tag >> 3 == number {
+                    found = Some(UnknownField {
+                        tag,
+                        raw: &data[pos..end],
+                        body: &data[body..end],
+                    });
+                }
+                pos = end;
+            }
+            return found;
+        }
+        self.iter().filter(|f| f.number() == number).last()
     }
 
     /// The fields as one contiguous slice, when they arrived in one run.

@@ -407,10 +407,11 @@ fn varint_exact(data: &[u8], pos: usize, max_len: usize) -> Result<(u64, usize),
 /// [`Reader::try_rest_unknown`] on a copy of the reader, returning where the message ends.
 #[inline(never)]
 fn rest_unknown(mut r: Reader<'_>, is_known: impl Fn(u32) -> bool, depth: u32) -> Option<usize> {
-    while r.has_remaining() {
+    let data = r.data;
+    while let Some(&tag) = data.get(r.pos) {
         let start = r.pos;
-        if let Some(end) = skip_simple(r.data, start) {
-            if is_known(u32::from(r.data[start])) {
+        if let Some((_, end)) = skip_simple(data, start) {
+            if is_known(u32::from(tag)) {
                 return None;
             }
             r.pos = end;
@@ -425,38 +426,47 @@ fn rest_unknown(mut r: Reader<'_>, is_known: impl Fn(u32) -> bool, depth: u32) -
     Some(r.pos)
 }
 
-/// Where the field at `data[start..]` ends, when it is a well-formed field with a
+/// Where the body of the field at `data[start..]` starts (its end, for a field that is
+/// not length-delimited) and where the field ends, when it is a well-formed field with a
 /// one-byte tag of a varint, fixed or length-delimited value, checked exactly as
 /// [`Reader::skip`] checks it; `None` for anything else, well formed or not, which the
 /// caller then reads the general way.
 #[inline(always)]
-fn skip_simple(data: &[u8], start: usize) -> Option<usize> {
+pub(crate) fn skip_simple(data: &[u8], start: usize) -> Option<(usize, usize)> {
     let tag = *data.get(start)?;
     // Field number 0, wire types 3, 4, 6, 7 and multi-byte tags go the general way.
     if !(8..0x80).contains(&tag) {
         return None;
     }
     let value = start + 1;
+    let mut body = None;
     let end = match u32::from(tag) & 7 {
         VARINT => {
-            // At most 10 bytes; the last one ends the varint.
-            let bytes = data.get(value..)?;
-            let len = bytes
-                .iter()
-                .take(varint::MAX_VARINT_LEN)
-                .position(|&b| b < 0x80)?;
-            value + len + 1
+            // At most 10 bytes; the first below 0x80 ends the varint.
+            let mut end = value;
+            loop {
+                if *data.get(end)? < 0x80 {
+                    break end + 1;
+                }
+                end += 1;
+                if end - value == varint::MAX_VARINT_LEN {
+                    return None;
+                }
+            }
         }
         FIXED64 => value + 8,
         FIXED32 => value + 4,
         LEN => {
-            let (len, n) = varint::decode(data.get(value..)?, 5).ok()?;
-            let len = usize::try_from(len).ok()?;
-            (value + n).checked_add(len)?
+            let (len, n) = match *data.get(value)? {
+                short @ 0..0x80 => (u64::from(short), 1),
+                _ => varint::decode(data.get(value..)?, 5).ok()?,
+            };
+            body = Some(value + n);
+            (value + n).checked_add(usize::try_from(len).ok()?)?
         }
         _ => return None,
     };
-    (end <= data.len()).then_some(end)
+    (end <= data.len()).then_some((body.unwrap_or(end), end))
 }
 
 /// [`Reader::skip`] on a copy of the reader, returning where the field ends.
@@ -494,26 +504,17 @@ impl<'a> Iterator for RawFields<'a> {
     /// (tag, whole field bytes, the body of a length-delimited field or empty)
     type Item = (u32, &'a [u8], &'a [u8]);
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         let r = &mut self.reader;
         if !r.has_remaining() {
             return None;
         }
         let start = r.pos;
-        if let Some(end) = skip_simple(r.data, start) {
+        if let Some((body, end)) = skip_simple(r.data, start) {
             r.pos = end;
             let tag = u32::from(r.data[start]);
-            let raw = &r.data[start..end];
-            // A length-delimited value ends the field: its body is the field's tail,
-            // after the tag and the length prefix.
-            let body = if tag & 7 == LEN {
-                let prefix = varint::decode(&raw[1..], 5).map_or(raw.len(), |(_, n)| 1 + n);
-                raw.get(prefix..).unwrap_or_default()
-            } else {
-                &[]
-            };
-            return Some((tag, raw, body));
+            return Some((tag, &r.data[start..end], &r.data[body..end]));
         }
         let tag = r.tag().ok()?;
         let body = if tag & 7 == LEN {
