@@ -310,7 +310,7 @@ fn split_canonical<'a>(
     } else {
         None
     };
-    let rest = r.try_rest_unknown(|tag| tag == HEADER, depth)?;
+    let rest = r.try_rest_unknown_inline(|tag| tag == HEADER, depth)?;
     Some((header, UnknownFields::contiguous(rest)))
 }
 

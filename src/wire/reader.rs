@@ -222,6 +222,29 @@ impl<'a> Reader<'a> {
         self.data.get(start..)
     }
 
+    /// [`Reader::try_rest_unknown`] for a message whose rest is usually long, as an
+    /// envelope's is: simple fields are walked here, inline, and the general walk
+    /// takes over at the first other one.
+    #[inline(always)]
+    pub(crate) fn try_rest_unknown_inline(
+        &mut self,
+        is_known: impl Fn(u32) -> bool + Copy,
+        depth: u32,
+    ) -> Option<&'a [u8]> {
+        let start = self.pos;
+        while let Some(&tag) = self.data.get(self.pos) {
+            match skip_simple(self.data, self.pos) {
+                Some((_, end)) if !is_known(u32::from(tag)) => self.pos = end,
+                Some(_) => return None,
+                None => {
+                    self.pos = rest_unknown(self.clone(), is_known, depth)?;
+                    break;
+                }
+            }
+        }
+        self.data.get(start..)
+    }
+
     // Nothing below hands `&mut self` (or `&self`) to code that is not inlined: out of
     // line helpers take the slice and position by value and return the new position, so
     // a message's decode loop keeps its reader in registers.
