@@ -23,6 +23,15 @@
 //! assert_eq!(RequestHeader::decode(&out)?.index, 1_000_000);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! On the wire, a header travels as field 1 of an Atomix primitive request or response,
+//! inside a gRPC frame. [`RequestEnvelope`] and [`ResponseEnvelope`] read and rewrite it
+//! there, keeping the operation's own fields byte for byte; [`grpc`] reads and writes the
+//! frames; [`partition`] routes as the Atomix Go client does. [`framing`] reads varint
+//! length-delimited frames, the `Owned*` types keep a header with its `Bytes` across
+//! `.await`s, and [`codec`] (feature `tokio-util`) plugs both framings into
+//! `tokio_util::codec`. `Display` prints text format as `protoc --decode` does, and the
+//! `atomix-headers` binary is a `protoc --decode/--encode` for these messages.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
