@@ -29,9 +29,9 @@ mod quick;
 #[path = "peers/buffa/mod.rs"]
 mod bf;
 
-use bf::atomix::primitives as bfp;
+use bf::atomix::{counter as bfc, map as bfm};
 use buffa::{Message as _, MessageView as _};
-use quick::atomix::primitives as qp;
+use quick::atomix::{counter as qpc, map as qpm};
 use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Writer};
 
 const STAMP: u64 = 1_000_000;
@@ -156,9 +156,9 @@ fn increment(c: &mut Criterion) {
             let m = <pr::IncrementRequest as prost::Message>::decode(b).unwrap();
             prost_header(&m.header)
         },
-        quick: &|b| qp_header(&qp_decode::<qp::IncrementRequest>(b).header),
+        quick: &|b| qp_header(&qp_decode::<qpc::IncrementRequest>(b).header),
         buffa: &|b| {
-            let m = bfp::IncrementRequest::decode_from_slice(b).unwrap();
+            let m = bfc::IncrementRequest::decode_from_slice(b).unwrap();
             let Some(h) = m.header.as_option() else {
                 return 0;
             };
@@ -167,7 +167,7 @@ fn increment(c: &mut Criterion) {
             sum_ids(h.session_id, h.request_id, h.index, name) + streams
         },
         buffa_view: &|b| {
-            let m = bfp::IncrementRequestView::decode_view(b).unwrap();
+            let m = bfc::IncrementRequestView::decode_view(b).unwrap();
             let Some(h) = m.header.as_option() else {
                 return 0;
             };
@@ -192,11 +192,11 @@ fn put_peers() -> Peers<'static> {
             prost_header(&m.header) + m.key.len() as u64
         },
         quick: &|b| {
-            let m = qp_decode::<qp::PutRequest>(b);
+            let m = qp_decode::<qpm::PutRequest>(b);
             qp_header(&m.header) + m.key.len() as u64
         },
         buffa: &|b| {
-            let m = bfp::PutRequest::decode_from_slice(b).unwrap();
+            let m = bfm::PutRequest::decode_from_slice(b).unwrap();
             let key = m.key.len() as u64;
             let Some(h) = m.header.as_option() else {
                 return key;
@@ -206,7 +206,7 @@ fn put_peers() -> Peers<'static> {
             sum_ids(h.session_id, h.request_id, h.index, name) + streams + key
         },
         buffa_view: &|b| {
-            let m = bfp::PutRequestView::decode_view(b).unwrap();
+            let m = bfm::PutRequestView::decode_view(b).unwrap();
             let key = m.key.len() as u64;
             let Some(h) = m.header.as_option() else {
                 return key;
@@ -261,7 +261,7 @@ fn put(c: &mut Criterion) {
     assert_eq!(buf, expected);
     g.bench_function("quick-protobuf", |b| {
         b.iter(|| {
-            let mut m = qp_decode::<qp::PutRequest>(black_box(&bytes));
+            let mut m = qp_decode::<qpm::PutRequest>(black_box(&bytes));
             if let Some(h) = &mut m.header {
                 h.index = STAMP;
             }
@@ -271,7 +271,7 @@ fn put(c: &mut Criterion) {
     assert_eq!(buf, expected);
     g.bench_function("buffa", |b| {
         b.iter(|| {
-            let mut m = bfp::PutRequest::decode_from_slice(black_box(&bytes)).unwrap();
+            let mut m = bfm::PutRequest::decode_from_slice(black_box(&bytes)).unwrap();
             if let Some(h) = m.header.as_option_mut() {
                 h.index = STAMP;
             }

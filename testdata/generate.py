@@ -94,7 +94,8 @@ class Protoc:
         out = os.path.join(self.tmp, "h.pb")
         cmd = self.args() + ["--include_imports", "--descriptor_set_out=" + out,
                              "atomix/headers/headers.proto", "atomix/future/future.proto",
-                             "atomix/envelope/envelope.proto", "atomix/primitives/primitives.proto"]
+                             "atomix/envelope/envelope.proto", "atomix/counter/counter.proto",
+                             "atomix/map/map.proto", "atomix/lock/lock.proto"]
         subprocess.run(cmd, check=True)
         pool = descriptor_pool.DescriptorPool()
         with open(out, "rb") as f:
@@ -108,7 +109,8 @@ class Protoc:
         return real, future
 
     def encode_primitive(self, type_name, text):
-        cmd = self.args() + ["--encode=atomix.primitives.%s" % type_name, "atomix/primitives/primitives.proto"]
+        package = type_name.split(".")[0]
+        cmd = self.args() + ["--encode=atomix.%s" % type_name, "atomix/%s/%s.proto" % (package, package)]
         return subprocess.run(cmd, input=text.encode(), capture_output=True, check=True).stdout
 
 
@@ -233,40 +235,40 @@ def write_fixtures(protoc):
     return len(rows)
 
 
-# Real Atomix primitive messages (testdata/schema/atomix/primitives/primitives.proto).
+# Real Atomix primitive messages (testdata/schema/atomix/{counter,map,lock}/).
 NAME = 'name { name: "my-map" namespace: "default" } '
 PRIMITIVES = [
     # (name, message type, text source, bytes appended: fields the subset schema omits)
-    ("counter_increment", "IncrementRequest",
+    ("counter_increment", "counter.IncrementRequest",
      'header { name { name: "my-counter" namespace: "default" } session_id: 1234567 request_id: 7 index: 99000001 } delta: 5', ""),
-    ("counter_increment_response", "IncrementResponse",
+    ("counter_increment_response", "counter.IncrementResponse",
      "header { session_id: 1234567 index: 99000002 status: OK type: RESPONSE } previous_value: 5 next_value: 10", ""),
-    ("counter_increment_not_leader", "IncrementResponse",
+    ("counter_increment_not_leader", "counter.IncrementResponse",
      'header { session_id: 1234567 status: NOT_LEADER leader: "%s" }' % LEADER, ""),
-    ("map_put", "PutRequest",
+    ("map_put", "map.PutRequest",
      "header { %s session_id: 1234567 request_id: 8 index: 99000001 } key: \"user:42\" value: \"%s\" version: 3"
      % (NAME, "v" * 100), ""),
     # A ttl (field 5, a google.protobuf.Duration of 30 s) the subset schema does not know.
-    ("map_put_ttl", "PutRequest", 'header { %s session_id: 9 } key: "k" value: "x"' % NAME, "2a02081e"),
-    ("map_put_response", "PutResponse",
+    ("map_put_ttl", "map.PutRequest", 'header { %s session_id: 9 } key: "k" value: "x"' % NAME, "2a02081e"),
+    ("map_put_response", "map.PutResponse",
      "header { session_id: 1234567 index: 99000003 } status: 0 previous_value: \"old\" previous_version: 2",
      # created (field 3) and updated (4), google.protobuf.Timestamps.
      "1a0608c0c4b6ff05" "220608c1c4b6ff05"),
-    ("map_get", "GetRequest", 'header { %s session_id: 1234567 index: 99000004 } key: "user:42"' % NAME, ""),
-    ("map_get_response", "GetResponse", 'header { index: 99000004 } value: "abc" version: 3', ""),
-    ("map_events_open", "EventRequest",
+    ("map_get", "map.GetRequest", 'header { %s session_id: 1234567 index: 99000004 } key: "user:42"' % NAME, ""),
+    ("map_get_response", "map.GetResponse", 'header { index: 99000004 } value: "abc" version: 3', ""),
+    ("map_events_open", "map.EventRequest",
      'header { %s session_id: 1234567 request_id: 10 streams { stream_id: 10 response_id: 4 } } replay: true' % NAME, ""),
-    ("map_events_opened", "EventResponse",
+    ("map_events_opened", "map.EventResponse",
      "header { session_id: 1234567 stream_id: 10 response_id: 1 type: OPEN_STREAM }", ""),
-    ("map_event", "EventResponse",
+    ("map_event", "map.EventResponse",
      'header { session_id: 1234567 stream_id: 10 response_id: 2 index: 99000005 } type: 1 key: "k" value: "v" version: 4', ""),
-    ("map_events_closed", "EventResponse",
+    ("map_events_closed", "map.EventResponse",
      "header { session_id: 1234567 stream_id: 10 response_id: 3 type: CLOSE_STREAM }", ""),
-    ("lock_unlock", "UnlockRequest",
+    ("lock_unlock", "lock.UnlockRequest",
      'header { name { name: "my-lock" } session_id: 55 request_id: 2 streams [{ stream_id: 1 }, { stream_id: 2 response_id: 9 }] } version: 17', ""),
-    ("lock_response_error", "LockResponse", "header { session_id: 55 status: ERROR } version: 17", ""),
+    ("lock_response_error", "lock.LockResponse", "header { session_id: 55 status: ERROR } version: 17", ""),
     # A header from a newer revision (an unknown field 8 in it) and an unknown trailing field.
-    ("counter_increment_unknown_fields", "IncrementRequest", "header { session_id: 1 } delta: -1", "0a024001" "fa0103616263"),
+    ("counter_increment_unknown_fields", "counter.IncrementRequest", "header { session_id: 1 } delta: -1", "0a024001" "fa0103616263"),
 ]
 
 # What a proxy stamps in the rewrite fixtures.
@@ -282,7 +284,7 @@ def write_primitives(protoc):
     rows = []
     for name, type_name, text, extra in PRIMITIVES:
         data = protoc.encode_primitive(type_name, text) + bytes.fromhex(extra)
-        cls = protoc.get("atomix.primitives." + type_name)
+        cls = protoc.get("atomix." + type_name)
         msg = cls.FromString(data)
         header = msg.header.SerializeToString() if msg.HasField("header") else b""
         msg.header.index = STAMPED_INDEX

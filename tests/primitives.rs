@@ -1,6 +1,6 @@
 //! Real Atomix primitive messages (testdata/primitives/cases.tsv, made by
 //! testdata/generate.py with protoc and the reference runtime from
-//! testdata/schema/atomix/primitives/primitives.proto): the envelope's header is the
+//! testdata/schema/atomix/{counter,map,lock}/): the envelope's header is the
 //! header upb decodes from the whole message, and stamping `index` re-encodes to exactly
 //! upb's bytes for the whole message with that field changed. The same messages then
 //! travel as gRPC frames.

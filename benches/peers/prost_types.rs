@@ -65,7 +65,7 @@ pub enum ResponseType {
     CloseStream = 2,
 }
 
-/// counter.IncrementRequest (testdata/schema/atomix/primitives/primitives.proto).
+/// counter.IncrementRequest (testdata/schema/atomix/counter/counter.proto).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct IncrementRequest {
     #[prost(message, optional, tag = "1")]
@@ -74,7 +74,7 @@ pub struct IncrementRequest {
     pub delta: i64,
 }
 
-/// map.PutRequest (testdata/schema/atomix/primitives/primitives.proto).
+/// map.PutRequest (testdata/schema/atomix/map/map.proto).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct PutRequest {
     #[prost(message, optional, tag = "1")]

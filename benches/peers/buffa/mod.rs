@@ -9,7 +9,10 @@ pub mod atomix {
     pub mod primitive {
         include!("atomix.primitive.mod.rs");
     }
-    pub mod primitives {
-        include!("atomix.primitives.mod.rs");
+    pub mod counter {
+        include!("atomix.counter.mod.rs");
+    }
+    pub mod map {
+        include!("atomix.map.mod.rs");
     }
 }
