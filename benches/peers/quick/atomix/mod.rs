@@ -1,5 +1,5 @@
 // Automatically generated mod.rs
 pub mod counter;
-pub mod map;
 pub mod headers;
+pub mod map;
 pub mod primitive;
