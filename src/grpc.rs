@@ -142,12 +142,14 @@ pub fn encode<'a, M: Message<'a>, B: BufMut>(message: &M, buf: &mut B) -> Result
 }
 
 /// Appends `message` as one gRPC frame to `dst`, which grows once to fit.
+#[cfg(feature = "tokio-util")]
 pub(crate) fn put<'a, M: Message<'a>>(message: &M, dst: &mut BytesMut) -> Result<(), EncodeError> {
     dst.reserve(message.encoded_len().saturating_add(PREFIX_LEN));
     encode(message, dst)
 }
 
 /// Appends `body`, a whole message, as one uncompressed gRPC frame.
+#[cfg(feature = "tokio-util")]
 pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
     let Ok(len) = u32::try_from(body.len()) else {
         return Err(EncodeError::new(body.len(), dst.remaining_mut()));

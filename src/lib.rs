@@ -47,6 +47,8 @@ mod message;
 mod owned;
 pub mod partition;
 mod text;
+#[cfg(feature = "tonic")]
+pub mod tonic_codec;
 mod unknown;
 mod wire;
 

@@ -46,6 +46,13 @@ macro_rules! owned_header {
                 Ok(Self { header, bytes })
             }
 
+            /// Encodes `message` into a new buffer and keeps it with its decoded form: how
+            /// a rewritten message becomes owned again. Allocates the buffer.
+            #[cfg(feature = "std")]
+            pub fn from_message(message: &$borrowed<'_>) -> Result<Self, DecodeError> {
+                Self::decode(Bytes::from(crate::message::Message::encode_to_vec(message)))
+            }
+
             /// The decoded header, borrowing from the owned bytes. Free: nothing is decoded.
             #[inline]
             pub fn header(&self) -> &$borrowed<'_> {
