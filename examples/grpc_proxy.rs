@@ -33,10 +33,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::codegen::{http, Service, StdError};
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 
@@ -100,7 +100,10 @@ impl Proxy {
         routes
     }
 
-    /// Serves clients accepted on `listener` until `shutdown` resolves.
+    /// Serves clients accepted on `listener` until `shutdown` resolves. Accepted sockets
+    /// send without delay (TCP_NODELAY): a proxy adds a hop, not a wait. An error
+    /// accepting one connection (out of file descriptors, say) is skipped by tonic's
+    /// accept loop, and serving goes on.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -108,7 +111,10 @@ impl Proxy {
     ) -> Result<(), tonic::transport::Error> {
         tonic::transport::Server::builder()
             .add_routes(self.routes())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                shutdown,
+            )
             .await
     }
 }

@@ -46,13 +46,14 @@ use prost::Message as _;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codegen::{http, Service, StdError};
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
@@ -70,6 +71,8 @@ type Log = Arc<Mutex<Vec<(String, Bytes)>>>;
 struct Upstream {
     log: Log,
     index: Arc<Mutex<u64>>,
+    /// Endless event streams still open.
+    live: Arc<AtomicUsize>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -155,6 +158,30 @@ impl Service<Request<OwnedRequestEnvelope>> for UpstreamCall {
                 header: Some(header(ResponseType::Response)),
                 ..Default::default()
             })],
+            "/atomix.map.MapService/Events" if bytes.ends_with(b"endless") => {
+                // Events until the caller goes away: one every millisecond.
+                let (send, receive) = tokio::sync::mpsc::channel(4);
+                let live = self.upstream.live.clone();
+                live.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    for n in 0.. {
+                        let event = owned(&EventResponse {
+                            header: Some(ResponseHeader {
+                                response_id: n,
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        });
+                        if send.send(Ok(event)).await.is_err() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    live.fetch_sub(1, Ordering::SeqCst);
+                });
+                let stream: Events = Box::pin(tokio_stream::wrappers::ReceiverStream::new(receive));
+                return Box::pin(async move { Ok(Response::new(stream)) });
+            }
             "/atomix.map.MapService/Events" => {
                 let request = EventRequest::decode(bytes).unwrap();
                 (0..=EVENTS + 1)
@@ -190,20 +217,24 @@ impl Service<Request<OwnedRequestEnvelope>> for UpstreamCall {
 struct Cluster {
     proxy: String,
     logs: Vec<Log>,
+    live: Vec<Arc<AtomicUsize>>,
     stops: Vec<Option<oneshot::Sender<()>>>,
     upstreams: Vec<tokio::task::JoinHandle<()>>,
 }
 
 async fn start() -> Cluster {
     let (mut addrs, mut logs, mut stops, mut upstreams) = (vec![], vec![], vec![], vec![]);
+    let mut live = vec![];
     for _ in 0..PARTITIONS {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         addrs.push(listener.local_addr().unwrap().to_string());
         let upstream = Upstream {
             log: Log::default(),
             index: Arc::default(),
+            live: Arc::default(),
         };
         logs.push(upstream.log.clone());
+        live.push(upstream.live.clone());
         let mut routes = tonic::service::Routes::default();
         let router = std::mem::take(routes.axum_router_mut());
         *routes.axum_router_mut() = router.fallback_service(upstream);
@@ -212,9 +243,12 @@ async fn start() -> Cluster {
         upstreams.push(tokio::spawn(async move {
             tonic::transport::Server::builder()
                 .add_routes(routes)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-                    let _ = stopped.await;
-                })
+                .serve_with_incoming_shutdown(
+                    TcpIncoming::from(listener).with_nodelay(Some(true)),
+                    async {
+                        let _ = stopped.await;
+                    },
+                )
                 .await
                 .unwrap();
         }));
@@ -226,6 +260,7 @@ async fn start() -> Cluster {
     Cluster {
         proxy,
         logs,
+        live,
         stops,
         upstreams,
     }
@@ -441,4 +476,73 @@ async fn the_proxy_routes_relays_and_fails_as_a_grpc_server_should() {
             (up, other) => panic!("partition up: {up}, got {other:?}"),
         }
     }
+}
+
+/// Resident memory of this process, in bytes (Linux).
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// 200 clients at once, each leaving in the middle of an endless event stream: every
+/// upstream stream is released, and a second wave of 200 does not grow memory.
+async fn wave(proxy: &str) {
+    let mut clients = Vec::new();
+    for c in 0..200u64 {
+        let proxy = proxy.to_owned();
+        clients.push(tokio::spawn(async move {
+            let mut map = MapServiceClient::new(connect(&proxy).await);
+            let mut events = map
+                .events(EventRequest {
+                    header: header(&format!("map-{c}"), c, 0),
+                    replay: false,
+                    key: "endless".into(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for _ in 0..3 {
+                assert!(events.message().await.unwrap().is_some());
+            }
+            // Dropping the stream and the connection here is the client going away.
+        }));
+    }
+    for client in clients {
+        client.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clients_that_leave_mid_stream_release_everything() {
+    let cluster = start().await;
+    let open = |cluster: &Cluster| -> usize {
+        cluster.live.iter().map(|l| l.load(Ordering::SeqCst)).sum()
+    };
+    let mut after = Vec::new();
+    for _ in 0..2 {
+        wave(&cluster.proxy).await;
+        // The proxy drops its upstream call when its client goes: every endless stream
+        // ends upstream, in bounded time.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while open(&cluster) > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} upstream streams still open",
+                open(&cluster)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        after.push(resident());
+    }
+    assert!(
+        after[1] < after[0] + 32 * 1024 * 1024,
+        "a second wave of 200 clients grew memory from {} to {} bytes",
+        after[0],
+        after[1]
+    );
 }
