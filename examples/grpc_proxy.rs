@@ -279,8 +279,12 @@ async fn forward(
         .server_streaming(request, path, ClientCodec::default())
         .await
         .map_err(|status| match status.code() {
-            // The connection failed, rather than the upstream answering with an error.
-            tonic::Code::Unavailable | tonic::Code::Unknown => unavailable(&status.message()),
+            // The connection failed or was torn down (an upstream shutting down resets
+            // its streams, CANCELLED), rather than the upstream answering with an error
+            // of its own: the caller may retry elsewhere.
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => {
+                unavailable(&status.message())
+            }
             _ => status,
         })?;
     let (metadata, stream, extensions) = response.into_parts();

@@ -5,8 +5,9 @@
 //! - 10,000 requests over 8 connections each reach the partition the Go client's rule
 //!   picks, byte for byte as sent (unknown fields included), but for a stamped `index`;
 //! - a server-streaming call relays every event in order;
-//! - a malformed message gets INVALID_ARGUMENT, an unknown method UNIMPLEMENTED, and the
-//!   proxy goes on serving;
+//! - a malformed message gets INVALID_ARGUMENT, an unknown method UNIMPLEMENTED, a
+//!   message over 4 MiB OUT_OF_RANGE, a compressed one UNIMPLEMENTED, and the proxy goes
+//!   on serving;
 //! - a stopped upstream gives its callers UNAVAILABLE, not a hang, while the other
 //!   partitions keep serving.
 
@@ -438,6 +439,31 @@ async fn the_proxy_routes_relays_and_fails_as_a_grpc_server_should() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    // A message over tonic's 4 MiB limit is refused from its prefix; a compressed one
+    // (the proxy enables no compression) is refused by name.
+    let mut map = MapServiceClient::new(connect(&cluster.proxy).await);
+    let status = map
+        .put(PutRequest {
+            header: header("my-map", 10, 0),
+            key: "big".into(),
+            value: vec![0; 5 << 20],
+            version: 1,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    let mut gzip = CounterServiceClient::new(connect(&cluster.proxy).await)
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let status = gzip
+        .increment(IncrementRequest {
+            header: header("counter-1", 11, 0),
+            delta: 1,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert!(status.message().contains("gzip"), "{status:?}");
+
     let mut counter = CounterServiceClient::new(connect(&cluster.proxy).await);
     counter
         .increment(IncrementRequest {
