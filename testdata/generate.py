@@ -517,6 +517,52 @@ def special_cases(kind):
     return cases
 
 
+def grow(cls, inputs, count, make):
+    """Adds inputs made by `make(valid)` until there are `count`, skipping repeats;
+    `valid` holds those the reference runtime accepted so far, for mutation."""
+    seen = set(inputs)
+    valid = []
+    while len(inputs) < count:
+        data = make(valid)
+        if data in seen:
+            continue
+        seen.add(data)
+        inputs.append(data)
+        try:
+            cls.FromString(data)
+            valid.append(data)
+        except Exception:
+            pass
+    return inputs
+
+
+def judge(out_dir, kind, cls, inputs):
+    """Writes conformance/KIND.tsv: each input with upb's verdict and re-encoding.
+    Returns the accepted inputs."""
+    lines = []
+    accepted = []
+    for data in inputs:
+        try:
+            msg = cls.FromString(data)
+        except Exception:
+            lines.append("%s\tERR\n" % data.hex())
+            continue
+        lines.append("%s\tOK\t%s\n" % (data.hex(), msg.SerializeToString().hex()))
+        accepted.append(data)
+    with open(os.path.join(out_dir, kind + ".tsv"), "w") as f:
+        f.writelines(lines)
+    print("conformance %s: %d inputs, %d accepted" % (kind, len(lines), len(accepted)))
+    return accepted
+
+
+def mutated(rng, valid, fresh):
+    """A mutation of an accepted input, or of a fresh one when there is none yet."""
+    data = rng.choice(valid) if valid else fresh()
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        data = mutate(rng, data)
+    return data
+
+
 def conformance(real, rng):
     soup = Soup(rng)
     out_dir = os.path.join(HERE, "conformance")
@@ -524,45 +570,17 @@ def conformance(real, rng):
     accepted_all = {}
     total = 0
     for kind in TYPES:
-        cls = real[kind]
-        inputs = list(special_cases(kind))
-        seen = set(inputs)
-        valid = []
-        while len(inputs) < PER_TYPE:
+        def make(valid, kind=kind):
             roll = rng.random()
             if roll < 0.3:
-                data = soup.fields(kind)
-            elif roll < 0.45:
-                data = soup.malformed(kind)
-            else:
-                base = rng.choice(valid) if valid else soup.fields(kind)
-                data = base
-                for _ in range(rng.choice([1, 1, 1, 2, 3])):
-                    data = mutate(rng, data)
-            if data in seen:
-                continue
-            seen.add(data)
-            inputs.append(data)
-            try:
-                cls.FromString(data)
-                valid.append(data)
-            except Exception:
-                pass
-        lines = []
-        accepted = []
-        for data in inputs:
-            try:
-                msg = cls.FromString(data)
-            except Exception:
-                lines.append("%s\tERR\n" % data.hex())
-                continue
-            lines.append("%s\tOK\t%s\n" % (data.hex(), msg.SerializeToString().hex()))
-            accepted.append(data)
-        with open(os.path.join(out_dir, kind + ".tsv"), "w") as f:
-            f.writelines(lines)
-        accepted_all[kind] = accepted
-        total += len(lines)
-        print("conformance %s: %d inputs, %d accepted" % (kind, len(lines), len(accepted)))
+                return soup.fields(kind)
+            if roll < 0.45:
+                return soup.malformed(kind)
+            return mutated(rng, valid, lambda: soup.fields(kind))
+
+        inputs = grow(real[kind], list(special_cases(kind)), PER_TYPE, make)
+        accepted_all[kind] = judge(out_dir, kind, real[kind], inputs)
+        total += len(inputs)
     return total, accepted_all
 
 
@@ -605,46 +623,20 @@ def envelope_conformance(real, rng):
     total = 0
     for kind in ENVELOPES:
         header_kind = kind.split("_")[0]
-        cls = real[kind]
-        inputs = list(envelope_special_cases(header_kind))
-        seen = set(inputs)
-        valid = []
-        while len(inputs) < ENVELOPE_PER_TYPE:
+
+        def make(valid, header_kind=header_kind):
             roll = rng.random()
             if roll < 0.2:
                 # The gogo shape: one header, then the operation's fields.
-                data = ld(1, soup.fields(header_kind, 1)) + b"".join(soup.unknown(0) for _ in range(rng.randint(0, 3)))
-            elif roll < 0.45:
-                data = envelope_fields(soup, header_kind)
-            else:
-                base = rng.choice(valid) if valid else envelope_fields(soup, header_kind)
-                data = base
-                for _ in range(rng.choice([1, 1, 1, 2, 3])):
-                    data = mutate(rng, data)
-            if data in seen:
-                continue
-            seen.add(data)
-            inputs.append(data)
-            try:
-                cls.FromString(data)
-                valid.append(data)
-            except Exception:
-                pass
-        lines = []
-        accepted = []
-        for data in inputs:
-            try:
-                msg = cls.FromString(data)
-            except Exception:
-                lines.append("%s\tERR\n" % data.hex())
-                continue
-            lines.append("%s\tOK\t%s\n" % (data.hex(), msg.SerializeToString().hex()))
-            accepted.append(data)
-        with open(os.path.join(out_dir, kind + ".tsv"), "w") as f:
-            f.writelines(lines)
-        accepted_all[kind] = accepted
-        total += len(lines)
-        print("conformance %s: %d inputs, %d accepted" % (kind, len(lines), len(accepted)))
+                return ld(1, soup.fields(header_kind, 1)) + b"".join(
+                    soup.unknown(0) for _ in range(rng.randint(0, 3)))
+            if roll < 0.45:
+                return envelope_fields(soup, header_kind)
+            return mutated(rng, valid, lambda: envelope_fields(soup, header_kind))
+
+        inputs = grow(real[kind], list(envelope_special_cases(header_kind)), ENVELOPE_PER_TYPE, make)
+        accepted_all[kind] = judge(out_dir, kind, real[kind], inputs)
+        total += len(inputs)
     return total, accepted_all
 
 
