@@ -8,20 +8,49 @@
 //!     cargo run --example proxy --features tokio-util -- 127.0.0.1:7000 127.0.0.1:7001
 //!
 //! tests/proxy.rs runs it against a test client and upstream.
+//!
+//! Every frame that is complete is forwarded at once, whatever follows it in the buffer;
+//! an error accepting a connection (out of file descriptors, say) is logged and retried
+//! after a pause, and serving goes on; a connection's memory is bounded by the frame
+//! limit (64 KiB) and the writers' backpressure; each log line names the side that
+//! failed, client or upstream.
 #![allow(dead_code)]
 
 use atomix_headers::codec::HeaderCodec;
-use atomix_headers::{OwnedRequestHeader, OwnedResponseHeader, RequestHeader};
-use futures_util::{SinkExt, StreamExt};
+use atomix_headers::framing::FrameDecoder;
+use atomix_headers::{OwnedRequestHeader, OwnedResponseHeader, RequestHeader, Status};
+use futures_util::{SinkExt, Stream, StreamExt};
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-/// Serves connections from `listener` until it fails, each in a task of its own.
-pub async fn serve(listener: TcpListener, upstream: SocketAddr) -> io::Result<()> {
-    loop {
-        let (client, _) = listener.accept().await?;
+/// Serves connections from `listener`, each in a task of its own, for as long as the
+/// listener lives.
+pub async fn serve(listener: TcpListener, upstream: SocketAddr) {
+    serve_incoming(TcpListenerStream::new(listener), upstream).await
+}
+
+/// Pause after a failed accept: the usual cause, running out of file descriptors, lasts
+/// until some connections close, and retrying at once would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// [`serve`] over any stream of accepted connections (tests inject accept errors).
+pub async fn serve_incoming(
+    mut incoming: impl Stream<Item = io::Result<TcpStream>> + Unpin,
+    upstream: SocketAddr,
+) {
+    while let Some(accepted) = incoming.next().await {
+        let client = match accepted {
+            Ok(client) => client,
+            Err(e) => {
+                eprintln!("proxy: accepting a client connection failed: {e}; retrying");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
         tokio::spawn(async move {
             if let Err(e) = proxy_connection(client, upstream).await {
                 eprintln!("proxy: connection ended: {e}");
@@ -30,11 +59,25 @@ pub async fn serve(listener: TcpListener, upstream: SocketAddr) -> io::Result<()
     }
 }
 
+/// The error, saying which side of the proxy it came from.
+fn on(side: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{side}: {e}"))
+}
+
+/// Whether `buf` already holds a whole frame: then writing can wait for it to be
+/// forwarded too; otherwise what was fed must go out now, or a complete request would
+/// wait for the rest of the next one.
+fn frame_ready(buf: &[u8]) -> bool {
+    matches!(FrameDecoder::new().split(buf), Ok(Status::Complete(_)))
+}
+
 /// Relays one client connection to a new upstream connection, both ways.
 pub async fn proxy_connection(client: TcpStream, upstream: SocketAddr) -> io::Result<()> {
-    let server = TcpStream::connect(upstream).await?;
-    client.set_nodelay(true)?;
-    server.set_nodelay(true)?;
+    let server = TcpStream::connect(upstream)
+        .await
+        .map_err(|e| on(&format!("upstream {upstream}"), e))?;
+    client.set_nodelay(true).map_err(|e| on("client", e))?;
+    server.set_nodelay(true).map_err(|e| on("upstream", e))?;
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
 
@@ -45,18 +88,28 @@ pub async fn proxy_connection(client: TcpStream, upstream: SocketAddr) -> io::Re
             FramedWrite::new(server_write, HeaderCodec::<OwnedRequestHeader>::new());
         let mut sequence = 0u64;
         while let Some(request) = from_client.next().await {
-            let request = request?;
+            let request = request.map_err(|e| on("client", e))?;
             sequence += 1;
             let mut header = *request.header();
             header.index = sequence;
-            // feed() batches writes; flush once the receive buffer has been drained.
-            to_server.feed(header).await?;
-            if from_client.read_buffer().is_empty() {
-                SinkExt::<RequestHeader<'_>>::flush(&mut to_server).await?;
+            to_server
+                .feed(header)
+                .await
+                .map_err(|e| on("upstream", e))?;
+            if !frame_ready(from_client.read_buffer()) {
+                SinkExt::<RequestHeader<'_>>::flush(&mut to_server)
+                    .await
+                    .map_err(|e| on("upstream", e))?;
             }
         }
-        SinkExt::<RequestHeader<'_>>::flush(&mut to_server).await?;
-        to_server.into_inner().shutdown().await
+        SinkExt::<RequestHeader<'_>>::flush(&mut to_server)
+            .await
+            .map_err(|e| on("upstream", e))?;
+        to_server
+            .into_inner()
+            .shutdown()
+            .await
+            .map_err(|e| on("upstream", e))
     };
     let responses = async move {
         let mut from_server =
@@ -64,13 +117,25 @@ pub async fn proxy_connection(client: TcpStream, upstream: SocketAddr) -> io::Re
         let mut to_client =
             FramedWrite::new(client_write, HeaderCodec::<OwnedResponseHeader>::new());
         while let Some(response) = from_server.next().await {
-            to_client.feed(response?).await?;
-            if from_server.read_buffer().is_empty() {
-                SinkExt::<OwnedResponseHeader>::flush(&mut to_client).await?;
+            let response = response.map_err(|e| on("upstream", e))?;
+            to_client
+                .feed(response)
+                .await
+                .map_err(|e| on("client", e))?;
+            if !frame_ready(from_server.read_buffer()) {
+                SinkExt::<OwnedResponseHeader>::flush(&mut to_client)
+                    .await
+                    .map_err(|e| on("client", e))?;
             }
         }
-        SinkExt::<OwnedResponseHeader>::flush(&mut to_client).await?;
-        to_client.into_inner().shutdown().await
+        SinkExt::<OwnedResponseHeader>::flush(&mut to_client)
+            .await
+            .map_err(|e| on("client", e))?;
+        to_client
+            .into_inner()
+            .shutdown()
+            .await
+            .map_err(|e| on("client", e))
     };
     tokio::try_join!(requests, responses).map(drop)
 }
@@ -91,5 +156,6 @@ async fn main() -> io::Result<()> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let listener = TcpListener::bind(&listen).await?;
     eprintln!("proxy: {} -> {upstream}", listener.local_addr()?);
-    serve(listener, upstream).await
+    serve(listener, upstream).await;
+    Ok(())
 }

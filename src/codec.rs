@@ -21,6 +21,9 @@ use tokio_util::codec::{Decoder, Encoder};
 
 /// A length-delimited codec for one header type `T` (an owned header).
 ///
+/// A frame whose prefix has arrived makes the receive buffer grow by at most 64 KiB at a
+/// time, however long the prefix says the frame is and whatever the frame limit.
+///
 /// It encodes both the borrowed header (`RequestHeader<'_>`, for a header built or
 /// rewritten in place) and the owned one. With two `Encoder` impls, a bare
 /// `sink.flush()` cannot tell which item type is meant: name it, as in
@@ -72,6 +75,9 @@ impl<T> HeaderCodec<T> {
     }
 }
 
+/// The most a partial frame makes [`HeaderCodec`] reserve at once.
+const RESERVE_STEP: usize = 64 * 1024;
+
 fn invalid(e: DecodeError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
@@ -84,7 +90,9 @@ impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
         match self.frames.next::<T>(src).map_err(invalid)? {
             Status::Complete(header) => Ok(Some(header)),
             Status::Partial(needed) => {
-                src.reserve(needed);
+                // Room for the announced rest, a bounded step at a time: a prefix alone
+                // must never make the buffer large, whatever the limit.
+                src.reserve(needed.min(RESERVE_STEP));
                 Ok(None)
             }
         }

@@ -259,3 +259,40 @@ fn envelopes_in_grpc_frames_decode_and_encode_as_protoc_would() {
     let out = run(&["decode", "request", "--grpc", "--delimited"], b"");
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_failed_write_is_reported_with_the_os_message() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux: nothing to check here
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atomix-headers"))
+        .args(["decode", "stream", "--hex"])
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"0801").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot write the output") && stderr.contains("No space left"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn hex_input_errors_name_the_byte() {
+    let out = run(&["decode", "stream", "--hex"], b"08 0x");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("byte 4 of the hex input is not a hex digit"),
+        "{stderr}"
+    );
+    let out = run(&["decode", "stream", "--hex"], b"080");
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("odd number of digits"));
+}

@@ -307,3 +307,21 @@ mod codec {
         assert_eq!(codec.decode(&mut empty).unwrap().unwrap(), owned);
     }
 }
+
+#[cfg(feature = "tokio-util")]
+#[test]
+fn a_huge_announced_frame_reserves_a_bounded_step_whatever_the_limit() {
+    use atomix_headers::codec::HeaderCodec;
+    use atomix_headers::framing::FrameDecoder;
+    use atomix_headers::OwnedRequestHeader;
+    use tokio_util::codec::Decoder;
+
+    let mut codec = HeaderCodec::<OwnedRequestHeader>::with_frame_decoder(
+        FrameDecoder::with_max_frame_len(usize::MAX),
+    );
+    // A varint prefix announcing 1 TiB, and nothing of the body.
+    let mut buf = bytes::BytesMut::from(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x20][..]);
+    assert!(codec.decode(&mut buf).unwrap().is_none());
+    assert!(buf.capacity() <= 1 << 20, "capacity {}", buf.capacity());
+    assert_eq!(buf.len(), 6, "nothing consumed");
+}

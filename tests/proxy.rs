@@ -168,3 +168,111 @@ async fn proxy_relays_100k_frames_split_at_random_points() {
         .await
         .expect("the relay finishes in time");
 }
+
+/// An upstream that answers every request on every connection with its request_id.
+async fn answering_upstream(listener: TcpListener) {
+    loop {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::spawn(async move {
+            let (read, write) = socket.into_split();
+            let mut requests = FramedRead::new(read, HeaderCodec::<OwnedRequestHeader>::new());
+            let mut responses = FramedWrite::new(write, HeaderCodec::<OwnedResponseHeader>::new());
+            while let Some(Ok(request)) = requests.next().await {
+                let response = ResponseHeader {
+                    response_id: request.header().request_id,
+                    index: request.header().index,
+                    ..Default::default()
+                };
+                if responses.send(response).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// The proxy in front of an answering upstream, serving `incoming`.
+async fn start_proxy(
+    incoming: impl futures_util::Stream<Item = std::io::Result<TcpStream>> + Unpin + Send + 'static,
+) {
+    let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream_addr = upstream.local_addr().unwrap();
+    tokio::spawn(answering_upstream(upstream));
+    tokio::spawn(proxy::serve_incoming(incoming, upstream_addr));
+}
+
+/// Sends requests `ids` on one connection and reads as many responses.
+async fn exchange(proxy: std::net::SocketAddr, ids: std::ops::Range<u64>) {
+    let client = TcpStream::connect(proxy).await.unwrap();
+    let (read, mut write) = client.into_split();
+    let mut wire = Vec::new();
+    for i in ids.clone() {
+        request(i, &mut wire);
+    }
+    write.write_all(&wire).await.unwrap();
+    let mut responses = FramedRead::new(read, HeaderCodec::<OwnedResponseHeader>::new());
+    for i in ids {
+        let response = responses.next().await.unwrap().unwrap();
+        assert_eq!(response.header().response_id, i);
+    }
+}
+
+#[tokio::test]
+async fn a_complete_frame_goes_upstream_while_the_next_is_still_arriving() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    start_proxy(tokio_stream::wrappers::TcpListenerStream::new(listener)).await;
+
+    let client = TcpStream::connect(addr).await.unwrap();
+    let (read, mut write) = client.into_split();
+    let mut wire = Vec::new();
+    request(1, &mut wire);
+    let first = wire.len();
+    request(2, &mut wire);
+    // The whole first frame and one byte of the second; then wait.
+    write.write_all(&wire[..first + 1]).await.unwrap();
+    let mut responses = FramedRead::new(read, HeaderCodec::<OwnedResponseHeader>::new());
+    let response = tokio::time::timeout(Duration::from_secs(3), responses.next())
+        .await
+        .expect("the first request is answered before the second is complete")
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.header().response_id, 1);
+    write.write_all(&wire[first + 1..]).await.unwrap();
+    let response = responses.next().await.unwrap().unwrap();
+    assert_eq!(response.header().response_id, 2);
+}
+
+#[tokio::test]
+async fn accept_errors_are_logged_and_serving_goes_on() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // What `accept` returns when the process is out of file descriptors (EMFILE).
+    let failures = (0..3).map(|_| Err(std::io::Error::from_raw_os_error(24)));
+    let incoming = tokio_stream::StreamExt::chain(
+        tokio_stream::iter(failures),
+        tokio_stream::wrappers::TcpListenerStream::new(listener),
+    );
+    start_proxy(Box::pin(incoming)).await;
+    tokio::time::timeout(Duration::from_secs(10), exchange(addr, 1..4))
+        .await
+        .expect("the proxy still serves after failed accepts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_clients_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    start_proxy(tokio_stream::wrappers::TcpListenerStream::new(listener)).await;
+    let clients: Vec<_> = (0..200u64)
+        .map(|c| tokio::spawn(exchange(addr, c * 100..c * 100 + 20)))
+        .collect();
+    let all = async {
+        for client in clients {
+            client.await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("200 clients are served");
+}

@@ -161,28 +161,30 @@ fn read_input(file: &Option<String>) -> Result<Vec<u8>, String> {
     Ok(data)
 }
 
+/// Hex text to bytes, whitespace ignored, in one pass: the output is half the digits
+/// and nothing else is held.
 fn unhex(text: &[u8]) -> Result<Vec<u8>, String> {
-    let digits: Vec<(usize, u8)> = text
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, b)| !b.is_ascii_whitespace())
-        .collect();
-    if digits.len() % 2 != 0 {
+    let mut out = Vec::with_capacity(text.len() / 2);
+    let mut high = None;
+    for (at, &b) in text.iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        let digit = (b as char).to_digit(16).ok_or_else(|| {
+            format!(
+                "byte {at} of the hex input is not a hex digit: {:?}",
+                b as char
+            )
+        })? as u8;
+        match high.take() {
+            None => high = Some(digit),
+            Some(high) => out.push(high << 4 | digit),
+        }
+    }
+    if high.is_some() {
         return Err("hex input has an odd number of digits".into());
     }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let digit = |(at, b): (usize, u8)| {
-                (b as char).to_digit(16).ok_or(format!(
-                    "byte {at} of the hex input is not a hex digit: {:?}",
-                    b as char
-                ))
-            };
-            Ok((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
-        })
-        .collect()
+    Ok(out)
 }
 
 fn to_text(kind: &str, data: &[u8]) -> Result<String, DecodeError> {
@@ -296,11 +298,8 @@ fn main() -> ExitCode {
     match result {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(&out)
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
+            if let Err(e) = stdout.write_all(&out).and_then(|()| stdout.flush()) {
+                eprintln!("atomix-headers: cannot write the output: {e}");
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS

@@ -264,7 +264,9 @@ struct Fields {
     strings: [Option<String>; 8],
     enums: [Option<i32>; 8],
     name: Option<Box<Fields>>,
-    streams: Vec<Fields>,
+    /// Kept as values, not as parsed fields: a text of millions of `streams {}` must not
+    /// take a parsed-field record each.
+    streams: Vec<StreamHeader<'static>>,
 }
 
 fn schema(message: &str) -> &'static [(&'static str, usize, FieldKind)] {
@@ -354,7 +356,7 @@ impl Parser<'_> {
                 if self.lex.is('[') {
                     self.lex.advance()?;
                     while !self.lex.is(']') {
-                        fields.streams.push(self.block("StreamHeader")?);
+                        fields.streams.push(stream_of(&self.block("StreamHeader")?));
                         if self.lex.is(',') {
                             self.lex.advance()?;
                         } else if !self.lex.is(']') {
@@ -363,7 +365,7 @@ impl Parser<'_> {
                     }
                     self.lex.advance()?;
                 } else {
-                    fields.streams.push(self.block("StreamHeader")?);
+                    fields.streams.push(stream_of(&self.block("StreamHeader")?));
                 }
                 false
             }
@@ -553,13 +555,13 @@ fn bytes_of<'a, M: Message<'a>>(message: M, framing: Framing) -> Vec<u8> {
     out
 }
 
-fn request_of<'a>(f: &'a Fields, streams: &'a [StreamHeader<'a>]) -> RequestHeader<'a> {
+fn request_of(f: &Fields) -> RequestHeader<'_> {
     RequestHeader {
         name: f.name.as_deref().map(name_of),
         session_id: f.uint64[2].unwrap_or_default(),
         request_id: f.uint64[3].unwrap_or_default(),
         index: f.uint64[4].unwrap_or_default(),
-        streams: streams.into(),
+        streams: f.streams[..].into(),
         ..Default::default()
     }
 }
@@ -583,20 +585,12 @@ fn response_of(f: &Fields) -> ResponseHeader<'_> {
 pub fn encode_text(message: &str, text: &str, framing: Framing) -> Result<Vec<u8>, TextError> {
     let f = parse(message, text)?;
     let header = f.name.as_deref();
-    let streams_of = |f: Option<&Fields>| -> Vec<StreamHeader<'static>> {
-        f.map(|f| f.streams.iter().map(stream_of).collect())
-            .unwrap_or_default()
-    };
     let bytes = match message {
-        "RequestHeader" => {
-            let streams = streams_of(Some(&f));
-            bytes_of(request_of(&f, &streams), framing)
-        }
+        "RequestHeader" => bytes_of(request_of(&f), framing),
         "ResponseHeader" => bytes_of(response_of(&f), framing),
         "RequestEnvelope" => {
-            let streams = streams_of(header);
             let envelope = RequestEnvelope {
-                header: header.map(|h| request_of(h, &streams)),
+                header: header.map(request_of),
                 ..Default::default()
             };
             bytes_of(envelope, framing)
