@@ -64,7 +64,9 @@ pub use owned::{
     OwnedRequestEnvelope, OwnedRequestHeader, OwnedResponseEnvelope, OwnedResponseHeader,
     OwnedStreamHeader,
 };
-pub use unknown::{UnknownField, UnknownFields, UnknownFieldsIter};
+pub use unknown::{
+    KnownFields, UnknownField, UnknownFields, UnknownFieldsError, UnknownFieldsIter,
+};
 pub use wire::varint::encoded_len as varint_len;
 
 /// The README's examples, compiled and run as doctests so they stay true.

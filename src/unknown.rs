@@ -13,8 +13,9 @@ use core::fmt;
 
 /// Which message a run of fields belongs to, so that its known fields can be told apart
 /// from its unknown ones when the run is walked again.
+// Nominally public for the sealed `private::Known` trait; not reachable from outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Name,
     Request,
     Response,
@@ -67,9 +68,9 @@ enum Layout {
 /// assert_eq!((field.number(), field.wire_type()), (8, 2));
 /// assert_eq!(field.as_bytes(), &[0x42, 0x02, b'h', b'i']);
 ///
-/// let extra = UnknownFields::from_bytes(&[0x42, 0x02, b'h', b'i'])?;
+/// let extra = UnknownFields::from_bytes::<ResponseHeader>(&[0x42, 0x02, b'h', b'i'])?;
 /// assert_eq!(header.unknown_fields, extra);
-/// # Ok::<(), atomix_headers::DecodeError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct UnknownFields<'a> {
@@ -92,21 +93,47 @@ impl<'a> UnknownFields<'a> {
         layout: Layout::Contiguous,
     };
 
-    /// Takes `bytes`, a sequence of encoded fields, as unknown fields. They are checked as
-    /// the decoder checks unknown fields (tags, lengths, groups) and re-emitted verbatim
-    /// after a message's known fields.
-    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+    /// Takes `bytes`, a sequence of encoded fields, as unknown fields of message `M`, to
+    /// be re-emitted verbatim after its known fields.
+    ///
+    /// Refused, with the offset of the offending field: bytes that are not well-formed
+    /// fields (checked as the decoder checks unknown fields), and a field `M` knows
+    /// (its number with its wire type), which would be read back as that known field.
+    /// Groups may nest 97 levels deep, so that the fields stay valid wherever `M` sits
+    /// (a Name inside a RequestHeader inside an envelope is three levels down). Whatever
+    /// is built this way encodes to bytes the decoder accepts and decodes back equal.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, StreamHeader, UnknownFields, UnknownFieldsError};
+    ///
+    /// // Field 3, unknown to a StreamHeader.
+    /// let extra = UnknownFields::from_bytes::<StreamHeader>(&[0x18, 0x07])?;
+    /// let stream = StreamHeader { stream_id: 5, unknown_fields: extra, ..Default::default() };
+    /// assert_eq!(StreamHeader::decode(&stream.encode_to_vec())?, stream);
+    ///
+    /// // Field 1 as a varint is its stream_id.
+    /// let err = UnknownFields::from_bytes::<StreamHeader>(&[0x08, 0x01]).unwrap_err();
+    /// assert!(matches!(err, UnknownFieldsError::KnownField { number: 1, wire_type: 0, offset: 0 }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_bytes<M: KnownFields>(bytes: &'a [u8]) -> Result<Self, UnknownFieldsError> {
+        let kind = M::kind();
         let mut reader = Reader::new(bytes, 0);
         while reader.has_remaining() {
             let tag_pos = reader.pos();
-            let tag = reader.tag()?;
-            reader.skip(tag, tag_pos, RECURSION_LIMIT)?;
+            let tag = reader.tag().map_err(UnknownFieldsError::Malformed)?;
+            if kind.is_known(tag) {
+                return Err(UnknownFieldsError::KnownField {
+                    number: tag >> 3,
+                    wire_type: (tag & 7) as u8,
+                    offset: tag_pos,
+                });
+            }
+            reader
+                .skip(tag, tag_pos, BUILT_DEPTH)
+                .map_err(UnknownFieldsError::Malformed)?;
         }
-        Ok(Self {
-            src: bytes,
-            len: bytes.len(),
-            layout: Layout::Contiguous,
-        })
+        Ok(Self::contiguous(bytes))
     }
 
     /// Number of bytes the unknown fields take on the wire.
@@ -134,12 +161,12 @@ impl<'a> UnknownFields<'a> {
     /// The last field numbered `number`: the one that counts for a singular field.
     ///
     /// ```
-    /// use atomix_headers::UnknownFields;
+    /// use atomix_headers::{StreamHeader, UnknownFields};
     ///
-    /// let fields = UnknownFields::from_bytes(&[0x12, 0x01, b'a', 0x18, 0x01, 0x12, 0x01, b'b'])?;
+    /// let fields = UnknownFields::from_bytes::<StreamHeader>(&[0x12, 0x01, b'a', 0x18, 0x01, 0x12, 0x01, b'b'])?;
     /// assert_eq!(fields.last(2).and_then(|f| f.payload()), Some(&b"b"[..]));
     /// assert!(fields.last(4).is_none());
-    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
     /// ```
     pub fn last(&self, number: u32) -> Option<UnknownField<'a>> {
         if self.layout == Layout::Contiguous {
@@ -234,6 +261,59 @@ impl fmt::Debug for UnknownFields<'_> {
         f.debug_list().entries(self.iter()).finish()
     }
 }
+
+/// How deep groups may nest in unknown fields built by [`UnknownFields::from_bytes`]:
+/// the recursion limit, less the three levels a message can sit below the top.
+const BUILT_DEPTH: u32 = RECURSION_LIMIT - 3;
+
+/// A message whose unknown fields can be built with [`UnknownFields::from_bytes`]: every
+/// header type and envelope. Sealed.
+pub trait KnownFields: private::Known {}
+
+pub(crate) mod private {
+    /// Which fields a message knows.
+    pub trait Known {
+        fn kind() -> super::Kind;
+    }
+}
+
+impl<T: private::Known> KnownFields for T {}
+
+/// Why bytes cannot be a message's unknown fields.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownFieldsError {
+    /// The bytes are not a run of well-formed fields.
+    Malformed(DecodeError),
+    /// A field the message knows, which would be read back as that field.
+    KnownField {
+        /// Its field number.
+        number: u32,
+        /// Its wire type.
+        wire_type: u8,
+        /// Where its tag starts in the bytes.
+        offset: usize,
+    },
+}
+
+impl fmt::Display for UnknownFieldsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(e) => write!(f, "not well-formed unknown fields: {e}"),
+            Self::KnownField {
+                number,
+                wire_type,
+                offset,
+            } => write!(
+                f,
+                "field {number} (wire type {wire_type}) at byte {offset} is known to the message, not unknown"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for UnknownFieldsError {}
 
 /// Collects the span of a message's unknown fields while it is decoded.
 #[derive(Clone, Copy, Default)]
@@ -339,5 +419,35 @@ impl<'a> Iterator for UnknownFieldsIter<'a> {
                 _ => return Some(UnknownField { tag, raw, body }),
             }
         }
+    }
+}
+
+impl private::Known for crate::message::name::Name<'_> {
+    fn kind() -> Kind {
+        Kind::Name
+    }
+}
+
+impl private::Known for crate::message::request::RequestHeader<'_> {
+    fn kind() -> Kind {
+        Kind::Request
+    }
+}
+
+impl private::Known for crate::message::response::ResponseHeader<'_> {
+    fn kind() -> Kind {
+        Kind::Response
+    }
+}
+
+impl private::Known for crate::message::stream::StreamHeader<'_> {
+    fn kind() -> Kind {
+        Kind::Stream
+    }
+}
+
+impl<H> private::Known for crate::envelope::Envelope<'_, H> {
+    fn kind() -> Kind {
+        Kind::Envelope
     }
 }

@@ -188,11 +188,11 @@ fn unknown_fields_can_be_added_to_built_messages() {
     let extra = unhex("4202 6869");
     let response = ResponseHeader {
         session_id: 1,
-        unknown_fields: UnknownFields::from_bytes(&extra).unwrap(),
+        unknown_fields: UnknownFields::from_bytes::<ResponseHeader>(&extra).unwrap(),
         ..Default::default()
     };
     assert_eq!(response.encode_to_vec(), unhex("0801 42026869"));
-    assert!(UnknownFields::from_bytes(&[0x42, 0x05]).is_err());
+    assert!(UnknownFields::from_bytes::<ResponseHeader>(&[0x42, 0x05]).is_err());
 }
 
 #[test]
@@ -235,4 +235,65 @@ fn length_delimited_round_trip_and_partial_frames() {
     // A complete frame with a malformed body is an error, not a request for more bytes.
     let err = ResponseHeader::decode_length_delimited(&[0x02, 0x2a, 0x05]).unwrap_err();
     assert_eq!((err.offset(), err.field()), (2, Some(5)));
+}
+
+/// Issue 16, finding 5: building a header through the public API must never make it
+/// encode bytes that decode differently, or that the decoder rejects.
+#[test]
+fn unknown_fields_that_name_a_known_field_are_refused_at_construction() {
+    use atomix_headers::{RequestEnvelope, StreamHeader, UnknownFieldsError};
+    // StreamHeader { stream_id: 5, unknown: 08 01 } would encode 08 05 08 01, read back
+    // as stream_id 1.
+    let err = UnknownFields::from_bytes::<StreamHeader>(&[0x08, 0x01]).unwrap_err();
+    assert_eq!(
+        err,
+        UnknownFieldsError::KnownField {
+            number: 1,
+            wire_type: 0,
+            offset: 0
+        }
+    );
+    // A leader that is not UTF-8 would make our own decoder reject the encoding.
+    let err = UnknownFields::from_bytes::<ResponseHeader>(&[0x2a, 0x01, 0xff]).unwrap_err();
+    assert!(matches!(
+        err,
+        UnknownFieldsError::KnownField { number: 5, .. }
+    ));
+    // An overlong tag is still the known field.
+    let err = UnknownFields::from_bytes::<StreamHeader>(&[0x90, 0x00, 0x01]).unwrap_err();
+    assert!(matches!(
+        err,
+        UnknownFieldsError::KnownField { number: 2, .. }
+    ));
+    // A second header in an envelope's other fields would merge into the header.
+    let err = UnknownFields::from_bytes::<RequestEnvelope>(&[0x12, 0x00, 0x0a, 0x00]).unwrap_err();
+    assert!(matches!(
+        err,
+        UnknownFieldsError::KnownField {
+            number: 1,
+            offset: 2,
+            ..
+        }
+    ));
+    // The same numbers with other wire types are unknown, and round-trip.
+    let extra = UnknownFields::from_bytes::<StreamHeader>(&[0x0d, 1, 2, 3, 4, 0x12, 0x00]).unwrap();
+    let stream = StreamHeader {
+        stream_id: 5,
+        unknown_fields: extra,
+        ..Default::default()
+    };
+    assert_eq!(
+        StreamHeader::decode(&stream.encode_to_vec()).unwrap(),
+        stream
+    );
+    // Malformed bytes, and groups nested deeper than any position allows.
+    assert!(matches!(
+        UnknownFields::from_bytes::<StreamHeader>(&[0x1a, 0x05]),
+        Err(UnknownFieldsError::Malformed(_))
+    ));
+    // 98 groups of field 9 (start 0x4b, end 0x4c), one inside the other.
+    let mut deep = vec![0x4b; 98];
+    deep.extend(std::iter::repeat_n(0x4c, 98));
+    assert!(UnknownFields::from_bytes::<StreamHeader>(&deep).is_err());
+    assert!(UnknownFields::from_bytes::<StreamHeader>(&deep[1..deep.len() - 1]).is_ok());
 }

@@ -54,7 +54,7 @@ fn request(i: u64, out: &mut Vec<u8>) {
         request_id: i,
         streams: streams[..n.min(1)].into(),
         unknown_fields: if i % 2 == 0 {
-            UnknownFields::from_bytes(EXTRA).unwrap()
+            UnknownFields::from_bytes::<RequestHeader>(EXTRA).unwrap()
         } else {
             UnknownFields::EMPTY
         },
@@ -95,7 +95,7 @@ async fn upstream(listener: TcpListener) {
             unknown_fields: if request.header().unknown_fields.is_empty() {
                 UnknownFields::EMPTY
             } else {
-                UnknownFields::from_bytes(EXTRA_RESPONSE).unwrap()
+                UnknownFields::from_bytes::<ResponseHeader>(EXTRA_RESPONSE).unwrap()
             },
             ..Default::default()
         };
@@ -154,7 +154,7 @@ async fn proxy_relays_100k_frames_split_at_random_points() {
             let extra: &[u8] = if i % 2 == 0 { EXTRA_RESPONSE } else { &[] };
             assert_eq!(
                 header.unknown_fields,
-                UnknownFields::from_bytes(extra).unwrap()
+                UnknownFields::from_bytes::<ResponseHeader>(extra).unwrap()
             );
             if i == FRAMES {
                 break;

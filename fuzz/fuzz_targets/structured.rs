@@ -5,8 +5,8 @@
 
 use arbitrary::Arbitrary;
 use atomix_headers::{
-    Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, StreamHeader,
-    Streams, UnknownFields,
+    KnownFields, Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType,
+    StreamHeader, Streams, UnknownFields,
 };
 use atomix_headers_fuzz::build;
 use atomix_headers_fuzz::invariants::{check_decode, Kind, Request, Response, Stream};
@@ -96,8 +96,9 @@ enum Input {
     Stream(ArbStream),
 }
 
-fn unknown_fields(bytes: &[u8]) -> UnknownFields<'_> {
-    UnknownFields::from_bytes(bytes).expect("well-formed unknown fields")
+/// Unknown fields of message `M`: numbers of 8 and up are unknown to every header.
+fn unknown_fields<M: KnownFields>(bytes: &[u8]) -> UnknownFields<'_> {
+    UnknownFields::from_bytes::<M>(bytes).expect("well-formed unknown fields")
 }
 
 /// Encodes `message` into `buf`, checks the invariants on those bytes, and decodes them.
@@ -119,7 +120,7 @@ fuzz_target!(|input: Input| {
             let stream = StreamHeader {
                 stream_id: s.stream_id,
                 response_id: s.response_id,
-                unknown_fields: unknown_fields(&unknown),
+                unknown_fields: unknown_fields::<StreamHeader>(&unknown),
             };
             let decoded = round_trip::<Stream>(&stream, &mut buf);
             assert_eq!(
@@ -155,7 +156,7 @@ fuzz_target!(|input: Input| {
                 leader: &leader,
                 status: ResponseStatus::from_value(status),
                 r#type: ResponseType::from_value(r#type),
-                unknown_fields: unknown_fields(&unknown_raw),
+                unknown_fields: unknown_fields::<ResponseHeader>(&unknown_raw),
             };
             let decoded = round_trip::<Response>(&response, &mut buf);
             assert_eq!(decoded.leader, leader);
@@ -185,7 +186,7 @@ fuzz_target!(|input: Input| {
                 .map(|(s, u)| StreamHeader {
                     stream_id: s.stream_id,
                     response_id: s.response_id,
-                    unknown_fields: unknown_fields(u),
+                    unknown_fields: unknown_fields::<StreamHeader>(u),
                 })
                 .collect();
             let unknown_raw = unknown_bytes(&unknown);
@@ -193,13 +194,13 @@ fuzz_target!(|input: Input| {
                 name: name.as_ref().map(|n| Name {
                     name: &n.name,
                     namespace: &n.namespace,
-                    unknown_fields: unknown_fields(&name_unknown),
+                    unknown_fields: unknown_fields::<Name>(&name_unknown),
                 }),
                 session_id,
                 request_id,
                 index,
                 streams: Streams::from_slice(&built),
-                unknown_fields: unknown_fields(&unknown_raw),
+                unknown_fields: unknown_fields::<RequestHeader>(&unknown_raw),
             };
             let decoded = round_trip::<Request>(&request, &mut buf);
             assert_eq!(decoded.streams.len(), built.len());

@@ -60,7 +60,8 @@ fn check<'a, M: Message<'a>>(message: &M) {
 
 #[test]
 fn the_bound_holds_and_short_buffers_are_refused() {
-    let unknown = UnknownFields::from_bytes(&[0x78, 0xff, 0xff, 0xff, 0xff, 0x0f]).unwrap();
+    let unknown =
+        UnknownFields::from_bytes::<StreamHeader>(&[0x78, 0xff, 0xff, 0xff, 0xff, 0x0f]).unwrap();
     let streams: Vec<StreamHeader> = VALUES
         .iter()
         .map(|&v| StreamHeader {
