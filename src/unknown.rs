@@ -101,7 +101,9 @@ impl<'a> UnknownFields<'a> {
     /// (its number with its wire type), which would be read back as that known field.
     /// Groups may nest 97 levels deep, so that the fields stay valid wherever `M` sits
     /// (a Name inside a RequestHeader inside an envelope is three levels down). Whatever
-    /// is built this way encodes to bytes the decoder accepts and decodes back equal.
+    /// is built this way and used in an `M` encodes to bytes the decoder accepts and
+    /// decodes back equal; the check is against `M`, so fields built for one message
+    /// are not checked again when put into another.
     ///
     /// ```
     /// use atomix_headers::{Message, StreamHeader, UnknownFields, UnknownFieldsError};
