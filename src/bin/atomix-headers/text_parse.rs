@@ -3,7 +3,12 @@
 //! `:` before them), `[a, b]` lists for the repeated `streams`, enum names or numbers,
 //! decimal, hex and octal integers, single- or double-quoted strings with C escapes
 //! (adjacent strings are joined), and optional `,` or `;` after each field. A
-//! non-repeated field given twice is an error, as it is for protoc.
+//! non-repeated field given twice is an error, as it is for protoc, unless its first value
+//! was the default (a proto3 scalar at its default does not count as set).
+//!
+//! Where protoc would write bytes that are not UTF-8 into a string field (escapes such as
+//! `\xff`, octal escapes above 0x7f that do not form UTF-8, lone surrogates), this parser
+//! refuses the text instead: such bytes are rejected by upb and by the crate's decoder.
 
 use atomix_headers::{
     varint_len, Message, Name, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader,
@@ -83,12 +88,18 @@ impl<'s> Lexer<'s> {
         Some(b)
     }
 
-    fn skip_space(&mut self) {
+    /// Skips whitespace (protoc's: space, tab, newline, carriage return, vertical tab and
+    /// form feed) and `#` comments. A NUL inside a comment is an error, as for protoc.
+    fn skip_space(&mut self) -> Result<(), TextError> {
         while let Some(b) = self.peek_byte() {
-            if b.is_ascii_whitespace() {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
                 self.bump();
             } else if b == b'#' {
-                while let Some(b) = self.bump() {
+                while let Some(b) = self.peek_byte() {
+                    if b == 0 {
+                        return self.control_character();
+                    }
+                    self.bump();
                     if b == b'\n' {
                         break;
                     }
@@ -97,11 +108,21 @@ impl<'s> Lexer<'s> {
                 break;
             }
         }
+        Ok(())
+    }
+
+    /// protoc's error for a NUL in a comment or a string, at the NUL.
+    fn control_character<T>(&self) -> Result<T, TextError> {
+        Err(TextError {
+            line: self.line,
+            column: self.col,
+            message: "invalid control characters encountered in text".into(),
+        })
     }
 
     /// Moves to the next token.
     fn advance(&mut self) -> Result<(), TextError> {
-        self.skip_space();
+        self.skip_space()?;
         self.at = (self.line, self.col);
         let Some(b) = self.peek_byte() else {
             self.tok = Tok::End;
@@ -150,6 +171,11 @@ impl<'s> Lexer<'s> {
             };
             match b {
                 b'\n' => return self.error("string is not closed before the end of the line"),
+                0 => {
+                    self.pos -= 1;
+                    self.col -= 1;
+                    return self.control_character();
+                }
                 b if b == quote => return Ok(out),
                 b'\\' => self.escape(&mut out)?,
                 b => out.push(b),
@@ -203,21 +229,70 @@ impl<'s> Lexer<'s> {
                 }
                 out.push(self.digits(16, 2) as u8);
             }
-            b'u' | b'U' => {
-                let len = if c == b'u' { 4 } else { 8 };
-                let start = self.pos;
-                let code = self.digits(16, len);
-                if self.pos - start != len {
-                    return self.error(format!("\\{} needs {len} hex digits", c as char));
-                }
+            b'u' => {
+                let code = self.hex_digits(4)?;
+                let code = match code {
+                    // A lead surrogate followed by a `\u` trail surrogate is one code
+                    // point, as protoc joins them.
+                    0xd800..=0xdbff if self.src[self.pos..].starts_with(b"\\u") => {
+                        let after = self.src.get(self.pos + 2..self.pos + 6);
+                        let trail = after
+                            .and_then(|d| std::str::from_utf8(d).ok())
+                            .and_then(|d| u32::from_str_radix(d, 16).ok())
+                            .filter(|t| (0xdc00..=0xdfff).contains(t));
+                        match trail {
+                            Some(trail) => {
+                                self.bump();
+                                self.bump();
+                                self.hex_digits(4)?;
+                                0x10000 + ((code - 0xd800) << 10) + (trail - 0xdc00)
+                            }
+                            None => code,
+                        }
+                    }
+                    code => code,
+                };
                 let Some(ch) = char::from_u32(code) else {
-                    return self.error("escape is not a Unicode scalar value");
+                    // protoc writes a lone surrogate as three bytes that are not UTF-8:
+                    // the documented difference, refused here.
+                    return self.error("escape is a lone surrogate, not valid UTF-8");
                 };
                 out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            b'U' => {
+                // protoc takes `00`, `0` or `1`, and five hex digits: up to 0x1fffff.
+                let digits = self.src.get(self.pos..self.pos + 8).unwrap_or_default();
+                let well_formed = digits.len() == 8
+                    && digits.starts_with(b"00")
+                    && matches!(digits[2], b'0' | b'1')
+                    && digits[3..].iter().all(u8::is_ascii_hexdigit);
+                if !well_formed {
+                    return self.error("expected eight hex digits up to 10ffff for \\U escape");
+                }
+                let code = self.hex_digits(8)?;
+                match char::from_u32(code) {
+                    Some(ch) => out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes()),
+                    // Beyond Unicode, protoc keeps the escape as it is written.
+                    None if code > 0x10ffff => {
+                        out.extend_from_slice(b"\\U");
+                        out.extend_from_slice(digits);
+                    }
+                    None => return self.error("escape is a surrogate, not valid UTF-8"),
+                }
             }
             other => return self.error(format!("unknown escape \\{}", other as char)),
         }
         Ok(())
+    }
+
+    /// Exactly `len` hex digits.
+    fn hex_digits(&mut self, len: usize) -> Result<u32, TextError> {
+        let start = self.pos;
+        let code = self.digits(16, len);
+        if self.pos - start != len {
+            return self.error(format!("expected {len} hex digits in a \\u or \\U escape"));
+        }
+        Ok(code)
     }
 
     fn is(&self, c: char) -> bool {
@@ -355,12 +430,17 @@ impl Parser<'_> {
             FieldKind::Stream => {
                 if self.lex.is('[') {
                     self.lex.advance()?;
-                    while !self.lex.is(']') {
-                        fields.streams.push(stream_of(&self.block("StreamHeader")?));
-                        if self.lex.is(',') {
+                    // `[]`, or blocks separated by commas: no comma before the `]`.
+                    if !self.lex.is(']') {
+                        loop {
+                            fields.streams.push(stream_of(&self.block("StreamHeader")?));
+                            if self.lex.is(']') {
+                                break;
+                            }
+                            if !self.lex.is(',') {
+                                return self.lex.error("expected ',' or ']'");
+                            }
                             self.lex.advance()?;
-                        } else if !self.lex.is(']') {
-                            return self.lex.error("expected ',' or ']'");
                         }
                     }
                     self.lex.advance()?;
@@ -379,15 +459,18 @@ impl Parser<'_> {
             }
             FieldKind::Uint64 => {
                 let value = self.uint64()?;
-                fields.uint64[number].replace(value).is_some()
+                // A proto3 scalar still at its default does not count as set.
+                fields.uint64[number].replace(value).is_some_and(|v| v != 0)
             }
             FieldKind::Str => {
                 let value = self.string()?;
-                fields.strings[number].replace(value).is_some()
+                fields.strings[number]
+                    .replace(value)
+                    .is_some_and(|v| !v.is_empty())
             }
             FieldKind::Status | FieldKind::Type => {
                 let value = self.enumeration(matches!(kind, FieldKind::Status))?;
-                fields.enums[number].replace(value).is_some()
+                fields.enums[number].replace(value).is_some_and(|v| v != 0)
             }
         };
         if duplicate {
@@ -416,14 +499,11 @@ impl Parser<'_> {
         let Tok::Int(text) = &self.lex.tok else {
             return self.lex.error("expected an integer");
         };
+        // Any sign, even on zero, is an error for an unsigned field, as for protoc.
         match parse_int(text) {
             Some((false, value)) => {
                 self.lex.advance()?;
                 Ok(value)
-            }
-            Some((true, 0)) => {
-                self.lex.advance()?;
-                Ok(0)
             }
             _ => self.lex.error(format!(
                 "expected an unsigned 64-bit integer, got \"{text}\""
@@ -459,6 +539,21 @@ impl Parser<'_> {
                         .error(format!("unknown enumeration value \"{name}\""));
                 };
                 value
+            }
+            // A minus sign may stand apart from its number, as protoc's tokenizer
+            // reads it as a token of its own.
+            Tok::Int(text) if text == "-" => {
+                self.lex.advance()?;
+                let value = match &self.lex.tok {
+                    Tok::Int(digits) if !digits.starts_with(['-', '+']) => {
+                        parse_int(digits).and_then(|(_, v)| i64::try_from(v).ok())
+                    }
+                    _ => None,
+                };
+                match value.and_then(|v| i32::try_from(-v).ok()) {
+                    Some(value) => value,
+                    None => return self.lex.error("expected an integer after '-'"),
+                }
             }
             Tok::Int(text) => {
                 let value = match parse_int(text) {
