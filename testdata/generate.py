@@ -193,6 +193,54 @@ ENCODE_CASES = [
 ]
 
 
+# Every class of text where this crate's encoder once disagreed with `protoc --encode`
+# (found by a differential generator), with protoc's verdict recorded by write_classes.
+# `divergence` marks the documented difference: protoc writes a string that is not UTF-8,
+# the crate refuses the text.
+TEXT_CLASSES = [
+    ("default_then_set", "response", "session_id: 0 session_id: 1"),
+    ("default_then_set", "response", 'leader: "" leader: "a" status: OK status: ERROR'),
+    ("set_then_default", "response", "session_id: 1 session_id: 0"),
+    ("set_then_set", "response", "index: 5 index: 6"),
+    ("message_twice", "request", "name {} name {}"),
+    ("surrogate_pair", "response", 'leader: "\\ud83d\\ude00"'),
+    ("surrogate_pair", "response", 'leader: "\\uDBFF\\uDFFF"'),
+    ("big_U_beyond_unicode", "response", 'leader: "\\U00110000"'),
+    ("big_U_beyond_unicode", "response", 'leader: "a\\U001fffffb"'),
+    ("big_U_malformed", "response", 'leader: "\\U00200000"'),
+    ("big_U_malformed", "response", 'leader: "\\UFFFFFFFF"'),
+    ("list_trailing_comma", "request", "streams: [{},]"),
+    ("list_trailing_comma", "request", "streams: [{stream_id: 1}, {},]"),
+    ("list_empty", "request", "streams: []"),
+    ("minus_on_unsigned", "response", "index: -0"),
+    ("minus_on_unsigned", "request", "streams { stream_id: -0 }"),
+    ("minus_apart_on_enum", "response", "status: - 1"),
+    ("minus_apart_on_enum", "response", "type: -\n# a comment\n 5"),
+    ("vertical_tab", "response", "index: 1\x0bstatus: 1"),
+    ("nul_in_comment", "response", "session_id: 1 # a\x00b\nindex: 2"),
+    ("nul_in_string", "response", 'leader: "a\x00b"'),
+    ("divergence", "response", 'leader: "\\xff"'),
+    ("divergence", "request", 'name { namespace: "\\377" }'),
+    ("divergence", "response", 'leader: "\\ude00"'),
+    ("divergence", "response", 'leader: "\\U0000D800"'),
+]
+
+
+def write_classes(protoc):
+    """testdata/text/classes.tsv: CLASS, TYPE, the text in hex, and protoc's verdict:
+    OK with the bytes it wrote (in hex), or ERR."""
+    rows = []
+    for name, kind, text in TEXT_CLASSES:
+        cmd = protoc.args() + ["--encode=atomix.headers." + TYPES[kind], "atomix/headers/headers.proto"]
+        done = subprocess.run(cmd, input=text.encode(), capture_output=True)
+        verdict = "OK\t" + done.stdout.hex() if done.returncode == 0 else "ERR\t"
+        rows.append("%s\t%s\t%s\t%s\n" % (name, kind, text.encode().hex(), verdict))
+    with open(os.path.join(HERE, "text", "classes.tsv"), "w") as f:
+        f.write("# class\ttype\ttext (hex)\tprotoc --encode: OK and its bytes (hex), or ERR\n")
+        f.writelines(rows)
+    return len(rows)
+
+
 def write_encode_cases(protoc):
     out = os.path.join(HERE, "encode")
     os.makedirs(out, exist_ok=True)
@@ -668,6 +716,7 @@ def main():
     print("fixtures: %d cases" % write_fixtures(protoc))
     print("encode syntax cases: %d" % write_encode_cases(protoc))
     print("primitive messages: %d" % write_primitives(protoc))
+    print("text classes: %d" % write_classes(protoc))
     rng = random.Random(SEED)
     total, accepted = conformance(real, rng)
     print("conformance total: %d" % total)
