@@ -34,6 +34,8 @@
 //! `atomix-headers` binary is a `protoc --decode/--encode` for these messages.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]
+// Each `unsafe` block states its invariant where it stands; these lints hold that.
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "tokio-util")]

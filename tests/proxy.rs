@@ -53,7 +53,7 @@ fn request(i: u64, out: &mut Vec<u8>) {
         session_id: 42,
         request_id: i,
         streams: streams[..n.min(1)].into(),
-        unknown_fields: if i % 2 == 0 {
+        unknown_fields: if i.is_multiple_of(2) {
             UnknownFields::from_bytes::<RequestHeader>(EXTRA).unwrap()
         } else {
             UnknownFields::EMPTY

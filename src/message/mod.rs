@@ -60,9 +60,8 @@ pub(crate) mod sealed {
         /// Inlined into the caller, with the fast path, so that a message the fast path
         /// decodes stays in registers on its way out. Returned from a call and then
         /// copied, its fields were written one by one and read back 16 bytes at a time,
-        /// and each such read waited for the writes to reach the cache (perf showed half
-        /// of a criterion ResponseHeader decode on one such load; 42.7 ns called,
-        /// 19.8 ns inlined).
+        /// and each such read waited for the writes to reach the cache (figures in
+        /// benches/README.md).
         #[inline(always)]
         fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
             match Self::decode_canonical(reader.clone(), depth) {
@@ -149,9 +148,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// of it is large enough. Like any `chunk_mut` call, this makes a `Vec` or
     /// `BytesMut` with no spare capacity at all grow by 64 bytes, even for a message
     /// that encodes to nothing; reserve first to keep allocation in your hands.
-    // Inlined: only the bound check is here, and out of line it costs a second call
-    // (criterion's RequestHeader encode: 372 -> 358 instructions, round trip 1,110 ->
-    // 1,077, benches/instructions.py).
+    // Inlined: only the bound check is here, and out of line it costs a second call.
     #[inline(always)]
     fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
         debug_assert!(self.max_encoded_len() >= self.encoded_len());
@@ -272,8 +269,8 @@ pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut By
 /// Writes a message, after `prefix` (its length) as a varint when there is one, into a
 /// destination with room for `bound` bytes, which the caller has checked: the exact
 /// length when it knows it, else [`Sealed::max_encoded_len`]. Bytes go straight to
-/// `buf`, never staged on the stack and copied over (measured: a StreamHeader 17.7 ns
-/// staged, 11.1 ns direct): into its spare capacity when one chunk of it holds `bound`
+/// `buf`, never staged on the stack and copied over (which measured slower): into its
+/// spare capacity when one chunk of it holds `bound`
 /// bytes, else through `put_u8` and `put_slice` (see [`crate::wire::sink`]).
 ///
 /// [`Sealed::max_encoded_len`]: sealed::Sealed::max_encoded_len

@@ -10,9 +10,7 @@
 //! advances the buffer once at the end; otherwise [`BufSink`] writes through the
 //! `BufMut` a byte or slice at a time. The first is faster because a byte written
 //! through a `BufMut` may alias the buffer's own length, which must then be stored and
-//! reloaded around every byte (typical ResponseHeader encode: 318 -> 272 instructions,
-//! 18.3 -> 13.2 ns, fastest of 500 rounds in examples/instruction_counts.rs; criterion
-//! gave StreamHeader 12.8 -> 7.2 ns; RequestHeader did not gain).
+//! reloaded around every byte.
 //!
 //! Two blocks of this module are `unsafe`: advancing a `BufMut` over bytes written into
 //! its spare capacity, in [`put_in_chunk`], and writing a varint field into a chunk
@@ -126,11 +124,8 @@ impl Sink for ChunkSink<'_> {
     }
 
     /// Slices of 4 to 16 bytes are copied as two overlapping chunks, in a few moves
-    /// instead of a call to `memcpy`. Measured in criterion's binary, typical
-    /// RequestHeader encode (a 6- and a 7-byte string): 343 -> 331 instructions, about
-    /// 17.0 -> 15.5 ns over four runs each. Done for every string, it cost typical
-    /// ResponseHeader encode (a 40-byte leader) 238 -> 244 instructions and about
-    /// 11.3 -> 12.1 ns.
+    /// instead of a call to `memcpy`: names and namespaces are that short. Only `Name`
+    /// takes this way; for every string (a 40-byte leader, say) it measured slower.
     #[inline(always)]
     fn put_short(&mut self, bytes: &[u8]) {
         let len = bytes.len();
@@ -147,11 +142,10 @@ impl Sink for ChunkSink<'_> {
         self.written = end;
     }
 
-    /// One bounds check for the field instead of one per byte: typical ResponseHeader
-    /// encode 267 -> 238 instructions, worst 641 -> 535 (criterion's binary). Strings'
-    /// keys and messages' length prefixes stay byte by byte: through this path, typical
-    /// RequestHeader encode took 349 instructions instead of 343. The varint loop is
-    /// written out: `varint::encode` with a closure that writes took 348.
+    /// One bounds check for the field instead of one per byte. Strings' keys and
+    /// messages' length prefixes stay byte by byte, and the varint loop is written out
+    /// rather than `varint::encode` with a writing closure: both measured slower
+    /// (benches/README.md).
     #[inline(always)]
     fn put_varint_field(&mut self, tag: u32, value: u64) {
         if self.written + size::VARINT_FIELD_MAX > self.chunk.len() {
