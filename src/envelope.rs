@@ -98,7 +98,9 @@ impl<'a, H> Envelope<'a, H> {
 
 impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// The shape every Atomix client writes: the header first and once, then fields
-    /// other than a header. The header itself takes its own fast path when it can.
+    /// other than a header, with the header in its own canonical shape. `decode_body`
+    /// below does not call this: it splits the shape itself and lets the header choose
+    /// its path.
     #[inline(always)]
     fn decode_canonical(r: Reader<'a>, depth: u32) -> Option<Self> {
         let (header, rest) = split_canonical(r, depth)?;
