@@ -75,9 +75,6 @@ impl<T> HeaderCodec<T> {
     }
 }
 
-/// The most a partial frame makes [`HeaderCodec`] reserve at once.
-const RESERVE_STEP: usize = 64 * 1024;
-
 fn invalid(e: DecodeError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
@@ -90,9 +87,7 @@ impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
         match self.frames.next::<T>(src).map_err(invalid)? {
             Status::Complete(header) => Ok(Some(header)),
             Status::Partial(needed) => {
-                // Room for the announced rest, a bounded step at a time: a prefix alone
-                // must never make the buffer large, whatever the limit.
-                src.reserve(needed.min(RESERVE_STEP));
+                crate::framing::reserve_step(src, needed);
                 Ok(None)
             }
         }
@@ -258,7 +253,6 @@ impl<T> Encoder<GrpcMessage> for GrpcCodec<T> {
     type Error = io::Error;
 
     fn encode(&mut self, item: GrpcMessage, dst: &mut BytesMut) -> Result<(), io::Error> {
-        item.put(dst);
-        Ok(())
+        item.put(dst).map_err(too_large)
     }
 }

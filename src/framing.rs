@@ -25,6 +25,16 @@ use crate::wire::varint;
 use bytes::{Buf, Bytes, BytesMut};
 use core::ops::Range;
 
+/// The most a partial frame makes a decoder reserve at once, however long its prefix says
+/// it is: a prefix alone must never make the receive buffer large.
+pub(crate) const RESERVE_STEP: usize = 64 * 1024;
+
+/// Makes room in `buf` for the `needed` more bytes of a partial frame, a bounded step at a
+/// time.
+pub(crate) fn reserve_step(buf: &mut BytesMut, needed: usize) {
+    buf.reserve(needed.min(RESERVE_STEP));
+}
+
 /// A sensible cap for a header frame: 64 KiB.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024;
 

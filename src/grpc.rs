@@ -59,10 +59,6 @@ pub const DEFAULT_MAX_MESSAGE_LEN: usize = 4 * 1024 * 1024;
 /// Bytes of the prefix: the flag and the 4-byte length.
 pub const PREFIX_LEN: usize = 5;
 
-/// Reading ahead for a frame whose prefix has arrived grows the buffer by at most this
-/// much at a time, so that a peer's announced length alone never makes it large.
-const RESERVE_STEP: usize = 64 * 1024;
-
 /// Where a gRPC frame lies in a buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrpcFrame {
@@ -126,39 +122,56 @@ pub fn split(buf: &[u8], max_len: usize) -> Result<Status<GrpcFrame>, DecodeErro
 /// # Ok::<(), atomix_headers::EncodeError>(())
 /// ```
 pub fn encode<'a, M: Message<'a>, B: BufMut>(message: &M, buf: &mut B) -> Result<(), EncodeError> {
-    let len = message.encoded_len();
-    let total = len.saturating_add(PREFIX_LEN);
-    let room = buf.remaining_mut();
-    let Ok(len32) = u32::try_from(len) else {
-        // gRPC cannot carry it: no destination is large enough.
-        return Err(EncodeError::new(total, room));
-    };
-    if room < total {
-        return Err(EncodeError::new(total, room));
-    }
-    buf.put_u8(0);
-    buf.put_u32(len32);
-    message.encode(buf)
+    put_message(message, message.encoded_len(), buf)
 }
 
 /// Appends `message` as one gRPC frame to `dst`, which grows once to fit.
 #[cfg(feature = "tokio-util")]
 pub(crate) fn put<'a, M: Message<'a>>(message: &M, dst: &mut BytesMut) -> Result<(), EncodeError> {
-    dst.reserve(message.encoded_len().saturating_add(PREFIX_LEN));
-    encode(message, dst)
+    let len = message.encoded_len();
+    dst.reserve(len.saturating_add(PREFIX_LEN));
+    put_message(message, len, dst)
+}
+
+/// Writes the frame of `message`, whose encoded length is `len`, all or nothing.
+fn put_message<'a, M: Message<'a>, B: BufMut>(
+    message: &M,
+    len: usize,
+    buf: &mut B,
+) -> Result<(), EncodeError> {
+    put_prefix(0, len, buf)?;
+    crate::message::put_with_len(message, len, buf);
+    Ok(())
+}
+
+/// Writes a frame's prefix, after checking that `buf` has room for it and a body of `len`
+/// bytes, and that gRPC's 4-byte length can carry `len`.
+fn put_prefix<B: BufMut>(flag: u8, len: usize, buf: &mut B) -> Result<(), EncodeError> {
+    let total = len.saturating_add(PREFIX_LEN);
+    let room = buf.remaining_mut();
+    match u32::try_from(len) {
+        Ok(len32) if room >= total => {
+            buf.put_u8(flag);
+            buf.put_u32(len32);
+            Ok(())
+        }
+        // Too long for gRPC, no destination is large enough; else this one is not.
+        _ => Err(EncodeError::new(total, room)),
+    }
+}
+
+/// Appends `body`, a whole message, as one gRPC frame with the flag `flag`.
+fn put_body(flag: u8, body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+    dst.reserve(body.len().saturating_add(PREFIX_LEN));
+    put_prefix(flag, body.len(), dst)?;
+    dst.put_slice(body);
+    Ok(())
 }
 
 /// Appends `body`, a whole message, as one uncompressed gRPC frame.
 #[cfg(feature = "tokio-util")]
 pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
-    let Ok(len) = u32::try_from(body.len()) else {
-        return Err(EncodeError::new(body.len(), dst.remaining_mut()));
-    };
-    dst.reserve(body.len() + PREFIX_LEN);
-    dst.put_u8(0);
-    dst.put_u32(len);
-    dst.put_slice(body);
-    Ok(())
+    put_body(0, body, dst)
 }
 
 /// A gRPC frame split off a receive buffer.
@@ -171,13 +184,11 @@ pub struct GrpcMessage {
 }
 
 impl GrpcMessage {
-    /// Writes the frame again, as it came: the way to pass on a compressed message.
-    pub fn put(&self, dst: &mut BytesMut) {
-        dst.reserve(self.body.len() + PREFIX_LEN);
-        dst.put_u8(u8::from(self.compressed));
-        // The body came in under a 4-byte length, so it fits one.
-        dst.put_u32(self.body.len() as u32);
-        dst.put_slice(&self.body);
+    /// Writes the frame again, as it came: the way to pass on a compressed message. A
+    /// body longer than gRPC's 4-byte length can say (possible only for one built by
+    /// hand) is an error, and nothing is written.
+    pub fn put(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        put_body(u8::from(self.compressed), &self.body, dst)
     }
 }
 
@@ -251,8 +262,7 @@ impl GrpcDecoder {
     pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Status<GrpcMessage>, DecodeError> {
         match self.split(buf)? {
             Status::Partial(needed) => {
-                // Room for what is announced, a bounded step at a time.
-                buf.reserve(needed.min(RESERVE_STEP));
+                crate::framing::reserve_step(buf, needed);
                 Ok(Status::Partial(needed))
             }
             Status::Complete(frame) => {

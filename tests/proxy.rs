@@ -3,6 +3,7 @@
 //! points, must reach the upstream intact, in order, with `index` stamped; the upstream's
 //! ResponseHeaders must come back intact and in order.
 
+mod common;
 #[path = "../examples/proxy.rs"]
 mod proxy;
 
@@ -11,6 +12,7 @@ use atomix_headers::{
     Message, Name, OwnedRequestHeader, OwnedResponseHeader, RequestHeader, ResponseHeader,
     ResponseStatus, StreamHeader, UnknownFields,
 };
+use common::Rng;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -24,17 +26,6 @@ const EXTRA: &[u8] = &[0x30, 0x07, 0x55, 0x01, 0x02, 0x03, 0x04];
 const EXTRA_RESPONSE: &[u8] = &[
     0x42, 0x05, b'r', b'e', b't', b'r', b'y', 0x55, 0x01, 0x02, 0x03, 0x04,
 ];
-
-/// A small deterministic generator (xorshift), so the test needs no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// Encodes request `i` (with `index` left 0: the proxy stamps it) into `out`.
 fn request(i: u64, out: &mut Vec<u8>) {

@@ -80,7 +80,7 @@ fn a_compressed_frame_is_consumed_and_the_next_one_decodes() {
     };
     assert!(message.compressed);
     let mut out = BytesMut::new();
-    message.put(&mut out);
+    message.put(&mut out).unwrap();
     assert_eq!(&out[..], &wire[..15]);
 }
 
@@ -116,7 +116,7 @@ fn a_huge_announced_length_reserves_a_bounded_step() {
         Status::Partial(u32::MAX as usize)
     );
     assert!(
-        buf.capacity() <= 5 + RESERVE_STEP + 64,
+        buf.capacity() <= 5 + crate::framing::RESERVE_STEP + 64,
         "capacity {}",
         buf.capacity()
     );

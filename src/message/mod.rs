@@ -266,6 +266,14 @@ pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut By
     put_encoding(message, Some(len), total, dst);
 }
 
+/// Writes `message`, whose encoded length the caller has worked out as `len`, into a
+/// destination the caller has checked has room for it: for framings that need the length
+/// first, so that it is not worked out twice.
+#[inline]
+pub(crate) fn put_with_len<'a, M: Message<'a>, B: BufMut>(message: &M, len: usize, buf: &mut B) {
+    put_encoding(message, None, len, buf);
+}
+
 /// Writes a message, after `prefix` (its length) as a varint when there is one, into a
 /// destination with room for `bound` bytes, which the caller has checked: the exact
 /// length when it knows it, else [`Sealed::max_encoded_len`]. Bytes go straight to

@@ -192,7 +192,7 @@ impl<'a> RequestMerge<'a> {
             if let Some(name) = &mut request.name {
                 name.unknown_fields = UnknownFields::picked(
                     &data[self.names_start..self.names_end],
-                    Path::into(NAME as u8),
+                    Path::within(NAME as u8),
                     Kind::Name,
                     self.names_unknown,
                 );
@@ -211,7 +211,7 @@ impl<'a> RequestMerge<'a> {
             if let Some(name) = &mut request.name {
                 name.unknown_fields = UnknownFields::picked(
                     span,
-                    Path::into2(outer, NAME as u8),
+                    Path::within_both(outer, NAME as u8),
                     Kind::Name,
                     self.names_unknown,
                 );
@@ -219,7 +219,7 @@ impl<'a> RequestMerge<'a> {
         }
         request.streams = self.streams.finish_merged(span, outer);
         request.unknown_fields =
-            UnknownFields::picked(span, Path::into(outer), Kind::Request, self.unknown.len());
+            UnknownFields::picked(span, Path::within(outer), Kind::Request, self.unknown.len());
         request
     }
 }

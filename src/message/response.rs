@@ -161,8 +161,12 @@ impl<'a> ResponseMerge<'a> {
     /// `outer` in `span`, a run of the enclosing message's fields.
     pub(crate) fn finish_merged(self, span: &'a [u8], outer: u8) -> ResponseHeader<'a> {
         let mut response = self.response;
-        response.unknown_fields =
-            UnknownFields::picked(span, Path::into(outer), Kind::Response, self.unknown.len());
+        response.unknown_fields = UnknownFields::picked(
+            span,
+            Path::within(outer),
+            Kind::Response,
+            self.unknown.len(),
+        );
         response
     }
 }

@@ -238,7 +238,7 @@ impl<'a> Streams<'a> {
                     left: count,
                 },
                 Repr::Merged { src, outer, count } => IterRepr::Merged {
-                    fields: NestedFields::new(src, Path::into(outer)),
+                    fields: NestedFields::new(src, Path::within(outer)),
                     left: count,
                 },
                 Repr::Slice(slice) => IterRepr::Slice(slice.iter()),

@@ -567,7 +567,7 @@ impl Path {
     };
 
     /// The bodies of the fields tagged `tag`.
-    pub(crate) const fn into(tag: u8) -> Path {
+    pub(crate) const fn within(tag: u8) -> Path {
         Path {
             tags: [tag, 0],
             len: 1,
@@ -575,7 +575,7 @@ impl Path {
     }
 
     /// The bodies of the fields tagged `inner` inside those tagged `outer`.
-    pub(crate) const fn into2(outer: u8, inner: u8) -> Path {
+    pub(crate) const fn within_both(outer: u8, inner: u8) -> Path {
         Path {
             tags: [outer, inner],
             len: 2,

@@ -166,16 +166,14 @@ impl<'s> Lexer<'s> {
         self.bump();
         let mut out = Vec::new();
         loop {
+            if self.peek_byte() == Some(0) {
+                return self.control_character();
+            }
             let Some(b) = self.bump() else {
                 return self.error("string is not closed");
             };
             match b {
                 b'\n' => return self.error("string is not closed before the end of the line"),
-                0 => {
-                    self.pos -= 1;
-                    self.col -= 1;
-                    return self.control_character();
-                }
                 b if b == quote => return Ok(out),
                 b'\\' => self.escape(&mut out)?,
                 b => out.push(b),
