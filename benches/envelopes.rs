@@ -147,6 +147,7 @@ fn bare_header(bytes: &[u8]) -> Vec<u8> {
         .header
         .unwrap()
         .encode_to_vec()
+        .unwrap()
 }
 
 fn increment(c: &mut Criterion) {

@@ -60,7 +60,8 @@ pub fn requests() -> Vec<Input> {
                 streams: typical[..].into(),
                 ..Default::default()
             }
-            .encode_to_vec(),
+            .encode_to_vec()
+            .unwrap(),
         },
         Input {
             name: "worst",
@@ -76,7 +77,8 @@ pub fn requests() -> Vec<Input> {
                 streams: worst[..].into(),
                 ..Default::default()
             }
-            .encode_to_vec(),
+            .encode_to_vec()
+            .unwrap(),
         },
     ]
 }
@@ -96,7 +98,8 @@ pub fn responses() -> Vec<Input> {
                 r#type: ResponseType::OPEN_STREAM,
                 ..Default::default()
             }
-            .encode_to_vec(),
+            .encode_to_vec()
+            .unwrap(),
         },
         Input {
             name: "worst",
@@ -110,7 +113,8 @@ pub fn responses() -> Vec<Input> {
                 r#type: ResponseType::CLOSE_STREAM,
                 ..Default::default()
             }
-            .encode_to_vec(),
+            .encode_to_vec()
+            .unwrap(),
         },
     ]
 }
@@ -119,11 +123,11 @@ pub fn streams() -> Vec<Input> {
     vec![
         Input {
             name: "typical",
-            bytes: typical_streams()[0].encode_to_vec(),
+            bytes: typical_streams()[0].encode_to_vec().unwrap(),
         },
         Input {
             name: "worst",
-            bytes: worst_streams()[0].encode_to_vec(),
+            bytes: worst_streams()[0].encode_to_vec().unwrap(),
         },
     ]
 }

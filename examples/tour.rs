@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         response.unknown_fields.len()
     );
     assert_eq!(
-        response.encode_to_vec(),
+        response.encode_to_vec().unwrap(),
         response_bytes,
         "passes through unchanged"
     );

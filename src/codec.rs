@@ -110,8 +110,8 @@ macro_rules! encoders {
             type Error = io::Error;
 
             fn encode(&mut self, item: $borrowed<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
-                put_length_delimited(&item, dst);
-                Ok(())
+                put_length_delimited(&item, dst)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
             }
         }
 

@@ -25,9 +25,9 @@
 //! assert_eq!(header.session_id, 7);
 //! header.index = 42; // stamp the index; delta travels on untouched
 //!
-//! let out = request.encode_to_vec();
+//! let out = request.encode_to_vec()?;
 //! assert_eq!(out, [0x0a, 0x04, 0x10, 0x07, 0x20, 42, 0x10, 0x05]);
-//! # Ok::<(), atomix_headers::DecodeError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::error::DecodeError;
@@ -194,7 +194,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         }
         Ok(Envelope {
             header,
-            rest: rest.finish(data, Kind::Envelope),
+            rest: rest.finish(data, Kind::Envelope, depth),
         })
     }
 
@@ -206,6 +206,15 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             _ => false,
         };
         headers && self.rest.same_repr(&other.rest)
+    }
+
+    #[inline(always)]
+    fn fits(&self, depth: u32) -> bool {
+        self.rest.fit(Kind::Envelope, depth)
+            && self
+                .header
+                .as_ref()
+                .is_none_or(|header| header.fits(depth.saturating_sub(1)))
     }
 
     #[inline(always)]
@@ -258,7 +267,7 @@ fn shape<'a>(mut r: Reader<'a>, depth: u32) -> Result<Shape<'a>, DecodeError> {
     }
     Ok(Shape {
         first,
-        rest: rest.finish(data, Kind::Envelope),
+        rest: rest.finish(data, Kind::Envelope, depth),
         merged,
     })
 }
@@ -313,7 +322,10 @@ fn split_canonical<'a>(
         None
     };
     let rest = r.try_rest_unknown_inline(|tag| tag == HEADER, depth)?;
-    Some((header, UnknownFields::contiguous(rest)))
+    Some((
+        header,
+        UnknownFields::contiguous(rest, Kind::Envelope, depth),
+    ))
 }
 
 impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {

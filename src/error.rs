@@ -148,19 +148,35 @@ impl fmt::Display for DecodeError {
 #[cfg(feature = "std")]
 impl std::error::Error for DecodeError {}
 
+/// Why a message could not be encoded.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EncodeErrorKind {
+    /// The destination has less room than the encoding needs.
+    BufferTooSmall,
+    /// Unknown fields that cannot be encoded where they were put: they hold a field the
+    /// message knows (they were decoded or built for another message type), or groups
+    /// nested deeper than the recursion limit allows at their depth (they were decoded
+    /// in a shallower place). Encoded, they would decode as something else, or not at
+    /// all.
+    InvalidUnknownFields,
+}
+
 /// Why a message could not be encoded. Nothing was written when this is returned.
 ///
 /// ```
-/// use atomix_headers::{Message, ResponseHeader};
+/// use atomix_headers::{EncodeErrorKind, Message, ResponseHeader};
 ///
 /// let header = ResponseHeader { session_id: 300, ..Default::default() };
 /// let mut out = [0u8; 2];
 /// let err = header.encode_to_slice(&mut out).unwrap_err();
+/// assert_eq!(err.kind(), EncodeErrorKind::BufferTooSmall);
 /// assert_eq!((err.needed(), err.remaining()), (3, 2));
 /// assert_eq!(out, [0, 0]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EncodeError {
+    kind: EncodeErrorKind,
     needed: usize,
     remaining: usize,
 }
@@ -169,15 +185,36 @@ impl EncodeError {
     #[cold]
     #[inline(never)]
     pub(crate) fn new(needed: usize, remaining: usize) -> Self {
-        Self { needed, remaining }
+        Self {
+            kind: EncodeErrorKind::BufferTooSmall,
+            needed,
+            remaining,
+        }
     }
 
-    /// How many bytes the encoding needs.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn invalid_unknown_fields() -> Self {
+        Self {
+            kind: EncodeErrorKind::InvalidUnknownFields,
+            needed: 0,
+            remaining: 0,
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> EncodeErrorKind {
+        self.kind
+    }
+
+    /// How many bytes the encoding needs; 0 unless the kind is
+    /// [`EncodeErrorKind::BufferTooSmall`].
     pub fn needed(&self) -> usize {
         self.needed
     }
 
-    /// How many bytes the destination had room for.
+    /// How many bytes the destination had room for; 0 unless the kind is
+    /// [`EncodeErrorKind::BufferTooSmall`].
     pub fn remaining(&self) -> usize {
         self.remaining
     }
@@ -185,11 +222,17 @@ impl EncodeError {
 
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "buffer too small to encode header: {} bytes needed, {} available",
-            self.needed, self.remaining
-        )
+        match self.kind {
+            EncodeErrorKind::BufferTooSmall => write!(
+                f,
+                "buffer too small to encode header: {} bytes needed, {} available",
+                self.needed, self.remaining
+            ),
+            EncodeErrorKind::InvalidUnknownFields => f.write_str(
+                "cannot encode header: unknown fields hold a field the message knows, \
+                 or groups nested too deeply for where they are",
+            ),
+        }
     }
 }
 

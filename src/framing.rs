@@ -114,7 +114,10 @@ macro_rules! owned_message {
                 self.header().encoded_len()
             }
             fn encode_length_delimited(&self, dst: &mut BytesMut) {
-                crate::message::put_length_delimited(self.header(), dst);
+                // An owned header is exactly what was decoded from its bytes, at the top,
+                // so its unknown fields fit and this cannot fail.
+                let written = crate::message::put_length_delimited(self.header(), dst);
+                debug_assert!(written.is_ok());
             }
         }
     };

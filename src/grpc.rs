@@ -139,6 +139,7 @@ fn put_message<'a, M: Message<'a>, B: BufMut>(
     len: usize,
     buf: &mut B,
 ) -> Result<(), EncodeError> {
+    crate::message::check_fits(message)?;
     put_prefix(0, len, buf)?;
     crate::message::put_with_len(message, len, buf);
     Ok(())

@@ -48,7 +48,7 @@ enum Layout {
     /// that `kind` does not know. Fields of one message interleaved with its known
     /// ones have the empty path; those of a message field that occurred several times,
     /// and so merged, lie in the bodies of its occurrences.
-    Picked { path: Path, kind: Kind },
+    Picked { path: Path },
 }
 
 /// The unknown fields of one message, in arrival order, byte for byte.
@@ -77,6 +77,11 @@ pub struct UnknownFields<'a> {
     src: &'a [u8],
     len: usize,
     layout: Layout,
+    /// The message whose unknown fields these are: what they were checked against.
+    kind: Kind,
+    /// The recursion depth left where they were checked: they stay valid in any message
+    /// with at least this much depth left.
+    depth: u8,
 }
 
 impl Default for UnknownFields<'_> {
@@ -91,6 +96,8 @@ impl<'a> UnknownFields<'a> {
         src: &[],
         len: 0,
         layout: Layout::Contiguous,
+        kind: Kind::Envelope,
+        depth: 0,
     };
 
     /// Takes `bytes`, a sequence of encoded fields, as unknown fields of message `M`, to
@@ -102,8 +109,13 @@ impl<'a> UnknownFields<'a> {
     /// Groups may nest 97 levels deep, so that the fields stay valid wherever `M` sits
     /// (a Name inside a RequestHeader inside an envelope is three levels down). Whatever
     /// is built this way and used in an `M` encodes to bytes the decoder accepts and
-    /// decodes back equal; the check is against `M`, so fields built for one message
-    /// are not checked again when put into another.
+    /// decodes back equal.
+    ///
+    /// Unknown fields remember which message they were built or decoded for, and how
+    /// deep. Put into another message type, or decoded at the top and put deeper,
+    /// they are checked again when encoded, and encoding refuses them
+    /// ([`crate::EncodeErrorKind::InvalidUnknownFields`]) if they hold a field that
+    /// message knows or groups too deep for where they now sit.
     ///
     /// ```
     /// use atomix_headers::{Message, StreamHeader, UnknownFields, UnknownFieldsError};
@@ -111,7 +123,7 @@ impl<'a> UnknownFields<'a> {
     /// // Field 3, unknown to a StreamHeader.
     /// let extra = UnknownFields::from_bytes::<StreamHeader>(&[0x18, 0x07])?;
     /// let stream = StreamHeader { stream_id: 5, unknown_fields: extra, ..Default::default() };
-    /// assert_eq!(StreamHeader::decode(&stream.encode_to_vec())?, stream);
+    /// assert_eq!(StreamHeader::decode(&stream.encode_to_vec()?)?, stream);
     ///
     /// // Field 1 as a varint is its stream_id.
     /// let err = UnknownFields::from_bytes::<StreamHeader>(&[0x08, 0x01]).unwrap_err();
@@ -135,7 +147,7 @@ impl<'a> UnknownFields<'a> {
                 .skip(tag, tag_pos, BUILT_DEPTH)
                 .map_err(UnknownFieldsError::Malformed)?;
         }
-        Ok(Self::contiguous(bytes))
+        Ok(Self::contiguous(bytes, kind, BUILT_DEPTH))
     }
 
     /// Number of bytes the unknown fields take on the wire.
@@ -152,7 +164,7 @@ impl<'a> UnknownFields<'a> {
     pub fn iter(&self) -> UnknownFieldsIter<'a> {
         let (path, kind) = match self.layout {
             Layout::Contiguous => (Path::HERE, None),
-            Layout::Picked { path, kind } => (path, Some(kind)),
+            Layout::Picked { path } => (path, Some(self.kind)),
         };
         UnknownFieldsIter {
             fields: NestedFields::new(self.src, path),
@@ -208,9 +220,33 @@ impl<'a> UnknownFields<'a> {
         }
     }
 
-    /// Unknown fields that arrived in one run: all of `src`.
+    /// Whether these fields can be encoded as the unknown fields of a `kind` message
+    /// with `depth` levels of recursion left: none of them is a field `kind` knows, and
+    /// their groups fit in that depth. True at once for the fields a `kind` message was
+    /// decoded or built with, at its depth or a shallower one; anything else (fields
+    /// moved to another message type, or deeper) is walked again.
     #[inline(always)]
-    pub(crate) fn contiguous(src: &'a [u8]) -> Self {
+    pub(crate) fn fit(&self, kind: Kind, depth: u32) -> bool {
+        self.len == 0
+            || (self.kind == kind && u32::from(self.depth) <= depth)
+            || self.fit_again(kind, depth)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fit_again(&self, kind: Kind, depth: u32) -> bool {
+        self.iter().all(|field| {
+            let mut reader = Reader::new(field.raw, 0);
+            !kind.is_known(field.tag)
+                && reader.tag().is_ok()
+                && reader.skip(field.tag, 0, depth).is_ok()
+        })
+    }
+
+    /// Unknown fields of a `kind` message, checked with `depth` levels of recursion left,
+    /// that arrived in one run: all of `src`.
+    #[inline(always)]
+    pub(crate) fn contiguous(src: &'a [u8], kind: Kind, depth: u32) -> Self {
         if src.is_empty() {
             return UnknownFields::EMPTY;
         }
@@ -218,25 +254,32 @@ impl<'a> UnknownFields<'a> {
             src,
             len: src.len(),
             layout: Layout::Contiguous,
+            kind,
+            depth: depth as u8,
         }
     }
 
     /// Whether both are held the same way over the same bytes of the input.
     #[cfg(debug_assertions)]
     pub(crate) fn same_repr(&self, other: &Self) -> bool {
-        core::ptr::eq(self.src, other.src) && self.len == other.len && self.layout == other.layout
+        core::ptr::eq(self.src, other.src)
+            && self.len == other.len
+            && self.layout == other.layout
+            && (self.len == 0 || (self.kind, self.depth) == (other.kind, other.depth))
     }
 
     /// The `len` bytes of fields that `kind` does not know at the end of `path` in
-    /// `src`.
-    pub(crate) fn picked(src: &'a [u8], path: Path, kind: Kind, len: usize) -> Self {
+    /// `src`, checked with `depth` levels of recursion left.
+    pub(crate) fn picked(src: &'a [u8], path: Path, kind: Kind, depth: u32, len: usize) -> Self {
         if len == 0 {
             return UnknownFields::EMPTY;
         }
         Self {
             src,
             len,
-            layout: Layout::Picked { path, kind },
+            layout: Layout::Picked { path },
+            kind,
+            depth: depth as u8,
         }
     }
 }
@@ -341,7 +384,7 @@ impl Tracker {
     }
 
     #[inline(always)]
-    pub(crate) fn finish<'a>(self, data: &'a [u8], kind: Kind) -> UnknownFields<'a> {
+    pub(crate) fn finish<'a>(self, data: &'a [u8], kind: Kind, depth: u32) -> UnknownFields<'a> {
         if self.len == 0 {
             return UnknownFields::EMPTY;
         }
@@ -349,15 +392,14 @@ impl Tracker {
         let layout = if src.len() == self.len {
             Layout::Contiguous
         } else {
-            Layout::Picked {
-                path: Path::HERE,
-                kind,
-            }
+            Layout::Picked { path: Path::HERE }
         };
         UnknownFields {
             src,
             len: self.len,
             layout,
+            kind,
+            depth: depth as u8,
         }
     }
 }

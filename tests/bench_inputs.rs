@@ -53,7 +53,7 @@ fn request_inputs() {
         assert_eq!((ours.session_id, ours.request_id, ours.index), ids);
         let want = stream_ids!(streams);
         assert_eq!(stream_ids!(ours.streams), want);
-        assert_eq!(ours.encode_to_vec(), bytes);
+        assert_eq!(ours.encode_to_vec().unwrap(), bytes);
 
         let p = <pr::RequestHeader as prost::Message>::decode(bytes).unwrap();
         assert_eq!(
@@ -110,7 +110,7 @@ fn response_inputs() {
         let v = bf::atomix::headers::ResponseHeaderView::decode_view(bytes).unwrap();
         assert_eq!((v.leader, v.session_id), (ours.leader, ours.session_id));
         assert_eq!(b.encode_to_vec(), bytes);
-        assert_eq!(ours.encode_to_vec(), bytes);
+        assert_eq!(ours.encode_to_vec().unwrap(), bytes);
     }
 }
 

@@ -34,7 +34,7 @@ fn sample_frames() -> (Vec<u8>, Vec<Vec<u8>>) {
     let mut bodies = Vec::new();
     for h in &headers {
         h.encode_length_delimited(&mut wire).unwrap();
-        bodies.push(h.encode_to_vec());
+        bodies.push(h.encode_to_vec().unwrap());
     }
     (wire, bodies)
 }
@@ -216,7 +216,7 @@ fn borrowed_frames_decode_in_place() {
     let mut rest = &wire[..];
     let mut n = 0;
     while let Status::Complete((r, used)) = frames.decode::<RequestHeader>(rest).unwrap() {
-        assert_eq!(r.encode_to_vec(), bodies[n]);
+        assert_eq!(r.encode_to_vec().unwrap(), bodies[n]);
         rest = &rest[used..];
         n += 1;
     }
@@ -300,6 +300,7 @@ mod codec {
                 ..Default::default()
             }
             .encode_to_vec()
+            .unwrap()
             .into(),
         )
         .unwrap();

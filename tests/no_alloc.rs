@@ -196,8 +196,8 @@ fn the_counter_sees_allocations() {
 #[test]
 fn an_empty_message_encodes_to_an_empty_vector_without_allocating() {
     let before = allocations();
-    let encoded = ResponseHeader::default().encode_to_vec();
-    let stream = StreamHeader::default().encode_to_vec();
+    let encoded = ResponseHeader::default().encode_to_vec().unwrap();
+    let stream = StreamHeader::default().encode_to_vec().unwrap();
     assert_eq!(allocations() - before, 0);
     assert!(encoded.is_empty() && stream.is_empty());
     assert_eq!(encoded.capacity(), 0);

@@ -26,18 +26,18 @@ fn headers_and_rewrites_agree_with_the_reference_runtime() {
             "request" => {
                 let mut envelope = RequestEnvelope::decode(&message).unwrap();
                 let mut h = envelope.header.expect("every fixture has a header");
-                let before = h.encode_to_vec();
+                let before = h.encode_to_vec().unwrap();
                 h.index = STAMPED_INDEX;
                 envelope.header = Some(h);
-                (before, envelope.encode_to_vec())
+                (before, envelope.encode_to_vec().unwrap())
             }
             _ => {
                 let mut envelope = ResponseEnvelope::decode(&message).unwrap();
                 let mut h = envelope.header.expect("every fixture has a header");
-                let before = h.encode_to_vec();
+                let before = h.encode_to_vec().unwrap();
                 h.index = STAMPED_INDEX;
                 envelope.header = Some(h);
-                (before, envelope.encode_to_vec())
+                (before, envelope.encode_to_vec().unwrap())
             }
         };
         assert_eq!(hex(&ours_header), hex(&header), "{name}: header");

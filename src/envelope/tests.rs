@@ -10,7 +10,7 @@ fn empty_message_has_no_header() {
     let envelope = request(&[]);
     assert_eq!(envelope.header, None);
     assert!(envelope.rest.is_empty());
-    assert!(envelope.encode_to_vec().is_empty());
+    assert!(envelope.encode_to_vec().unwrap().is_empty());
 }
 
 #[test]
@@ -20,7 +20,7 @@ fn header_first_and_once_takes_the_fast_path_and_round_trips() {
     let envelope = request(&wire);
     assert_eq!(envelope.header.unwrap().session_id, 7);
     assert_eq!(envelope.rest.as_contiguous(), Some(&wire[4..]));
-    assert_eq!(envelope.encode_to_vec(), wire);
+    assert_eq!(envelope.encode_to_vec().unwrap(), wire);
 }
 
 #[test]
@@ -30,7 +30,7 @@ fn header_after_other_fields_is_written_first() {
     let envelope = request(&wire);
     assert_eq!(envelope.header.unwrap().index, 3);
     assert_eq!(
-        envelope.encode_to_vec(),
+        envelope.encode_to_vec().unwrap(),
         [0x0a, 0x02, 0x20, 0x03, 0x10, 0x05]
     );
 }
@@ -42,7 +42,7 @@ fn field_one_of_another_wire_type_is_kept_as_another_field() {
     assert_eq!(envelope.header, Some(RequestHeader::default()));
     let kept: Vec<_> = envelope.rest.iter().map(|f| f.as_bytes()).collect();
     assert_eq!(kept, [&[0x08, 0x01][..]]);
-    assert_eq!(envelope.encode_to_vec(), [0x0a, 0x00, 0x08, 0x01]);
+    assert_eq!(envelope.encode_to_vec().unwrap(), [0x0a, 0x00, 0x08, 0x01]);
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn several_headers_merge_as_protobuf_merges_them() {
         0x48, 0x01, 0x50, 0x02, // unknown fields
         0x12, 0x01, b'k',
     ];
-    assert_eq!(envelope.encode_to_vec(), merged);
+    assert_eq!(envelope.encode_to_vec().unwrap(), merged);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn merged_response_headers_keep_every_unknown_field() {
     let header = envelope.header.unwrap();
     assert_eq!((header.session_id, header.leader), (1, "x"));
     assert_eq!(
-        envelope.encode_to_vec(),
+        envelope.encode_to_vec().unwrap(),
         [0x0a, 0x09, 0x08, 0x01, 0x2a, 0x01, b'x', 0x40, 0x01, 0x48, 0x02]
     );
 }

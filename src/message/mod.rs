@@ -1,6 +1,8 @@
 //! The [`Message`] trait: decoding, encoding and length-delimited helpers shared by every
 //! header type.
 
+#[cfg(doc)]
+use crate::error::EncodeErrorKind;
 use crate::error::{DecodeError, EncodeError};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::{put_in_chunk, BufSink, Sink};
@@ -79,6 +81,10 @@ pub(crate) mod sealed {
             }
         }
 
+        /// Whether every unknown field in the message, nested ones included, can be
+        /// encoded where it sits when the message has `depth` levels of recursion left
+        /// (see `UnknownFields::fit`): what every encoding checks first.
+        fn fits(&self, depth: u32) -> bool;
         fn write<S: Sink>(&self, sink: &mut S);
         /// At least [`super::Message::encoded_len`], and cheaper to work out: every
         /// varint counted at its largest.
@@ -144,6 +150,10 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// Writes the canonical encoding into `buf`. When `buf` has less room than
     /// [`Message::encoded_len`], returns an error and writes nothing.
     ///
+    /// Every encoding method refuses, writing nothing, a message whose unknown fields
+    /// cannot be encoded where they were put ([`EncodeErrorKind::InvalidUnknownFields`]):
+    /// so whatever encodes decodes back equal.
+    ///
     /// The bytes go into `buf`'s spare capacity ([`BufMut::chunk_mut`]) when one chunk
     /// of it is large enough. Like any `chunk_mut` call, this makes a `Vec` or
     /// `BytesMut` with no spare capacity at all grow by 64 bytes, even for a message
@@ -152,6 +162,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     #[inline(always)]
     fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
         debug_assert!(self.max_encoded_len() >= self.encoded_len());
+        check_fits(self)?;
         let room = buf.remaining_mut();
         // A `Vec` or a large enough buffer passes the cheap upper bound, and the exact
         // length (a varint size per field) is never needed.
@@ -169,6 +180,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// Writes the canonical encoding at the start of `out` and returns its length. When
     /// `out` is too short, returns an error and writes nothing.
     fn encode_to_slice(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        check_fits(self)?;
         let len = self.encoded_len();
         let Some(mut dest) = out.get_mut(..len) else {
             return Err(EncodeError::new(len, out.len()));
@@ -180,6 +192,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
 
     /// Writes a varint length prefix followed by the encoding, all or nothing.
     fn encode_length_delimited<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
+        check_fits(self)?;
         let len = self.encoded_len();
         let total = size::delimited(len);
         let room = buf.remaining_mut();
@@ -213,16 +226,18 @@ pub trait Message<'a>: sealed::Sealed<'a> {
         decode_frame(buf, usize::MAX)
     }
 
-    /// The canonical encoding in a new vector.
+    /// The canonical encoding in a new vector. Fails only on unknown fields that cannot
+    /// be encoded where they were put.
     #[cfg(feature = "std")]
-    fn encode_to_vec(&self) -> std::vec::Vec<u8> {
+    fn encode_to_vec(&self) -> Result<std::vec::Vec<u8>, EncodeError> {
+        check_fits(self)?;
         let len = self.encoded_len();
         let mut out = std::vec::Vec::with_capacity(len);
         // An empty vector has no spare capacity, which `put_encoding` would grow.
         if len > 0 {
             put_encoding(self, None, len, &mut out);
         }
-        out
+        Ok(out)
     }
 }
 
@@ -257,18 +272,34 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
     Ok(Status::Complete((message, end)))
 }
 
+/// Fails when the message's unknown fields cannot be encoded where they are: the check
+/// every encoding makes before it writes anything.
+#[inline(always)]
+pub(crate) fn check_fits<'a, M: Message<'a>>(message: &M) -> Result<(), EncodeError> {
+    if message.fits(RECURSION_LIMIT) {
+        Ok(())
+    } else {
+        Err(EncodeError::invalid_unknown_fields())
+    }
+}
+
 /// Appends the length-prefixed encoding to `dst`, which grows once to fit: a `BytesMut`
-/// always has room, so this cannot fail.
-pub(crate) fn put_length_delimited<'a, M: Message<'a>>(message: &M, dst: &mut BytesMut) {
+/// always has room, so this fails only as [`check_fits`] does.
+pub(crate) fn put_length_delimited<'a, M: Message<'a>>(
+    message: &M,
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    check_fits(message)?;
     let len = message.encoded_len();
     let total = size::delimited(len);
     dst.reserve(total);
     put_encoding(message, Some(len), total, dst);
+    Ok(())
 }
 
 /// Writes `message`, whose encoded length the caller has worked out as `len`, into a
-/// destination the caller has checked has room for it: for framings that need the length
-/// first, so that it is not worked out twice.
+/// destination the caller has checked has room for it and after [`check_fits`]: for
+/// framings that need the length first, so that it is not worked out twice.
 #[inline]
 pub(crate) fn put_with_len<'a, M: Message<'a>, B: BufMut>(message: &M, len: usize, buf: &mut B) {
     put_encoding(message, None, len, buf);

@@ -16,9 +16,9 @@ pub(crate) const NAMESPACE: u32 = tag(2, LEN);
 /// use atomix_headers::{Message, Name};
 ///
 /// let name = Name { name: "my-map", namespace: "default", ..Default::default() };
-/// assert_eq!(name.encode_to_vec(), b"\x0a\x06my-map\x12\x07default");
+/// assert_eq!(name.encode_to_vec()?, b"\x0a\x06my-map\x12\x07default");
 /// assert_eq!(Name::decode(b"\x0a\x06my-map\x12\x07default")?, name);
-/// # Ok::<(), atomix_headers::DecodeError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Name<'a> {
@@ -52,7 +52,7 @@ impl<'a> Name<'a> {
                 }
             }
         }
-        self.unknown_fields = unknown.finish(r.data(), Kind::Name);
+        self.unknown_fields = unknown.finish(r.data(), Kind::Name, depth);
         Ok(unknown.len())
     }
 }
@@ -72,8 +72,8 @@ impl<'a> Sealed<'a> for Name<'a> {
         if r.eat(NAMESPACE) {
             name.namespace = r.try_string()?;
         }
-        name.unknown_fields =
-            UnknownFields::contiguous(r.try_rest_unknown(|tag| Kind::Name.is_known(tag), depth)?);
+        let unknown = r.try_rest_unknown(|tag| Kind::Name.is_known(tag), depth)?;
+        name.unknown_fields = UnknownFields::contiguous(unknown, Kind::Name, depth);
         Some(name)
     }
 
@@ -89,6 +89,11 @@ impl<'a> Sealed<'a> for Name<'a> {
             && core::ptr::eq(self.name, other.name)
             && core::ptr::eq(self.namespace, other.namespace)
             && self.unknown_fields.same_repr(&other.unknown_fields)
+    }
+
+    #[inline(always)]
+    fn fits(&self, depth: u32) -> bool {
+        self.unknown_fields.fit(Kind::Name, depth)
     }
 
     #[inline(always)]

@@ -75,7 +75,7 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
         }
         let unknown = r.try_rest_unknown(|tag| Kind::Request.is_known(tag), depth)?;
         request.streams = streams.finish(r.data(), r.ahead());
-        request.unknown_fields = UnknownFields::contiguous(unknown);
+        request.unknown_fields = UnknownFields::contiguous(unknown, Kind::Request, depth);
         Some(request)
     }
 
@@ -102,6 +102,14 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
             && names
             && self.streams.same_repr(&other.streams)
             && self.unknown_fields.same_repr(&other.unknown_fields)
+    }
+
+    #[inline(always)]
+    fn fits(&self, depth: u32) -> bool {
+        let inner = depth.saturating_sub(1);
+        self.unknown_fields.fit(Kind::Request, depth)
+            && self.name.as_ref().is_none_or(|name| name.fits(inner))
+            && self.streams.fit(inner)
     }
 
     #[inline(always)]
@@ -145,12 +153,15 @@ pub struct RequestMerge<'a> {
     names_start: usize,
     names_end: usize,
     names_unknown: usize,
+    /// The recursion depth left at each occurrence.
+    depth: u32,
 }
 
 impl<'a> RequestMerge<'a> {
     /// Merges one encoded RequestHeader, `r`, into what came before.
     #[inline(always)]
     pub(crate) fn add(&mut self, mut r: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
+        self.depth = depth;
         let request = &mut self.request;
         while r.has_remaining() {
             let start = r.pos();
@@ -194,12 +205,13 @@ impl<'a> RequestMerge<'a> {
                     &data[self.names_start..self.names_end],
                     Path::within(NAME as u8),
                     Kind::Name,
+                    self.depth - 1,
                     self.names_unknown,
                 );
             }
         }
         request.streams = self.streams.finish(data, ahead);
-        request.unknown_fields = self.unknown.finish(data, Kind::Request);
+        request.unknown_fields = self.unknown.finish(data, Kind::Request, self.depth);
         request
     }
 
@@ -213,13 +225,19 @@ impl<'a> RequestMerge<'a> {
                     span,
                     Path::within_both(outer, NAME as u8),
                     Kind::Name,
+                    self.depth - 1,
                     self.names_unknown,
                 );
             }
         }
         request.streams = self.streams.finish_merged(span, outer);
-        request.unknown_fields =
-            UnknownFields::picked(span, Path::within(outer), Kind::Request, self.unknown.len());
+        request.unknown_fields = UnknownFields::picked(
+            span,
+            Path::within(outer),
+            Kind::Request,
+            self.depth,
+            self.unknown.len(),
+        );
         request
     }
 }

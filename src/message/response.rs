@@ -27,11 +27,11 @@ const TYPE: u32 = tag(7, VARINT);
 ///     status: ResponseStatus::NOT_LEADER,
 ///     ..Default::default()
 /// };
-/// let bytes = response.encode_to_vec();
+/// let bytes = response.encode_to_vec()?;
 /// let decoded = ResponseHeader::decode(&bytes)?;
 /// assert_eq!(decoded.status, ResponseStatus::NOT_LEADER);
 /// assert_eq!(decoded.leader, "raft-node-2:5678");
-/// # Ok::<(), atomix_headers::DecodeError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ResponseHeader<'a> {
@@ -72,7 +72,7 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
             response.r#type = ResponseType::from_value(r.try_varint()? as i32);
         }
         let unknown = r.try_rest_unknown(|tag| Kind::Response.is_known(tag), depth)?;
-        response.unknown_fields = UnknownFields::contiguous(unknown);
+        response.unknown_fields = UnknownFields::contiguous(unknown, Kind::Response, depth);
         Some(response)
     }
 
@@ -92,6 +92,11 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
         self == other
             && core::ptr::eq(self.leader, other.leader)
             && self.unknown_fields.same_repr(&other.unknown_fields)
+    }
+
+    #[inline(always)]
+    fn fits(&self, depth: u32) -> bool {
+        self.unknown_fields.fit(Kind::Response, depth)
     }
 
     #[inline(always)]
@@ -122,12 +127,15 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
 pub struct ResponseMerge<'a> {
     response: ResponseHeader<'a>,
     unknown: Tracker,
+    /// The recursion depth left at each occurrence.
+    depth: u32,
 }
 
 impl<'a> ResponseMerge<'a> {
     /// Merges one encoded ResponseHeader, `r`, into what came before.
     #[inline(always)]
     pub(crate) fn add(&mut self, mut r: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
+        self.depth = depth;
         let response = &mut self.response;
         while r.has_remaining() {
             let start = r.pos();
@@ -153,7 +161,7 @@ impl<'a> ResponseMerge<'a> {
     #[inline(always)]
     pub(crate) fn finish(self, data: &'a [u8]) -> ResponseHeader<'a> {
         let mut response = self.response;
-        response.unknown_fields = self.unknown.finish(data, Kind::Response);
+        response.unknown_fields = self.unknown.finish(data, Kind::Response, self.depth);
         response
     }
 
@@ -165,6 +173,7 @@ impl<'a> ResponseMerge<'a> {
             span,
             Path::within(outer),
             Kind::Response,
+            self.depth,
             self.unknown.len(),
         );
         response

@@ -79,7 +79,7 @@ impl<'a> StreamHeader<'a> {
             canonical &= (rank > last && one_byte_tag && minimal) || rank == u32::MAX;
             last = rank;
         }
-        stream.unknown_fields = unknown.finish(r.data(), Kind::Stream);
+        stream.unknown_fields = unknown.finish(r.data(), Kind::Stream, depth);
         Ok((stream, canonical))
     }
 }
@@ -103,7 +103,7 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
             stream.response_id = r.try_varint()?;
         }
         let unknown = r.try_rest_unknown(|tag| Kind::Stream.is_known(tag), depth)?;
-        stream.unknown_fields = UnknownFields::contiguous(unknown);
+        stream.unknown_fields = UnknownFields::contiguous(unknown, Kind::Stream, depth);
         Some(stream)
     }
 
@@ -115,6 +115,11 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
     #[cfg(debug_assertions)]
     fn same_repr(&self, other: &Self) -> bool {
         self == other && self.unknown_fields.same_repr(&other.unknown_fields)
+    }
+
+    #[inline(always)]
+    fn fits(&self, depth: u32) -> bool {
+        self.unknown_fields.fit(Kind::Stream, depth)
     }
 
     #[inline(always)]
@@ -151,11 +156,11 @@ const CACHED: usize = 4;
 ///
 /// let streams = [StreamHeader { stream_id: 4, ..Default::default() }];
 /// let request = RequestHeader { streams: Streams::from_slice(&streams), ..Default::default() };
-/// let bytes = request.encode_to_vec();
+/// let bytes = request.encode_to_vec()?;
 /// let decoded = RequestHeader::decode(&bytes)?;
 /// assert_eq!(decoded.streams.len(), 1);
 /// assert_eq!(decoded.streams.iter().next().unwrap().stream_id, 4);
-/// # Ok::<(), atomix_headers::DecodeError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct Streams<'a> {
@@ -181,6 +186,9 @@ enum Repr<'a> {
         /// Whether `src` is exactly the canonical encoding of the streams, so that it can
         /// be copied as is and its length is their encoded length.
         canonical: bool,
+        /// The recursion depth left where the streams' unknown fields were checked; 0
+        /// when they have none.
+        depth: u8,
     },
     /// The streams of a RequestHeader field that occurred several times in its
     /// enclosing message and merged: `src` is a run of the enclosing message's fields,
@@ -189,6 +197,7 @@ enum Repr<'a> {
         src: &'a [u8],
         outer: u8,
         count: usize,
+        depth: u8,
     },
     Slice(&'a [StreamHeader<'a>]),
 }
@@ -237,7 +246,9 @@ impl<'a> Streams<'a> {
                     reader: Reader::with_ahead(src, ahead, 0),
                     left: count,
                 },
-                Repr::Merged { src, outer, count } => IterRepr::Merged {
+                Repr::Merged {
+                    src, outer, count, ..
+                } => IterRepr::Merged {
                     fields: NestedFields::new(src, Path::within(outer)),
                     left: count,
                 },
@@ -273,6 +284,28 @@ impl<'a> Streams<'a> {
             Some(src) => src.len(),
             None => self.summed_len(),
         }
+    }
+
+    /// Whether every stream's unknown fields can be encoded in streams with `depth`
+    /// levels of recursion left (see `UnknownFields::fit`).
+    #[inline(always)]
+    pub(crate) fn fit(&self, depth: u32) -> bool {
+        match self.repr {
+            Repr::Cached { .. } => true,
+            Repr::Slice(slice) => slice.iter().all(|stream| stream.fits(depth)),
+            Repr::Wire { depth: checked, .. } | Repr::Merged { depth: checked, .. }
+                if u32::from(checked) <= depth =>
+            {
+                true
+            }
+            _ => self.fit_again(depth),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fit_again(&self, depth: u32) -> bool {
+        self.iter().all(|stream| stream.fits(depth))
     }
 
     #[inline(never)]
@@ -320,23 +353,37 @@ impl Streams<'_> {
                     ahead,
                     count,
                     canonical,
+                    depth,
                 },
                 Repr::Wire {
                     src: src2,
                     ahead: ahead2,
                     count: count2,
                     canonical: canonical2,
+                    depth: depth2,
                 },
-            ) => eq(src, src2) && eq(ahead, ahead2) && count == count2 && canonical == canonical2,
+            ) => {
+                eq(src, src2)
+                    && eq(ahead, ahead2)
+                    && count == count2
+                    && canonical == canonical2
+                    && depth == depth2
+            }
             (Repr::Slice(slice), Repr::Slice(slice2)) => eq(slice, slice2),
             (
-                Repr::Merged { src, outer, count },
+                Repr::Merged {
+                    src,
+                    outer,
+                    count,
+                    depth,
+                },
                 Repr::Merged {
                     src: src2,
                     outer: outer2,
                     count: count2,
+                    depth: depth2,
                 },
-            ) => eq(src, src2) && outer == outer2 && count == count2,
+            ) => eq(src, src2) && outer == outer2 && count == count2 && depth == depth2,
             _ => false,
         }
     }
@@ -388,6 +435,8 @@ pub(crate) struct StreamsTracker {
     canonical: bool,
     cacheable: bool,
     ids: [(u64, u64); CACHED],
+    /// The recursion depth left in each occurrence.
+    depth: u32,
 }
 
 impl StreamsTracker {
@@ -401,6 +450,7 @@ impl StreamsTracker {
         start: usize,
         end: usize,
     ) -> Result<(), DecodeError> {
+        self.depth = depth;
         let body_len = body.data().len();
         let (stream, canonical) =
             StreamHeader::decode_checked(body, depth).map_err(|e| e.in_field(5))?;
@@ -441,6 +491,16 @@ impl StreamsTracker {
         self.raw_len += end - start;
     }
 
+    /// The depth the streams' unknown fields were checked at; 0, valid anywhere, when
+    /// there are none.
+    fn checked_depth(&self) -> u8 {
+        if self.cacheable {
+            0
+        } else {
+            self.depth as u8
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn finish<'a>(self, data: &'a [u8], ahead: &'a [u8]) -> Streams<'a> {
         if self.count == 0 {
@@ -461,6 +521,7 @@ impl StreamsTracker {
                 ahead: &ahead[self.start..],
                 count: self.count,
                 canonical,
+                depth: self.checked_depth(),
             }
         };
         Streams { repr }
@@ -483,6 +544,7 @@ impl StreamsTracker {
                 src: span,
                 outer,
                 count: self.count,
+                depth: self.checked_depth(),
             }
         };
         Streams { repr }
