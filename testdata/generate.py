@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates everything under testdata/ from scratch, deterministically.
 
-    python3 testdata/generate.py [--schema ../shared/schema]
+    python3 testdata/generate.py [--schema DIR]
 
 Needs protoc (Debian package protobuf-compiler, libprotoc 3.21.12) and the reference
 runtime (`pip install -r testdata/requirements.txt`, protobuf 7.36.2 with the upb
@@ -70,7 +70,8 @@ class Protoc:
         self.tmp = tempfile.mkdtemp()
 
     def args(self):
-        return ["protoc", "-I" + self.schema, "-I" + self.local]
+        dirs = [self.schema] if os.path.samefile(self.schema, self.local) else [self.schema, self.local]
+        return ["protoc"] + ["-I" + d for d in dirs]
 
     def proto_for(self, package):
         return "atomix/headers/headers.proto" if package == "headers" else "atomix/future/future.proto"
@@ -708,7 +709,8 @@ def text_corpus(protoc, accepted, rng):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--schema", default=os.path.join(HERE, "..", "..", "shared", "schema"))
+    ap.add_argument("--schema", default=os.path.join(HERE, "schema"),
+                    help="where atomix/headers/headers.proto is (default: testdata/schema)")
     args = ap.parse_args()
     check_tools()
     protoc = Protoc(os.path.abspath(args.schema))
