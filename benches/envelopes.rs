@@ -12,7 +12,7 @@
 //! (checked before timing).
 
 use atomix_headers::grpc::GrpcDecoder;
-use atomix_headers::{Message, Name, RequestEnvelope, RequestHeader, Status};
+use atomix_headers::{Message, Name, Progress, RequestEnvelope, RequestHeader};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use std::hint::black_box;
@@ -347,7 +347,7 @@ fn frames(c: &mut Criterion) {
         let mut rest = wire;
         let mut sum = 0;
         let mut n = 0;
-        while let Ok(Status::Complete((m, used))) = decoder.decode::<RequestEnvelope>(rest) {
+        while let Ok(Progress::Complete((m, used))) = decoder.decode::<RequestEnvelope>(rest) {
             let h = m.header.unwrap_or_default();
             let name = h.name.unwrap_or_default().name.len();
             let key = m

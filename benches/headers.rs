@@ -8,7 +8,7 @@
 //! length-delimited frames. Peers are used the way their documentation shows.
 
 use atomix_headers::framing::FrameDecoder;
-use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
+use atomix_headers::{Message, Progress, RequestHeader, ResponseHeader, StreamHeader};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use std::hint::black_box;
@@ -215,7 +215,7 @@ where
         b.iter(|| {
             let mut rest = black_box(buf);
             let mut n = 0;
-            while let Ok(Status::Complete((m, used))) = frames.decode::<O>(rest) {
+            while let Ok(Progress::Complete((m, used))) = frames.decode::<O>(rest) {
                 black_box(&m);
                 rest = &rest[used..];
                 n += 1;

@@ -25,7 +25,7 @@
 mod inputs;
 
 use atomix_headers::framing::FrameDecoder;
-use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
+use atomix_headers::{Message, Progress, RequestHeader, ResponseHeader, StreamHeader};
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -91,7 +91,7 @@ fn frames_loop<'a, M: Message<'a>>(bytes: &'a [u8], n: usize, inspect: impl Fn(&
     let mut acc = 0u64;
     for _ in 0..n {
         let mut rest = black_box(bytes);
-        while let Ok(Status::Complete((message, used))) = decoder.decode::<M>(rest) {
+        while let Ok(Progress::Complete((message, used))) = decoder.decode::<M>(rest) {
             acc = acc.wrapping_add(inspect(&message));
             black_box(&message);
             rest = &rest[used..];

@@ -18,7 +18,7 @@
 
 use atomix_headers::codec::HeaderCodec;
 use atomix_headers::framing::FrameDecoder;
-use atomix_headers::{OwnedRequestHeader, OwnedResponseHeader, RequestHeader, Status};
+use atomix_headers::{OwnedRequestHeader, OwnedResponseHeader, Progress, RequestHeader};
 use futures_util::{SinkExt, Stream, StreamExt};
 use std::io;
 use std::net::SocketAddr;
@@ -68,7 +68,7 @@ fn on(side: &str, e: io::Error) -> io::Error {
 /// forwarded too; otherwise what was fed must go out now, or a complete request would
 /// wait for the rest of the next one.
 fn frame_ready(buf: &[u8]) -> bool {
-    matches!(FrameDecoder::new().split(buf), Ok(Status::Complete(_)))
+    matches!(FrameDecoder::new().split(buf), Ok(Progress::Complete(_)))
 }
 
 /// Relays one client connection to a new upstream connection, both ways.

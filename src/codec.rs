@@ -7,13 +7,17 @@
 //! `InvalidData` (a bad frame; the [`DecodeError`] is inside) or `UnexpectedEof` (the
 //! stream ended inside a frame).
 
+use crate::envelope::{RequestEnvelope, ResponseEnvelope};
 use crate::error::{DecodeError, EncodeError};
 use crate::framing::{FrameDecoder, OwnedMessage};
 use crate::grpc::{self, GrpcDecoder, GrpcMessage};
-use crate::message::{put_length_delimited, Status};
+use crate::message::put_length_delimited;
+use crate::message::request::RequestHeader;
+use crate::message::response::ResponseHeader;
+use crate::message::stream::StreamHeader;
+use crate::owned::{OwnedRequestEnvelope, OwnedResponseEnvelope};
 use crate::owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
-use crate::{OwnedRequestEnvelope, OwnedResponseEnvelope, RequestEnvelope, ResponseEnvelope};
-use crate::{RequestHeader, ResponseHeader, StreamHeader};
+use crate::progress::Progress;
 use bytes::BytesMut;
 use core::marker::PhantomData;
 use std::io;
@@ -85,8 +89,8 @@ impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
         match self.frames.next::<T>(src).map_err(invalid)? {
-            Status::Complete(header) => Ok(Some(header)),
-            Status::Partial(needed) => {
+            Progress::Complete(header) => Ok(Some(header)),
+            Progress::Partial(needed) => {
                 crate::framing::reserve_step(src, needed);
                 Ok(None)
             }
@@ -197,8 +201,8 @@ impl<T: OwnedMessage> Decoder for GrpcCodec<T> {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
         match self.frames.next::<T>(src).map_err(invalid)? {
-            Status::Complete(message) => Ok(Some(message)),
-            Status::Partial(_) => Ok(None),
+            Progress::Complete(message) => Ok(Some(message)),
+            Progress::Partial(_) => Ok(None),
         }
     }
 

@@ -39,6 +39,7 @@ use crate::unknown::{Kind, Tracker, UnknownField, UnknownFields};
 use crate::wire::reader::{tag, Reader, LEN};
 use crate::wire::sink::Sink;
 use crate::wire::size;
+use crate::wire::speculative::Speculative;
 
 /// Field 1 of every Atomix primitive message, the header.
 const HEADER: u32 = tag(1, LEN);
@@ -98,14 +99,14 @@ impl<'a, H> Envelope<'a, H> {
 
 impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// The shape every Atomix client writes: the header first and once, then fields
-    /// other than a header, with the header in its own canonical shape. `decode_body`
+    /// other than a header, with the header in its own canonical shape. `decode_at_depth`
     /// below does not call this: it splits the shape itself and lets the header choose
     /// its path.
     #[inline(always)]
-    fn decode_canonical(r: Reader<'a>, depth: u32) -> Option<Self> {
+    fn decode_fast(r: Speculative<'a>, depth: u32) -> Option<Self> {
         let (header, rest) = split_canonical(r, depth)?;
         let header = match header {
-            Some(body) => Some(H::decode_canonical(body, depth - 1)?),
+            Some(body) => Some(H::decode_fast(body, depth - 1)?),
             None => None,
         };
         Some(Envelope { header, rest })
@@ -117,10 +118,10 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// that it can stay in registers on its way out: a path that returned a whole
     /// envelope from a call would bring it back through memory.
     #[inline(always)]
-    fn decode_body(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        let shape = match split_canonical(r.clone(), depth) {
+    fn decode_at_depth(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let shape = match split_canonical(Speculative::new(r.clone()), depth) {
             Some((first, rest)) => Shape {
-                first,
+                first: first.map(Speculative::into_reader),
                 rest,
                 merged: false,
             },
@@ -137,11 +138,11 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             envelope.header = Some(if shape.merged {
                 merge_headers::<H>(r.clone(), depth)?
             } else {
-                H::decode_body(body, depth - 1).map_err(|e| e.in_field(1))?
+                H::decode_at_depth(body, depth - 1).map_err(|e| e.in_field(1))?
             });
         }
         #[cfg(debug_assertions)]
-        match Self::decode_general(r, depth) {
+        match Self::decode_any(r, depth) {
             Ok(other) if envelope.same_repr(&other) => {}
             other => panic!("the fast path decoded {envelope:?}, the general path {other:?}"),
         }
@@ -151,7 +152,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// The reference: every field in arrival order, each header decoded or merged as it
     /// comes, so that the first malformation met is the one reported.
     #[inline(never)]
-    fn decode_general(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+    fn decode_any(mut r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
         let data = r.data();
         let mut rest = Tracker::default();
         let mut header = None;
@@ -172,7 +173,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             match (&mut merge, first.take()) {
                 (None, None) => {
                     span_start = start;
-                    header = Some(H::decode_body(body.clone(), depth - 1).map_err(at_field)?);
+                    header = Some(H::decode_at_depth(body.clone(), depth - 1).map_err(at_field)?);
                     first = Some(body);
                 }
                 (None, Some(first)) => {
@@ -302,7 +303,7 @@ fn merge_headers<'a, H: Merge<'a>>(mut r: Reader<'a>, depth: u32) -> Result<H, D
 #[cold]
 #[inline(never)]
 fn first_error<'a, H: Merge<'a>>(r: Reader<'a>, depth: u32, found: DecodeError) -> DecodeError {
-    Envelope::<'a, H>::decode_general(r, depth)
+    Envelope::<'a, H>::decode_any(r, depth)
         .err()
         .unwrap_or(found)
 }
@@ -311,17 +312,17 @@ fn first_error<'a, H: Merge<'a>>(r: Reader<'a>, depth: u32, found: DecodeError) 
 /// fields, checked, when none of them is another header. `None` on anything else.
 #[inline(always)]
 fn split_canonical<'a>(
-    mut r: Reader<'a>,
+    mut r: Speculative<'a>,
     depth: u32,
-) -> Option<(Option<Reader<'a>>, UnknownFields<'a>)> {
+) -> Option<(Option<Speculative<'a>>, UnknownFields<'a>)> {
     // The header needs a level of depth (the general path reports its absence).
     depth.checked_sub(1)?;
-    let header = if r.eat(HEADER) {
-        Some(r.try_length_delimited()?)
+    let header = if r.next_is(HEADER) {
+        Some(r.length_delimited()?)
     } else {
         None
     };
-    let rest = r.try_rest_unknown_inline(|tag| tag == HEADER, depth)?;
+    let rest = r.rest_unknown_inline(|tag| tag == HEADER, depth)?;
     Some((
         header,
         UnknownFields::contiguous(rest, Kind::Envelope, depth),
@@ -360,6 +361,12 @@ impl<'a> Merge<'a> for ResponseHeader<'a> {
 
     fn finish_merged(merger: Self::Merger, span: &'a [u8], outer: u8) -> Self {
         merger.finish_merged(span, outer)
+    }
+}
+
+impl<H> crate::unknown::private::Known for Envelope<'_, H> {
+    fn kind() -> Kind {
+        Kind::Envelope
     }
 }
 

@@ -16,14 +16,12 @@
 //! `Bytes` of its own, and from the start of the buffer for [`FrameDecoder::decode`].
 
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::message::{Message, Status};
-use crate::owned::{
-    OwnedRequestEnvelope, OwnedRequestHeader, OwnedResponseEnvelope, OwnedResponseHeader,
-    OwnedStreamHeader,
-};
-use crate::wire::varint;
+use crate::message::Message;
+use crate::progress::Progress;
 use bytes::{Buf, Bytes, BytesMut};
-use core::ops::Range;
+
+pub use crate::owned::OwnedMessage;
+pub use crate::wire::delimited::{split_frame, Frame};
 
 /// The most a partial frame makes a decoder reserve at once, however long its prefix says
 /// it is: a prefix alone must never make the receive buffer large.
@@ -38,102 +36,11 @@ pub(crate) fn reserve_step(buf: &mut BytesMut, needed: usize) {
 /// A sensible cap for a header frame: 64 KiB.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024;
 
-/// Where a frame lies in a buffer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Frame {
-    /// The message bytes. `body.end` is the frame's total length, prefix included.
-    pub body: Range<usize>,
-}
-
-impl Frame {
-    /// Bytes the frame takes, prefix included.
-    pub fn len(&self) -> usize {
-        self.body.end
-    }
-
-    /// Whether the frame is empty (never: a frame has at least its one-byte prefix).
-    pub fn is_empty(&self) -> bool {
-        self.body.end == 0
-    }
-}
-
-/// Locates the frame at the front of `buf`.
-///
-/// Returns [`Status::Partial`] with the least number of further bytes that could complete
-/// it, or an error when the prefix is not a varint (more than 10 bytes) or announces more
-/// than `max_len` bytes.
-///
-/// ```
-/// use atomix_headers::framing::{split_frame, Frame};
-/// use atomix_headers::{DecodeErrorKind, Status};
-///
-/// let buf = [0x03, 0x08, 0x01, 0x10];
-/// assert_eq!(split_frame(&buf, 16)?, Status::Complete(Frame { body: 1..4 }));
-/// assert_eq!(split_frame(&buf[..2], 16)?, Status::Partial(2));
-/// // A hostile 4 GiB prefix fails before any of its body arrives.
-/// let err = split_frame(&[0x80, 0x80, 0x80, 0x80, 0x10], 16).unwrap_err();
-/// assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
-/// # Ok::<(), atomix_headers::DecodeError>(())
-/// ```
-pub fn split_frame(buf: &[u8], max_len: usize) -> Result<Status<Frame>, DecodeError> {
-    let (len, prefix) = match varint::decode(buf, varint::MAX_VARINT_LEN) {
-        Ok(decoded) => decoded,
-        Err(DecodeErrorKind::TruncatedVarint) => return Ok(Status::Partial(1)),
-        Err(kind) => return Err(DecodeError::new(kind, 0)),
-    };
-    let len = match usize::try_from(len) {
-        Ok(len) if len <= max_len => len,
-        _ => return Err(DecodeError::new(DecodeErrorKind::FrameTooLarge, 0)),
-    };
-    let available = buf.len() - prefix;
-    if available < len {
-        return Ok(Status::Partial(len - available));
-    }
-    Ok(Status::Complete(Frame {
-        body: prefix..prefix + len,
-    }))
-}
-
-/// A header that can be decoded from the bytes of one frame while keeping them.
-pub trait OwnedMessage: Sized {
-    /// Decodes `body`, one whole message, keeping it.
-    fn decode_owned(body: Bytes) -> Result<Self, DecodeError>;
-    /// The canonical encoded length of the header.
-    fn encoded_len(&self) -> usize;
-    /// Writes the header with a varint length prefix.
-    fn encode_length_delimited(&self, dst: &mut BytesMut);
-}
-
-macro_rules! owned_message {
-    ($owned:ident) => {
-        impl OwnedMessage for $owned {
-            fn decode_owned(body: Bytes) -> Result<Self, DecodeError> {
-                $owned::decode(body)
-            }
-            fn encoded_len(&self) -> usize {
-                self.header().encoded_len()
-            }
-            fn encode_length_delimited(&self, dst: &mut BytesMut) {
-                // An owned header is exactly what was decoded from its bytes, at the top,
-                // so its unknown fields fit and this cannot fail.
-                let written = crate::message::put_length_delimited(self.header(), dst);
-                debug_assert!(written.is_ok());
-            }
-        }
-    };
-}
-
-owned_message!(OwnedRequestHeader);
-owned_message!(OwnedResponseHeader);
-owned_message!(OwnedStreamHeader);
-owned_message!(OwnedRequestEnvelope);
-owned_message!(OwnedResponseEnvelope);
-
 /// Reads length-delimited frames off a receive buffer, under a frame size limit.
 ///
 /// ```
 /// use atomix_headers::framing::FrameDecoder;
-/// use atomix_headers::{Message, OwnedStreamHeader, Status, StreamHeader};
+/// use atomix_headers::{Message, OwnedStreamHeader, Progress, StreamHeader};
 /// use bytes::BytesMut;
 ///
 /// let frames = FrameDecoder::new(); // 64 KiB limit
@@ -142,9 +49,9 @@ owned_message!(OwnedResponseEnvelope);
 /// StreamHeader { stream_id: 7, ..Default::default() }.encode_length_delimited(&mut wire)?;
 ///
 /// received.extend_from_slice(&wire[..2]); // part of a frame
-/// assert_eq!(frames.next::<OwnedStreamHeader>(&mut received)?, Status::Partial(1));
+/// assert_eq!(frames.next::<OwnedStreamHeader>(&mut received)?, Progress::Partial(1));
 /// received.extend_from_slice(&wire[2..]);
-/// let Status::Complete(stream) = frames.next::<OwnedStreamHeader>(&mut received)? else { panic!() };
+/// let Progress::Complete(stream) = frames.next::<OwnedStreamHeader>(&mut received)? else { panic!() };
 /// assert_eq!(stream.header().stream_id, 7);
 /// assert!(received.is_empty());
 /// frames.finish(&received)?; // no partial frame left at EOF
@@ -178,7 +85,7 @@ impl FrameDecoder {
     }
 
     /// Locates the frame at the front of `buf`; see [`split_frame`].
-    pub fn split(&self, buf: &[u8]) -> Result<Status<Frame>, DecodeError> {
+    pub fn split(&self, buf: &[u8]) -> Result<Progress<Frame>, DecodeError> {
         split_frame(buf, self.max_frame_len)
     }
 
@@ -189,18 +96,18 @@ impl FrameDecoder {
     pub fn decode<'a, M: Message<'a>>(
         &self,
         buf: &'a [u8],
-    ) -> Result<Status<(M, usize)>, DecodeError> {
+    ) -> Result<Progress<(M, usize)>, DecodeError> {
         crate::message::decode_frame(buf, self.max_frame_len)
     }
 
     /// Splits the first complete frame off `buf` and returns its body, sharing `buf`'s
     /// memory. Nothing is consumed when the frame is incomplete or its prefix is bad.
-    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Status<Bytes>, DecodeError> {
+    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Progress<Bytes>, DecodeError> {
         Ok(match self.split(buf)? {
-            Status::Partial(needed) => Status::Partial(needed),
-            Status::Complete(frame) => {
+            Progress::Partial(needed) => Progress::Partial(needed),
+            Progress::Complete(frame) => {
                 buf.advance(frame.body.start);
-                Status::Complete(buf.split_to(frame.body.len()).freeze())
+                Progress::Complete(buf.split_to(frame.body.len()).freeze())
             }
         })
     }
@@ -208,10 +115,10 @@ impl FrameDecoder {
     /// Splits the first complete frame off `buf` and decodes it into an owned header that
     /// shares `buf`'s memory. A frame with a malformed body is consumed and its error
     /// returned.
-    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Status<T>, DecodeError> {
+    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Progress<T>, DecodeError> {
         Ok(match self.next_frame(buf)? {
-            Status::Partial(needed) => Status::Partial(needed),
-            Status::Complete(body) => Status::Complete(T::decode_owned(body)?),
+            Progress::Partial(needed) => Progress::Partial(needed),
+            Progress::Complete(body) => Progress::Complete(T::decode_owned(body)?),
         })
     }
 

@@ -4,7 +4,7 @@
 //!
 //! As with [`crate::framing`], a length over the limit is refused as soon as the 5-byte
 //! prefix has arrived, before any of the message is buffered, and a buffer that ends
-//! inside a frame asks for more bytes ([`Status::Partial`]) instead of failing. The limit
+//! inside a frame asks for more bytes ([`Progress::Partial`]) instead of failing. The limit
 //! defaults to 4 MiB, as in grpc-go and tonic.
 //!
 //! Errors come in two kinds:
@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use atomix_headers::grpc::{self, GrpcDecoder};
-//! use atomix_headers::{Message, OwnedRequestEnvelope, RequestEnvelope, Status};
+//! use atomix_headers::{Message, OwnedRequestEnvelope, RequestEnvelope, Progress};
 //! use bytes::BytesMut;
 //!
 //! // Two counter IncrementRequests arrive in one read, the second cut short.
@@ -32,11 +32,11 @@
 //! received.truncate(received.len() - 2);
 //!
 //! let frames = GrpcDecoder::new();
-//! let Status::Complete(first) = frames.next::<OwnedRequestEnvelope>(&mut received)? else {
+//! let Progress::Complete(first) = frames.next::<OwnedRequestEnvelope>(&mut received)? else {
 //!     panic!("a whole frame is there");
 //! };
 //! assert_eq!(first.header().header.unwrap().session_id, 7);
-//! assert_eq!(frames.next::<OwnedRequestEnvelope>(&mut received)?, Status::Partial(2));
+//! assert_eq!(frames.next::<OwnedRequestEnvelope>(&mut received)?, Progress::Partial(2));
 //!
 //! // Rewriting: decode borrowed, change, write the frame back in one go.
 //! let mut request = RequestEnvelope::decode(first.bytes())?;
@@ -49,7 +49,8 @@
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::framing::OwnedMessage;
-use crate::message::{Message, Status};
+use crate::message::Message;
+use crate::progress::Progress;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use core::ops::Range;
 
@@ -73,26 +74,26 @@ pub struct GrpcFrame {
 ///
 /// ```
 /// use atomix_headers::grpc::{split, GrpcFrame};
-/// use atomix_headers::{DecodeErrorKind, Status};
+/// use atomix_headers::{DecodeErrorKind, Progress};
 ///
 /// let buf = [0, 0, 0, 0, 2, 0x10, 0x05, 0];
-/// assert_eq!(split(&buf, 16)?, Status::Complete(GrpcFrame { compressed: false, body: 5..7 }));
-/// assert_eq!(split(&buf[..3], 16)?, Status::Partial(2));
+/// assert_eq!(split(&buf, 16)?, Progress::Complete(GrpcFrame { compressed: false, body: 5..7 }));
+/// assert_eq!(split(&buf[..3], 16)?, Progress::Partial(2));
 /// // A hostile prefix fails before any of its body arrives.
 /// let err = split(&[0, 0xff, 0xff, 0xff, 0xff], 16).unwrap_err();
 /// assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
 /// assert_eq!(split(&[2], 16).unwrap_err().kind(), DecodeErrorKind::InvalidCompressionFlag);
 /// # Ok::<(), atomix_headers::DecodeError>(())
 /// ```
-pub fn split(buf: &[u8], max_len: usize) -> Result<Status<GrpcFrame>, DecodeError> {
+pub fn split(buf: &[u8], max_len: usize) -> Result<Progress<GrpcFrame>, DecodeError> {
     let compressed = match buf.first() {
-        None => return Ok(Status::Partial(PREFIX_LEN)),
+        None => return Ok(Progress::Partial(PREFIX_LEN)),
         Some(0) => false,
         Some(1) => true,
         Some(_) => return Err(DecodeError::new(DecodeErrorKind::InvalidCompressionFlag, 0)),
     };
     let Some(len) = buf.get(1..PREFIX_LEN) else {
-        return Ok(Status::Partial(PREFIX_LEN - buf.len()));
+        return Ok(Progress::Partial(PREFIX_LEN - buf.len()));
     };
     let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]);
     let len = match usize::try_from(len) {
@@ -101,9 +102,9 @@ pub fn split(buf: &[u8], max_len: usize) -> Result<Status<GrpcFrame>, DecodeErro
     };
     let available = buf.len() - PREFIX_LEN;
     if available < len {
-        return Ok(Status::Partial(len - available));
+        return Ok(Progress::Partial(len - available));
     }
-    Ok(Status::Complete(GrpcFrame {
+    Ok(Progress::Complete(GrpcFrame {
         compressed,
         body: PREFIX_LEN..PREFIX_LEN + len,
     }))
@@ -222,7 +223,7 @@ impl GrpcDecoder {
     }
 
     /// Locates the frame at the front of `buf`; see [`split`].
-    pub fn split(&self, buf: &[u8]) -> Result<Status<GrpcFrame>, DecodeError> {
+    pub fn split(&self, buf: &[u8]) -> Result<Progress<GrpcFrame>, DecodeError> {
         split(buf, self.max_message_len)
     }
 
@@ -233,10 +234,10 @@ impl GrpcDecoder {
     ///
     /// ```
     /// use atomix_headers::grpc::GrpcDecoder;
-    /// use atomix_headers::{RequestEnvelope, Status};
+    /// use atomix_headers::{RequestEnvelope, Progress};
     ///
     /// let buf = [0, 0, 0, 0, 4, 0x0a, 0x02, 0x10, 0x07];
-    /// let Status::Complete((request, used)) = GrpcDecoder::new().decode::<RequestEnvelope>(&buf)? else {
+    /// let Progress::Complete((request, used)) = GrpcDecoder::new().decode::<RequestEnvelope>(&buf)? else {
     ///     panic!("complete");
     /// };
     /// assert_eq!((request.header.unwrap().session_id, used), (7, 9));
@@ -245,31 +246,31 @@ impl GrpcDecoder {
     pub fn decode<'a, M: Message<'a>>(
         &self,
         buf: &'a [u8],
-    ) -> Result<Status<(M, usize)>, DecodeError> {
+    ) -> Result<Progress<(M, usize)>, DecodeError> {
         let frame = match self.split(buf)? {
-            Status::Partial(needed) => return Ok(Status::Partial(needed)),
-            Status::Complete(frame) => frame,
+            Progress::Partial(needed) => return Ok(Progress::Partial(needed)),
+            Progress::Complete(frame) => frame,
         };
         if frame.compressed {
             return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
         }
         let body = &buf[frame.body.clone()];
         let message = M::decode(body).map_err(|e| e.shifted(PREFIX_LEN))?;
-        Ok(Status::Complete((message, frame.body.end)))
+        Ok(Progress::Complete((message, frame.body.end)))
     }
 
     /// Splits the first complete frame off `buf`, compressed or not, without reading its
     /// message. Nothing is consumed when the frame is incomplete or its prefix is bad.
-    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Status<GrpcMessage>, DecodeError> {
+    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Progress<GrpcMessage>, DecodeError> {
         match self.split(buf)? {
-            Status::Partial(needed) => {
+            Progress::Partial(needed) => {
                 crate::framing::reserve_step(buf, needed);
-                Ok(Status::Partial(needed))
+                Ok(Progress::Partial(needed))
             }
-            Status::Complete(frame) => {
+            Progress::Complete(frame) => {
                 buf.advance(PREFIX_LEN);
                 let body = buf.split_to(frame.body.len()).freeze();
-                Ok(Status::Complete(GrpcMessage {
+                Ok(Progress::Complete(GrpcMessage {
                     compressed: frame.compressed,
                     body,
                 }))
@@ -280,16 +281,16 @@ impl GrpcDecoder {
     /// Splits the first complete frame off `buf` and decodes its message into an owned
     /// value that shares `buf`'s memory. A frame whose message is malformed or
     /// compressed is consumed and its error returned.
-    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Status<T>, DecodeError> {
+    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Progress<T>, DecodeError> {
         let message = match self.next_frame(buf)? {
-            Status::Partial(needed) => return Ok(Status::Partial(needed)),
-            Status::Complete(message) => message,
+            Progress::Partial(needed) => return Ok(Progress::Partial(needed)),
+            Progress::Complete(message) => message,
         };
         if message.compressed {
             return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
         }
         let decoded = T::decode_owned(message.body).map_err(|e| e.shifted(PREFIX_LEN))?;
-        Ok(Status::Complete(decoded))
+        Ok(Progress::Complete(decoded))
     }
 
     /// At the end of the stream: whatever is left in `buf` is a truncated frame.

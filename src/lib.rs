@@ -48,6 +48,7 @@ pub mod grpc;
 mod message;
 mod owned;
 pub mod partition;
+mod progress;
 mod text;
 #[cfg(feature = "tonic")]
 pub mod tonic_codec;
@@ -60,12 +61,16 @@ pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use message::name::Name;
 pub use message::request::RequestHeader;
 pub use message::response::ResponseHeader;
-pub use message::stream::{StreamHeader, Streams, StreamsIter};
-pub use message::{Message, Status};
+pub use message::stream::StreamHeader;
+pub use message::streams::{Streams, StreamsIter};
+pub use message::Message;
 pub use owned::{
     OwnedRequestEnvelope, OwnedRequestHeader, OwnedResponseEnvelope, OwnedResponseHeader,
     OwnedStreamHeader,
 };
+pub use progress::Progress;
+#[allow(deprecated)]
+pub use progress::Status;
 pub use unknown::{
     KnownFields, UnknownField, UnknownFields, UnknownFieldsError, UnknownFieldsIter,
 };

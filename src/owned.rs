@@ -18,7 +18,7 @@ use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
 use crate::message::stream::StreamHeader;
 use crate::message::Message;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use core::fmt;
 
 macro_rules! owned_header {
@@ -101,7 +101,7 @@ owned_header! {
     ///
     /// ```
     /// use atomix_headers::{Message, OwnedRequestHeader, RequestHeader};
-    /// use bytes::Bytes;
+    /// use bytes::{Bytes, BytesMut};
     ///
     /// let wire = Bytes::from(RequestHeader { session_id: 3, ..Default::default() }.encode_to_vec()?);
     /// let owned = OwnedRequestHeader::decode(wire.clone())?;
@@ -117,7 +117,7 @@ owned_header! {
     ///
     /// ```
     /// use atomix_headers::{Message, OwnedResponseHeader, ResponseHeader};
-    /// use bytes::Bytes;
+    /// use bytes::{Bytes, BytesMut};
     ///
     /// let wire = Bytes::from(ResponseHeader { leader: "node-2:5678", ..Default::default() }.encode_to_vec()?);
     /// let owned = OwnedResponseHeader::decode(wire.clone())?;
@@ -140,7 +140,7 @@ owned_header! {
     ///
     /// ```
     /// use atomix_headers::OwnedRequestEnvelope;
-    /// use bytes::Bytes;
+    /// use bytes::{Bytes, BytesMut};
     ///
     /// let wire = Bytes::from_static(&[0x0a, 0x02, 0x10, 0x07, 0x10, 0x05]);
     /// let owned = OwnedRequestEnvelope::decode(wire.clone())?;
@@ -155,6 +155,41 @@ owned_header! {
     /// A [`ResponseEnvelope`] that owns its bytes: `'static + Send + Sync`, zero-copy.
     OwnedResponseEnvelope, ResponseEnvelope
 }
+
+/// A header that can be decoded from the bytes of one frame while keeping them.
+pub trait OwnedMessage: Sized {
+    /// Decodes `body`, one whole message, keeping it.
+    fn decode_owned(body: Bytes) -> Result<Self, DecodeError>;
+    /// The canonical encoded length of the header.
+    fn encoded_len(&self) -> usize;
+    /// Writes the header with a varint length prefix.
+    fn encode_length_delimited(&self, dst: &mut BytesMut);
+}
+
+macro_rules! owned_message {
+    ($owned:ident) => {
+        impl OwnedMessage for $owned {
+            fn decode_owned(body: Bytes) -> Result<Self, DecodeError> {
+                $owned::decode(body)
+            }
+            fn encoded_len(&self) -> usize {
+                self.header().encoded_len()
+            }
+            fn encode_length_delimited(&self, dst: &mut BytesMut) {
+                // An owned header is exactly what was decoded from its bytes, at the top,
+                // so its unknown fields fit and this cannot fail.
+                let written = crate::message::put_length_delimited(self.header(), dst);
+                debug_assert!(written.is_ok());
+            }
+        }
+    };
+}
+
+owned_message!(OwnedRequestHeader);
+owned_message!(OwnedResponseHeader);
+owned_message!(OwnedStreamHeader);
+owned_message!(OwnedRequestEnvelope);
+owned_message!(OwnedResponseEnvelope);
 
 #[cfg(test)]
 mod tests {

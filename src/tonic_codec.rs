@@ -35,7 +35,7 @@
 //! ```
 
 use crate::framing::OwnedMessage;
-use crate::{OwnedRequestEnvelope, OwnedResponseEnvelope};
+use crate::owned::{OwnedRequestEnvelope, OwnedResponseEnvelope};
 use bytes::{Buf, BufMut, Bytes};
 use core::marker::PhantomData;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};

@@ -7,8 +7,10 @@
 //! exactly as they arrived, overlong encodings included.
 
 use crate::error::DecodeError;
-use crate::wire::reader::{skip_simple, NestedFields, Path, Reader, RECURSION_LIMIT};
+use crate::wire::fields::{NestedFields, Path};
+use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
+use crate::wire::skip::skip_simple;
 use core::fmt;
 
 /// Which message a run of fields belongs to, so that its known fields can be told apart
@@ -96,7 +98,8 @@ impl<'a> UnknownFields<'a> {
         src: &[],
         len: 0,
         layout: Layout::Contiguous,
-        kind: Kind::Envelope,
+        // All zeros (`Kind::Name` is 0), so that an empty value is cheap to write.
+        kind: Kind::Name,
         depth: 0,
     };
 
@@ -247,9 +250,8 @@ impl<'a> UnknownFields<'a> {
     /// that arrived in one run: all of `src`.
     #[inline(always)]
     pub(crate) fn contiguous(src: &'a [u8], kind: Kind, depth: u32) -> Self {
-        if src.is_empty() {
-            return UnknownFields::EMPTY;
-        }
+        // Even when `src` is empty: with no branch to `EMPTY`, a decoded message's empty
+        // unknown fields are written as directly as its other fields.
         Self {
             src,
             len: src.len(),
@@ -262,7 +264,8 @@ impl<'a> UnknownFields<'a> {
     /// Whether both are held the same way over the same bytes of the input.
     #[cfg(debug_assertions)]
     pub(crate) fn same_repr(&self, other: &Self) -> bool {
-        core::ptr::eq(self.src, other.src)
+        let both_empty = self.len == 0 && other.len == 0;
+        (both_empty || core::ptr::eq(self.src, other.src))
             && self.len == other.len
             && self.layout == other.layout
             && (self.len == 0 || (self.kind, self.depth) == (other.kind, other.depth))
@@ -463,35 +466,5 @@ impl<'a> Iterator for UnknownFieldsIter<'a> {
                 _ => return Some(UnknownField { tag, raw, body }),
             }
         }
-    }
-}
-
-impl private::Known for crate::message::name::Name<'_> {
-    fn kind() -> Kind {
-        Kind::Name
-    }
-}
-
-impl private::Known for crate::message::request::RequestHeader<'_> {
-    fn kind() -> Kind {
-        Kind::Request
-    }
-}
-
-impl private::Known for crate::message::response::ResponseHeader<'_> {
-    fn kind() -> Kind {
-        Kind::Response
-    }
-}
-
-impl private::Known for crate::message::stream::StreamHeader<'_> {
-    fn kind() -> Kind {
-        Kind::Stream
-    }
-}
-
-impl<H> private::Known for crate::envelope::Envelope<'_, H> {
-    fn kind() -> Kind {
-        Kind::Envelope
     }
 }

@@ -12,7 +12,7 @@ mod pr;
 #[allow(clippy::all, unused_imports, dead_code)]
 mod quick;
 
-use atomix_headers::{Message, RequestHeader, ResponseHeader, Status, StreamHeader};
+use atomix_headers::{Message, Progress, RequestHeader, ResponseHeader, StreamHeader};
 use buffa::{Message as _, MessageView as _};
 use quick_protobuf::{BytesReader, MessageRead};
 
@@ -134,7 +134,7 @@ fn stream_inputs_and_frames() {
         let frames = inputs::frames(bytes, 1000);
         let mut rest = &frames[..];
         let mut n = 0;
-        while let Ok(Status::Complete((m, used))) = StreamHeader::decode_length_delimited(rest) {
+        while let Ok(Progress::Complete((m, used))) = StreamHeader::decode_length_delimited(rest) {
             assert_eq!(m, ours);
             rest = &rest[used..];
             n += 1;

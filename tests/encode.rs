@@ -2,7 +2,7 @@
 //! the canonical rules of the semantics page, and length-delimited helpers.
 
 use atomix_headers::{
-    Message, Name, RequestHeader, ResponseHeader, ResponseStatus, ResponseType, Status,
+    Message, Name, Progress, RequestHeader, ResponseHeader, ResponseStatus, ResponseType,
     StreamHeader, Streams, UnknownFields,
 };
 use bytes::BufMut;
@@ -217,13 +217,13 @@ fn length_delimited_round_trip_and_partial_frames() {
     };
     response.encode_length_delimited(&mut buf).unwrap();
 
-    let Status::Complete((decoded, used)) = RequestHeader::decode_length_delimited(&buf).unwrap()
+    let Progress::Complete((decoded, used)) = RequestHeader::decode_length_delimited(&buf).unwrap()
     else {
         panic!("complete")
     };
     assert_eq!(decoded, request);
     assert_eq!(used, 1 + request.encoded_len());
-    let Status::Complete((second, used2)) =
+    let Progress::Complete((second, used2)) =
         ResponseHeader::decode_length_delimited(&buf[used..]).unwrap()
     else {
         panic!("complete")
@@ -232,10 +232,10 @@ fn length_delimited_round_trip_and_partial_frames() {
 
     for cut in 0..used {
         match RequestHeader::decode_length_delimited(&buf[..cut]).unwrap() {
-            Status::Partial(needed) => {
+            Progress::Partial(needed) => {
                 assert!(needed >= 1 && cut + needed <= used, "cut {cut}: {needed}")
             }
-            Status::Complete(_) => panic!("cut {cut} complete"),
+            Progress::Complete(_) => panic!("cut {cut} complete"),
         }
     }
     // A complete frame with a malformed body is an error, not a request for more bytes.

@@ -3,8 +3,8 @@
 
 use atomix_headers::framing::{FrameDecoder, DEFAULT_MAX_FRAME_LEN};
 use atomix_headers::{
-    DecodeErrorKind, Message, Name, OwnedRequestHeader, OwnedResponseHeader, RequestHeader,
-    ResponseHeader, Status, StreamHeader,
+    DecodeErrorKind, Message, Name, OwnedRequestHeader, OwnedResponseHeader, Progress,
+    RequestHeader, ResponseHeader, StreamHeader,
 };
 use bytes::BytesMut;
 
@@ -48,8 +48,8 @@ fn drain(frames: &FrameDecoder, pieces: &[&[u8]]) -> Vec<Vec<u8>> {
         loop {
             let before = buf.len();
             match frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
-                Status::Complete(r) => out.push(r.bytes().to_vec()),
-                Status::Partial(needed) => {
+                Progress::Complete(r) => out.push(r.bytes().to_vec()),
+                Progress::Partial(needed) => {
                     assert!(needed >= 1);
                     assert_eq!(buf.len(), before, "nothing consumed while incomplete");
                     break;
@@ -84,10 +84,10 @@ fn partial_counts_are_exact_once_the_prefix_is_in() {
     for cut in 1..first {
         assert_eq!(
             frames.split(&wire[..cut]).unwrap(),
-            Status::Partial(first - cut)
+            Progress::Partial(first - cut)
         );
     }
-    assert_eq!(frames.split(&[]).unwrap(), Status::Partial(1));
+    assert_eq!(frames.split(&[]).unwrap(), Progress::Partial(1));
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn a_truncated_stream_at_eof_is_reported() {
     let (wire, _) = sample_frames();
     let frames = FrameDecoder::new();
     let mut buf = BytesMut::from(&wire[..wire.len() - 1]);
-    while let Status::Complete(_) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {}
+    while let Progress::Complete(_) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {}
     let err = frames.finish(&buf).unwrap_err();
     assert_eq!(err.kind(), DecodeErrorKind::TruncatedFrame);
     assert_eq!(
@@ -196,7 +196,7 @@ fn owned_headers_share_the_receive_buffer() {
     let range = start..start + wire.len();
     let frames = FrameDecoder::new();
     let mut names = 0;
-    while let Status::Complete(r) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
+    while let Progress::Complete(r) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
         assert!(
             range.contains(&(r.bytes().as_ptr() as usize)),
             "frame bytes were not copied"
@@ -215,7 +215,7 @@ fn borrowed_frames_decode_in_place() {
     let frames = FrameDecoder::new();
     let mut rest = &wire[..];
     let mut n = 0;
-    while let Status::Complete((r, used)) = frames.decode::<RequestHeader>(rest).unwrap() {
+    while let Progress::Complete((r, used)) = frames.decode::<RequestHeader>(rest).unwrap() {
         assert_eq!(r.encode_to_vec().unwrap(), bodies[n]);
         rest = &rest[used..];
         n += 1;
@@ -238,7 +238,7 @@ fn borrowed_frames_keep_the_limit_and_absolute_offsets() {
     let first = wire.len();
     wire.extend_from_slice(&[0x05, 0x08, 0x01, 0x2a, 0x01, 0xff]);
     let frames = FrameDecoder::with_max_frame_len(8);
-    let (Status::Complete((stream, used)), Status::Complete((same, same_used))) = (
+    let (Progress::Complete((stream, used)), Progress::Complete((same, same_used))) = (
         frames.decode::<StreamHeader>(&wire).unwrap(),
         StreamHeader::decode_length_delimited(&wire).unwrap(),
     ) else {

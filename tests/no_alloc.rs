@@ -157,7 +157,7 @@ fn decoding_and_encoding_allocate_nothing() {
 #[test]
 fn decoding_many_frames_from_one_buffer_allocates_nothing() {
     use atomix_headers::framing::FrameDecoder;
-    use atomix_headers::Status;
+    use atomix_headers::Progress;
     let mut wire = Vec::new();
     for row in rows("fixtures/cases.tsv")
         .iter()
@@ -174,7 +174,7 @@ fn decoding_many_frames_from_one_buffer_allocates_nothing() {
     let mut count = 0;
     for _ in 0..100 {
         let mut rest = &wire[..];
-        while let Ok(Status::Complete((request, used))) = frames.decode::<RequestHeader>(rest) {
+        while let Ok(Progress::Complete((request, used))) = frames.decode::<RequestHeader>(rest) {
             count += 1 + request.streams.iter().count();
             rest = &rest[used..];
         }

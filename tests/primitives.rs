@@ -8,7 +8,7 @@
 mod common;
 use atomix_headers::grpc::{self, GrpcDecoder};
 use atomix_headers::{
-    partition, Message, OwnedRequestEnvelope, RequestEnvelope, ResponseEnvelope, Status,
+    partition, Message, OwnedRequestEnvelope, Progress, RequestEnvelope, ResponseEnvelope,
 };
 use bytes::BytesMut;
 use common::*;
@@ -89,7 +89,7 @@ fn every_fixture_travels_in_grpc_frames_read_in_small_chunks() {
     let mut out = Vec::new();
     for chunk in wire.chunks(7) {
         received.extend_from_slice(chunk);
-        while let Status::Complete(envelope) =
+        while let Progress::Complete(envelope) =
             decoder.next::<OwnedRequestEnvelope>(&mut received).unwrap()
         {
             out.push(envelope);

@@ -10,7 +10,7 @@
 
 use arbitrary::Arbitrary;
 use atomix_headers::grpc::{self, GrpcDecoder};
-use atomix_headers::{DecodeErrorKind, Message, OwnedRequestEnvelope, RequestEnvelope, Status};
+use atomix_headers::{DecodeErrorKind, Message, OwnedRequestEnvelope, RequestEnvelope, Progress};
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 
@@ -37,13 +37,13 @@ fn frames_in_chunks(input: &Input) {
     loop {
         let before = received.len();
         match decoder.next::<OwnedRequestEnvelope>(&mut received) {
-            Ok(Status::Complete(envelope)) => {
+            Ok(Progress::Complete(envelope)) => {
                 let (compressed, body) = expected.next().expect("no frame beyond those sent");
                 assert!(!compressed);
                 assert_eq!(&envelope.bytes()[..], &body[..], "the message comes out whole");
                 assert_eq!(before - received.len(), body.len() + grpc::PREFIX_LEN);
             }
-            Ok(Status::Partial(needed)) => {
+            Ok(Progress::Partial(needed)) => {
                 assert!(needed >= 1);
                 assert_eq!(received.len(), before, "nothing consumed while incomplete");
                 if fed == stream.len() {
@@ -80,21 +80,21 @@ fn prefixes_agree(raw: &[u8]) {
     let whole = decoder.decode::<RequestEnvelope>(raw);
     for cut in 0..=raw.len().min(64) {
         match (&whole, decoder.decode::<RequestEnvelope>(&raw[..cut])) {
-            (_, Ok(Status::Partial(needed))) => {
+            (_, Ok(Progress::Partial(needed))) => {
                 assert!(needed >= 1);
-                if let Ok(Status::Complete((_, used))) = &whole {
+                if let Ok(Progress::Complete((_, used))) = &whole {
                     assert!(*used > cut && cut + needed <= *used);
                 }
             }
-            (Ok(Status::Complete(a)), Ok(Status::Complete(b))) => assert_eq!(*a, b),
+            (Ok(Progress::Complete(a)), Ok(Progress::Complete(b))) => assert_eq!(*a, b),
             (Err(a), Err(b)) => assert_eq!(*a, b),
             (whole, part) => panic!("prefix {cut}: {part:?} but whole buffer {whole:?}"),
         }
     }
-    if let Ok(Status::Complete((envelope, _))) = whole {
+    if let Ok(Progress::Complete((envelope, _))) = whole {
         let mut out = Vec::new();
         grpc::encode(&envelope, &mut out).expect("a Vec has room");
-        let Ok(Status::Complete(frame)) = grpc::split(&out, usize::MAX) else {
+        let Ok(Progress::Complete(frame)) = grpc::split(&out, usize::MAX) else {
             panic!("an encoded frame splits");
         };
         assert_eq!(frame.body.len(), envelope.encoded_len());

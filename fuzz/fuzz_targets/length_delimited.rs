@@ -9,7 +9,7 @@
 
 use arbitrary::Arbitrary;
 use atomix_headers::framing::split_frame;
-use atomix_headers::{DecodeErrorKind, Message, Status, StreamHeader};
+use atomix_headers::{DecodeErrorKind, Message, Progress, StreamHeader};
 use atomix_headers_fuzz::build;
 use libfuzzer_sys::fuzz_target;
 
@@ -34,7 +34,7 @@ fn frames_in_chunks(input: &Input) {
     let mut expected = input.bodies.iter();
     loop {
         match split_frame(&received, limit) {
-            Ok(Status::Complete(frame)) => {
+            Ok(Progress::Complete(frame)) => {
                 let want = expected.next().expect("no frame beyond those sent");
                 assert_eq!(
                     &received[frame.body.clone()],
@@ -43,7 +43,7 @@ fn frames_in_chunks(input: &Input) {
                 );
                 let body = &received[frame.body.clone()];
                 // Decoding the frame directly agrees with decoding its body.
-                let direct = StreamHeader::decode_length_delimited(&received).map(Status::complete);
+                let direct = StreamHeader::decode_length_delimited(&received).map(Progress::complete);
                 match (StreamHeader::decode(body), direct) {
                     (Ok(a), Ok(Some((b, used)))) => assert_eq!((a, frame.len()), (b, used)),
                     (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind()),
@@ -51,7 +51,7 @@ fn frames_in_chunks(input: &Input) {
                 }
                 received.drain(..frame.len());
             }
-            Ok(Status::Partial(needed)) => {
+            Ok(Progress::Partial(needed)) => {
                 assert!(needed >= 1);
                 if fed == stream.len() {
                     assert!(
@@ -84,9 +84,9 @@ fn prefixes_agree(raw: &[u8]) {
     for cut in 0..=raw.len().min(64) {
         let part = split_frame(&raw[..cut], usize::MAX);
         match (&whole, &part) {
-            (_, Ok(Status::Partial(needed))) => {
+            (_, Ok(Progress::Partial(needed))) => {
                 assert!(*needed >= 1);
-                if let Ok(Status::Complete(frame)) = &whole {
+                if let Ok(Progress::Complete(frame)) = &whole {
                     assert!(frame.len() > cut, "complete frame reported as partial");
                     assert!(
                         cut + needed <= frame.len(),
@@ -94,7 +94,7 @@ fn prefixes_agree(raw: &[u8]) {
                     );
                 }
             }
-            (Ok(Status::Complete(a)), Ok(Status::Complete(b))) => assert_eq!(a, b),
+            (Ok(Progress::Complete(a)), Ok(Progress::Complete(b))) => assert_eq!(a, b),
             (Err(a), Err(b)) => assert_eq!(a, b),
             (whole, part) => panic!("prefix {cut}: {part:?} but whole buffer {whole:?}"),
         }

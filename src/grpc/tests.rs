@@ -16,7 +16,7 @@ fn every_split_point_is_partial_until_the_frame_is_whole() {
     for cut in 0..wire.len() {
         let status = split(&wire[..cut], 64).unwrap();
         let needed = match status {
-            Status::Partial(needed) => needed,
+            Progress::Partial(needed) => needed,
             other => panic!("cut at {cut}: {other:?}"),
         };
         assert!(
@@ -34,7 +34,7 @@ fn a_frame_over_the_limit_fails_from_its_prefix_alone() {
         (err.kind(), err.offset()),
         (DecodeErrorKind::FrameTooLarge, 1)
     );
-    assert!(split(&[0, 0, 0, 0, 64], 64).unwrap() == Status::Partial(64));
+    assert!(split(&[0, 0, 0, 0, 64], 64).unwrap() == Progress::Partial(64));
     let err = GrpcDecoder::new()
         .split(&[0, 0xff, 0xff, 0xff, 0xff])
         .unwrap_err();
@@ -67,7 +67,7 @@ fn a_compressed_frame_is_consumed_and_the_next_one_decodes() {
     let mut buf = BytesMut::from(&wire[..]);
     let err = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap_err();
     assert_eq!(err.kind(), DecodeErrorKind::CompressedMessage);
-    let Status::Complete(next) = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap() else {
+    let Progress::Complete(next) = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap() else {
         panic!("the second frame is whole")
     };
     assert_eq!(next.header().header.unwrap().session_id, 7);
@@ -75,7 +75,7 @@ fn a_compressed_frame_is_consumed_and_the_next_one_decodes() {
 
     // Passed through blind, a compressed frame comes out as it came in.
     let mut buf = BytesMut::from(&wire[..]);
-    let Status::Complete(message) = decoder.next_frame(&mut buf).unwrap() else {
+    let Progress::Complete(message) = decoder.next_frame(&mut buf).unwrap() else {
         panic!("whole")
     };
     assert!(message.compressed);
@@ -113,7 +113,7 @@ fn a_huge_announced_length_reserves_a_bounded_step() {
     let mut buf = BytesMut::from(&[0u8, 0xff, 0xff, 0xff, 0xff][..]);
     assert_eq!(
         decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap(),
-        Status::Partial(u32::MAX as usize)
+        Progress::Partial(u32::MAX as usize)
     );
     assert!(
         buf.capacity() <= 5 + crate::framing::RESERVE_STEP + 64,
@@ -144,7 +144,7 @@ fn several_frames_in_one_buffer() {
     let decoder = GrpcDecoder::new();
     let mut at = 0;
     let mut ids = Vec::new();
-    while let Status::Complete((request, used)) =
+    while let Progress::Complete((request, used)) =
         decoder.decode::<RequestEnvelope>(&wire[at..]).unwrap()
     {
         ids.push(request.header.unwrap().session_id);

@@ -4,6 +4,7 @@
 #[cfg(doc)]
 use crate::error::EncodeErrorKind;
 use crate::error::{DecodeError, EncodeError};
+use crate::progress::Progress;
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::{put_in_chunk, BufSink, Sink};
 use crate::wire::size;
@@ -13,47 +14,24 @@ pub(crate) mod name;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod stream;
-
-/// The result of reading from a buffer that may not hold a whole frame yet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status<T> {
-    /// The frame was complete.
-    Complete(T),
-    /// The buffer ends inside the frame: at least this many more bytes are needed.
-    /// Nothing was consumed.
-    Partial(usize),
-}
-
-impl<T> Status<T> {
-    /// The value, if complete.
-    pub fn complete(self) -> Option<T> {
-        match self {
-            Status::Complete(value) => Some(value),
-            Status::Partial(_) => None,
-        }
-    }
-
-    /// Whether the frame was complete.
-    pub fn is_complete(&self) -> bool {
-        matches!(self, Status::Complete(_))
-    }
-}
+pub(crate) mod streams;
 
 pub(crate) mod sealed {
     use crate::error::DecodeError;
     use crate::wire::reader::Reader;
     use crate::wire::sink::Sink;
+    use crate::wire::speculative::Speculative;
 
     /// The per-message parts of [`super::Message`], out of users' reach.
     pub trait Sealed<'a>: Sized + core::fmt::Debug {
         /// The fast path: the message in its canonical shape, or `None` (no error built)
         /// on anything else, malformed or not. It may decline anything; it must never
-        /// decode differently from [`Sealed::decode_general`].
-        fn decode_canonical(reader: Reader<'a>, depth: u32) -> Option<Self>;
+        /// decode differently from [`Sealed::decode_any`].
+        fn decode_fast(reader: Speculative<'a>, depth: u32) -> Option<Self>;
 
         /// Any message the reference runtime accepts, in any field order, with the exact
         /// error for any it rejects.
-        fn decode_general(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError>;
+        fn decode_any(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError>;
 
         /// Decodes with the fast path and falls back on the general one when it
         /// declines. In debug builds (tests, fuzzing) every message the fast path
@@ -65,11 +43,11 @@ pub(crate) mod sealed {
         /// and each such read waited for the writes to reach the cache (figures in
         /// benches/README.md).
         #[inline(always)]
-        fn decode_body(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-            match Self::decode_canonical(reader.clone(), depth) {
+        fn decode_at_depth(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+            match Self::decode_fast(Speculative::new(reader.clone()), depth) {
                 Some(message) => {
                     #[cfg(debug_assertions)]
-                    match Self::decode_general(reader, depth) {
+                    match Self::decode_any(reader, depth) {
                         Ok(other) if message.same_repr(&other) => {}
                         other => {
                             panic!("the fast path decoded {message:?}, the general path {other:?}")
@@ -77,7 +55,7 @@ pub(crate) mod sealed {
                     }
                     Ok(message)
                 }
-                None => Self::decode_general(reader, depth),
+                None => Self::decode_any(reader, depth),
             }
         }
 
@@ -141,7 +119,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// is allocated.
     #[inline]
     fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
-        Self::decode_body(Reader::new(buf, 0), RECURSION_LIMIT)
+        Self::decode_at_depth(Reader::new(buf, 0), RECURSION_LIMIT)
     }
 
     /// The exact number of bytes [`Message::encode`] writes.
@@ -206,23 +184,23 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     /// Decodes one length-prefixed message from the front of `buf`.
     ///
     /// Returns the message and the number of bytes it used (prefix included), or
-    /// [`Status::Partial`] with the least number of further bytes that could complete the
+    /// [`Progress::Partial`] with the least number of further bytes that could complete the
     /// frame. A malformed prefix or body is an error. To cap the length a peer may
     /// announce, see [`crate::framing`].
     ///
     /// ```
-    /// use atomix_headers::{Message, Status, StreamHeader};
+    /// use atomix_headers::{Message, Progress, StreamHeader};
     ///
     /// let buf = [0x02, 0x08, 0x05, 0xff];
-    /// let Status::Complete((stream, used)) = StreamHeader::decode_length_delimited(&buf)? else {
+    /// let Progress::Complete((stream, used)) = StreamHeader::decode_length_delimited(&buf)? else {
     ///     panic!("complete");
     /// };
     /// assert_eq!((stream.stream_id, used), (5, 3));
-    /// assert_eq!(StreamHeader::decode_length_delimited(&buf[..2])?, Status::Partial(1));
+    /// assert_eq!(StreamHeader::decode_length_delimited(&buf[..2])?, Progress::Partial(1));
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     #[inline]
-    fn decode_length_delimited(buf: &'a [u8]) -> Result<Status<(Self, usize)>, DecodeError> {
+    fn decode_length_delimited(buf: &'a [u8]) -> Result<Progress<(Self, usize)>, DecodeError> {
         decode_frame(buf, usize::MAX)
     }
 
@@ -247,7 +225,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
 pub(crate) fn decode_frame<'a, M: Message<'a>>(
     buf: &'a [u8],
     max_len: usize,
-) -> Result<Status<(M, usize)>, DecodeError> {
+) -> Result<Progress<(M, usize)>, DecodeError> {
     // A header frame is usually shorter than 128 bytes: a one-byte prefix, read here.
     // Anything else (longer, over the limit, incomplete, malformed) goes through
     // `split_frame`, which has the last word.
@@ -259,17 +237,17 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
     };
     let body = match body {
         Some(body) => body,
-        None => match crate::framing::split_frame(buf, max_len)? {
-            Status::Partial(needed) => return Ok(Status::Partial(needed)),
-            Status::Complete(frame) => frame.body,
+        None => match crate::wire::delimited::split_frame(buf, max_len)? {
+            Progress::Partial(needed) => return Ok(Progress::Partial(needed)),
+            Progress::Complete(frame) => frame.body,
         },
     };
     let end = body.end;
     // Later frames serve as look-ahead for the varints at the end of this one.
-    let ahead = buf.get(body.start..).unwrap_or_default();
-    let reader = Reader::with_ahead(&ahead[..end - body.start], ahead, body.start);
-    let message = M::decode_body(reader, RECURSION_LIMIT)?;
-    Ok(Status::Complete((message, end)))
+    let lookahead = buf.get(body.start..).unwrap_or_default();
+    let reader = Reader::with_lookahead(&lookahead[..end - body.start], lookahead, body.start);
+    let message = M::decode_at_depth(reader, RECURSION_LIMIT)?;
+    Ok(Progress::Complete((message, end)))
 }
 
 /// Fails when the message's unknown fields cannot be encoded where they are: the check

@@ -6,6 +6,7 @@ use crate::unknown::{Kind, Tracker, UnknownFields};
 use crate::wire::reader::{tag, Reader, LEN};
 use crate::wire::sink::Sink;
 use crate::wire::size;
+use crate::wire::speculative::Speculative;
 
 pub(crate) const NAME: u32 = tag(1, LEN);
 pub(crate) const NAMESPACE: u32 = tag(2, LEN);
@@ -35,7 +36,7 @@ impl<'a> Name<'a> {
     /// merges: fields present here overwrite, absent ones stay. Returns how many bytes
     /// of unknown fields this occurrence holds; `self.unknown_fields` is set to them.
     #[inline]
-    pub(crate) fn merge_body(
+    pub(crate) fn merge_from(
         &mut self,
         mut r: Reader<'a>,
         depth: u32,
@@ -60,26 +61,26 @@ impl<'a> Name<'a> {
 impl<'a> Sealed<'a> for Name<'a> {
     /// The fast path: a Name in canonical shape (`name`, then `namespace`, at most once
     /// each, one-byte tags, unknown fields last). Anything else is left to
-    /// [`Name::merge_body`].
+    /// [`Name::merge_from`].
     #[inline(always)]
-    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+    fn decode_fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
         let mut name = Name::default();
         // Not `try_string_field`: writing through `&mut name.name` cost a RequestHeader
         // decode 27 more instructions (examples/instruction_counts.rs).
-        if r.eat(NAME) {
-            name.name = r.try_string()?;
+        if r.next_is(NAME) {
+            name.name = r.string()?;
         }
-        if r.eat(NAMESPACE) {
-            name.namespace = r.try_string()?;
+        if r.next_is(NAMESPACE) {
+            name.namespace = r.string()?;
         }
-        let unknown = r.try_rest_unknown(|tag| Kind::Name.is_known(tag), depth)?;
+        let unknown = r.rest_unknown(|tag| Kind::Name.is_known(tag), depth)?;
         name.unknown_fields = UnknownFields::contiguous(unknown, Kind::Name, depth);
         Some(name)
     }
 
-    fn decode_general(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+    fn decode_any(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
         let mut name = Name::default();
-        name.merge_body(reader, depth)?;
+        name.merge_from(reader, depth)?;
         Ok(name)
     }
 
@@ -115,5 +116,11 @@ impl<'a> Message<'a> for Name<'a> {
     #[inline]
     fn encoded_len(&self) -> usize {
         size::string(self.name) + size::string(self.namespace) + self.unknown_fields.len()
+    }
+}
+
+impl crate::unknown::private::Known for Name<'_> {
+    fn kind() -> Kind {
+        Kind::Name
     }
 }

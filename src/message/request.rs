@@ -1,13 +1,15 @@
 //! `atomix.headers.RequestHeader`.
 
 use super::name::Name;
-use super::stream::{Streams, StreamsTracker, STREAMS};
+use super::streams::{Streams, StreamsTracker, STREAMS};
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
 use crate::unknown::{Kind, Tracker, UnknownFields};
-use crate::wire::reader::{tag, Path, Reader, LEN, VARINT};
+use crate::wire::fields::Path;
+use crate::wire::reader::{tag, Reader, LEN, VARINT};
 use crate::wire::sink::Sink;
 use crate::wire::size;
+use crate::wire::speculative::Speculative;
 
 const NAME: u32 = tag(1, LEN);
 const SESSION_ID: u32 = tag(2, VARINT);
@@ -53,42 +55,42 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
     /// The fast path: a RequestHeader in canonical shape (known fields at most once
     /// each, in field order, then the streams, each a canonical StreamHeader without
     /// unknown fields; one-byte tags; unknown fields last). Anything else is left to
-    /// [`Sealed::decode_general`].
+    /// [`Sealed::decode_any`].
     #[inline(always)]
-    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+    fn decode_fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
         // Nested messages need a level of depth (the general path reports its absence).
         let inner = depth.checked_sub(1)?;
         let mut request = RequestHeader::default();
-        if r.eat(NAME) {
-            request.name = Some(Name::decode_canonical(r.try_length_delimited()?, inner)?);
+        if r.next_is(NAME) {
+            request.name = Some(Name::decode_fast(r.length_delimited()?, inner)?);
         }
-        r.try_varint_field(SESSION_ID, &mut request.session_id)?;
-        r.try_varint_field(REQUEST_ID, &mut request.request_id)?;
-        r.try_varint_field(INDEX, &mut request.index)?;
+        r.varint_field(SESSION_ID, &mut request.session_id)?;
+        r.varint_field(REQUEST_ID, &mut request.request_id)?;
+        r.varint_field(INDEX, &mut request.index)?;
         let mut streams = StreamsTracker::default();
         loop {
             let start = r.pos();
-            if !r.eat(STREAMS) {
+            if !r.next_is(STREAMS) {
                 break;
             }
             streams.add_exact(&mut r, start)?;
         }
-        let unknown = r.try_rest_unknown(|tag| Kind::Request.is_known(tag), depth)?;
-        request.streams = streams.finish(r.data(), r.ahead());
+        let unknown = r.rest_unknown(|tag| Kind::Request.is_known(tag), depth)?;
+        request.streams = streams.finish(r.data(), r.lookahead());
         request.unknown_fields = UnknownFields::contiguous(unknown, Kind::Request, depth);
         Some(request)
     }
 
     /// Any RequestHeader the reference runtime accepts, in any field order. Inlined
     /// beside the fast path like the other messages' general paths (see
-    /// [`Sealed::decode_body`]): out of line, criterion's loop copied every decoded
+    /// [`Sealed::decode_at_depth`]): out of line, criterion's loop copied every decoded
     /// header instead of leaving it in registers.
     #[inline(always)]
-    fn decode_general(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        let (data, ahead) = (r.data(), r.ahead());
+    fn decode_any(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+        let (data, lookahead) = (r.data(), r.lookahead());
         let mut merge = RequestMerge::default();
         merge.add(r, depth)?;
-        Ok(merge.finish(data, ahead))
+        Ok(merge.finish(data, lookahead))
     }
 
     #[cfg(debug_assertions)]
@@ -170,7 +172,7 @@ impl<'a> RequestMerge<'a> {
                     let body = r.message_field(1, depth)?;
                     let name = request.name.get_or_insert_with(Name::default);
                     self.names_unknown += name
-                        .merge_body(body, depth - 1)
+                        .merge_from(body, depth - 1)
                         .map_err(|e| e.in_field(1))?;
                     if self.names == 0 {
                         self.names_start = start;
@@ -195,9 +197,9 @@ impl<'a> RequestMerge<'a> {
     }
 
     /// The header of one occurrence, whose bytes are `data`, followed in the input by
-    /// the rest of `ahead`.
+    /// the rest of `lookahead`.
     #[inline(always)]
-    pub(crate) fn finish(self, data: &'a [u8], ahead: &'a [u8]) -> RequestHeader<'a> {
+    pub(crate) fn finish(self, data: &'a [u8], lookahead: &'a [u8]) -> RequestHeader<'a> {
         let mut request = self.request;
         if self.names > 1 {
             if let Some(name) = &mut request.name {
@@ -210,7 +212,7 @@ impl<'a> RequestMerge<'a> {
                 );
             }
         }
-        request.streams = self.streams.finish(data, ahead);
+        request.streams = self.streams.finish(data, lookahead);
         request.unknown_fields = self.unknown.finish(data, Kind::Request, self.depth);
         request
     }
@@ -254,5 +256,11 @@ impl<'a> Message<'a> for RequestHeader<'a> {
             + size::uint64(self.index)
             + self.streams.encoded_len()
             + self.unknown_fields.len()
+    }
+}
+
+impl crate::unknown::private::Known for RequestHeader<'_> {
+    fn kind() -> Kind {
+        Kind::Request
     }
 }

@@ -4,9 +4,11 @@ use super::{sealed::Sealed, Message};
 use crate::enums::{ResponseStatus, ResponseType};
 use crate::error::DecodeError;
 use crate::unknown::{Kind, Tracker, UnknownFields};
-use crate::wire::reader::{tag, Path, Reader, LEN, VARINT};
+use crate::wire::fields::Path;
+use crate::wire::reader::{tag, Reader, LEN, VARINT};
 use crate::wire::sink::Sink;
 use crate::wire::size;
+use crate::wire::speculative::Speculative;
 
 const SESSION_ID: u32 = tag(1, VARINT);
 const STREAM_ID: u32 = tag(2, VARINT);
@@ -56,31 +58,31 @@ pub struct ResponseHeader<'a> {
 impl<'a> Sealed<'a> for ResponseHeader<'a> {
     /// The fast path: a ResponseHeader in canonical shape (known fields at most once
     /// each, in field order, one-byte tags, unknown fields last). Anything else is left
-    /// to [`Sealed::decode_general`].
+    /// to [`Sealed::decode_any`].
     #[inline(always)]
-    fn decode_canonical(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+    fn decode_fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
         let mut response = ResponseHeader::default();
-        r.try_varint_field(SESSION_ID, &mut response.session_id)?;
-        r.try_varint_field(STREAM_ID, &mut response.stream_id)?;
-        r.try_varint_field(RESPONSE_ID, &mut response.response_id)?;
-        r.try_varint_field(INDEX, &mut response.index)?;
-        r.try_string_field(LEADER, &mut response.leader)?;
-        if r.eat(STATUS) {
-            response.status = ResponseStatus::from_value(r.try_varint()? as i32);
+        r.varint_field(SESSION_ID, &mut response.session_id)?;
+        r.varint_field(STREAM_ID, &mut response.stream_id)?;
+        r.varint_field(RESPONSE_ID, &mut response.response_id)?;
+        r.varint_field(INDEX, &mut response.index)?;
+        r.string_field(LEADER, &mut response.leader)?;
+        if r.next_is(STATUS) {
+            response.status = ResponseStatus::from_value(r.varint()? as i32);
         }
-        if r.eat(TYPE) {
-            response.r#type = ResponseType::from_value(r.try_varint()? as i32);
+        if r.next_is(TYPE) {
+            response.r#type = ResponseType::from_value(r.varint()? as i32);
         }
-        let unknown = r.try_rest_unknown(|tag| Kind::Response.is_known(tag), depth)?;
+        let unknown = r.rest_unknown(|tag| Kind::Response.is_known(tag), depth)?;
         response.unknown_fields = UnknownFields::contiguous(unknown, Kind::Response, depth);
         Some(response)
     }
 
     /// Any ResponseHeader the reference runtime accepts, in any field order. Inlined
     /// beside the fast path, so that both leave their result in registers (see
-    /// [`Sealed::decode_body`]).
+    /// [`Sealed::decode_at_depth`]).
     #[inline(always)]
-    fn decode_general(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
+    fn decode_any(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
         let data = r.data();
         let mut merge = ResponseMerge::default();
         merge.add(r, depth)?;
@@ -191,5 +193,11 @@ impl<'a> Message<'a> for ResponseHeader<'a> {
             + size::enumeration(self.status.value())
             + size::enumeration(self.r#type.value())
             + self.unknown_fields.len()
+    }
+}
+
+impl crate::unknown::private::Known for ResponseHeader<'_> {
+    fn kind() -> Kind {
+        Kind::Response
     }
 }

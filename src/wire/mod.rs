@@ -1,8 +1,12 @@
 //! Protobuf wire primitives: varints, tags, lengths, skipping and writing. Nothing here
 //! knows a message; the message modules are built on top.
 
+pub(crate) mod delimited;
+pub(crate) mod fields;
 pub(crate) mod reader;
 pub(crate) mod sink;
+pub(crate) mod skip;
+pub(crate) mod speculative;
 pub(crate) mod utf8;
 pub(crate) mod varint;
 

@@ -4,8 +4,8 @@
 mod text_parse;
 
 use atomix_headers::{
-    DecodeError, Message, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader, Status,
-    StreamHeader,
+    DecodeError, Message, Progress, RequestEnvelope, RequestHeader, ResponseEnvelope,
+    ResponseHeader, StreamHeader,
 };
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -230,20 +230,20 @@ fn decode(options: &Options) -> Result<Vec<u8>, String> {
         let rest = &data[pos..];
         let split = match options.framing {
             Framing::Grpc => atomix_headers::grpc::split(rest, usize::MAX).map(|s| match s {
-                Status::Complete(frame) if frame.compressed => Err(format!(
+                Progress::Complete(frame) if frame.compressed => Err(format!(
                     "the gRPC message at byte {pos} is compressed and cannot be read"
                 )),
-                Status::Complete(frame) => Ok(Status::Complete(frame.body)),
-                Status::Partial(needed) => Ok(Status::Partial(needed)),
+                Progress::Complete(frame) => Ok(Progress::Complete(frame.body)),
+                Progress::Partial(needed) => Ok(Progress::Partial(needed)),
             }),
             _ => atomix_headers::framing::split_frame(rest, usize::MAX).map(|s| match s {
-                Status::Complete(frame) => Ok(Status::Complete(frame.body)),
-                Status::Partial(needed) => Ok(Status::Partial(needed)),
+                Progress::Complete(frame) => Ok(Progress::Complete(frame.body)),
+                Progress::Partial(needed) => Ok(Progress::Partial(needed)),
             }),
         };
         let body = match split.map_err(|e| fail(e, pos))?? {
-            Status::Complete(body) => body,
-            Status::Partial(needed) => {
+            Progress::Complete(body) => body,
+            Progress::Partial(needed) => {
                 return Err(format!(
                     "input ends inside the frame at byte {pos}: {needed} more bytes needed"
                 ))

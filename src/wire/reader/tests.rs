@@ -1,4 +1,5 @@
 use super::*;
+use crate::wire::fields::RawFields;
 
 fn skip_all(data: &[u8], depth: u32) -> Result<(), DecodeError> {
     let mut r = Reader::new(data, 0);

@@ -1,0 +1,194 @@
+//! The fast paths' cursor. A message's fast path (`Sealed::decode_fast`) reads it in its
+//! canonical shape, expecting each field in turn; every read here gives `None` on
+//! anything unexpected, malformed or not, and never builds an error. The caller then
+//! decodes the message again with a [`Reader`], which reports the exact error.
+
+use super::reader::Reader;
+use super::skip::{rest_unknown, skip_simple};
+use super::varint;
+
+#[derive(Clone, Debug)]
+// Nominally public, as `Reader` is, for the sealed trait; not reachable from outside.
+pub struct Speculative<'a> {
+    r: Reader<'a>,
+}
+
+impl<'a> Speculative<'a> {
+    #[inline(always)]
+    pub(crate) fn new(r: Reader<'a>) -> Self {
+        Self { r }
+    }
+
+    #[inline(always)]
+    pub(crate) fn has_remaining(&self) -> bool {
+        self.r.has_remaining()
+    }
+
+    /// Position within this message's bytes.
+    #[inline(always)]
+    pub(crate) fn pos(&self) -> usize {
+        self.r.pos
+    }
+
+    /// This message's bytes.
+    #[inline(always)]
+    pub(crate) fn data(&self) -> &'a [u8] {
+        self.r.data
+    }
+
+    /// This message's bytes and everything after them in the input.
+    #[inline(always)]
+    pub(crate) fn lookahead(&self) -> &'a [u8] {
+        self.r.lookahead
+    }
+
+    /// Consumes the next byte when it is `tag`, a one-byte tag: whether the field
+    /// expected next is there.
+    #[inline(always)]
+    pub(crate) fn next_is(&mut self, tag: u32) -> bool {
+        match self.r.data.get(self.r.pos) {
+            Some(&b) if u32::from(b) == tag => {
+                self.r.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Reads a varint of at most `max_len` bytes.
+    #[inline(always)]
+    fn varint_max(&mut self, max_len: usize) -> Option<u64> {
+        let r = &mut self.r;
+        let lookahead = r.lookahead.get(r.pos..)?;
+        let (value, n) = varint::decode_raw(lookahead, max_len);
+        if n == 0 || n > r.data.len() - r.pos {
+            return None;
+        }
+        r.pos += n;
+        Some(value)
+    }
+
+    /// Reads a value varint.
+    #[inline(always)]
+    pub(crate) fn varint(&mut self) -> Option<u64> {
+        self.varint_max(varint::MAX_VARINT_LEN)
+    }
+
+    /// Reads a value varint written canonically: minimal and not zero (see
+    /// [`Reader::varint_field_canonical`]).
+    #[inline(always)]
+    pub(crate) fn varint_canonical(&mut self) -> Option<u64> {
+        let start = self.r.pos;
+        let value = self.varint()?;
+        let last = *self.r.data.get(self.r.pos.wrapping_sub(1))?;
+        let minimal = varint::is_minimal(self.r.pos - start, last);
+        minimal.then_some(value)
+    }
+
+    /// When the next field is `tag`, reads its varint value into `value`; `None` when
+    /// the field is there but its value cannot be read.
+    #[inline(always)]
+    pub(crate) fn varint_field(&mut self, tag: u32, value: &mut u64) -> Option<()> {
+        // With 11 bytes of this message left, the tag and the longest varint both lie
+        // inside it: one length check covers the whole field.
+        let window = self
+            .r
+            .data
+            .get(self.r.pos..)
+            .and_then(|rest| rest.first_chunk::<11>());
+        if let Some(window) = window {
+            if u32::from(window[0]) == tag {
+                let (read, n) = varint::decode_raw(&window[1..], varint::MAX_VARINT_LEN);
+                if n == 0 {
+                    return None;
+                }
+                *value = read;
+                self.r.pos += 1 + n;
+            }
+            return Some(());
+        }
+        if self.next_is(tag) {
+            *value = self.varint()?;
+        }
+        Some(())
+    }
+
+    /// When the next field is `tag`, reads its string value into `value`.
+    #[inline(always)]
+    pub(crate) fn string_field(&mut self, tag: u32, value: &mut &'a str) -> Option<()> {
+        if self.next_is(tag) {
+            *value = self.string()?;
+        }
+        Some(())
+    }
+
+    /// Reads a length prefix and returns the cursor over the body it announces.
+    #[inline(always)]
+    pub(crate) fn length_delimited(&mut self) -> Option<Speculative<'a>> {
+        let len = self.varint_max(5)?;
+        let r = &mut self.r;
+        let body_start = r.pos;
+        if len > (r.data.len() - body_start) as u64 {
+            return None;
+        }
+        let end = body_start + len as usize;
+        r.pos = end;
+        Some(Speculative::new(Reader {
+            data: r.data.get(body_start..end)?,
+            lookahead: r.lookahead.get(body_start..)?,
+            pos: 0,
+            base: r.base + body_start,
+        }))
+    }
+
+    /// Reads a length-delimited field as a UTF-8 string.
+    #[inline(always)]
+    pub(crate) fn string(&mut self) -> Option<&'a str> {
+        super::utf8::to_str(self.length_delimited()?.r.data).ok()
+    }
+
+    /// Reads the rest of this message as unknown fields, which they are when none of
+    /// their tags `is_known` to the message.
+    #[inline(always)]
+    pub(crate) fn rest_unknown(
+        &mut self,
+        is_known: impl Fn(u32) -> bool,
+        depth: u32,
+    ) -> Option<&'a [u8]> {
+        let start = self.r.pos;
+        if start < self.r.data.len() {
+            self.r.pos = rest_unknown(self.r.clone(), is_known, depth)?;
+        }
+        self.r.data.get(start..)
+    }
+
+    /// [`Speculative::rest_unknown`] for a message whose rest is usually long, as an
+    /// envelope's is: simple fields are walked here, inline, and the general walk
+    /// takes over at the first other one.
+    #[inline(always)]
+    pub(crate) fn rest_unknown_inline(
+        &mut self,
+        is_known: impl Fn(u32) -> bool + Copy,
+        depth: u32,
+    ) -> Option<&'a [u8]> {
+        let r = &mut self.r;
+        let start = r.pos;
+        while let Some(&tag) = r.data.get(r.pos) {
+            match skip_simple(r.data, r.pos) {
+                Some((_, end)) if !is_known(u32::from(tag)) => r.pos = end,
+                Some(_) => return None,
+                None => {
+                    r.pos = rest_unknown(r.clone(), is_known, depth)?;
+                    break;
+                }
+            }
+        }
+        r.data.get(start..)
+    }
+
+    /// The exact cursor at the same place, for a body the fast path hands on.
+    #[inline(always)]
+    pub(crate) fn into_reader(self) -> Reader<'a> {
+        self.r
+    }
+}
