@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "status {:?}; {} bytes of fields this schema does not know",
         response.status,
-        response.unknown_fields.len()
+        response.unknown_fields.encoded_len()
     );
     assert_eq!(
         response.encode_to_vec().unwrap(),

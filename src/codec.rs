@@ -23,27 +23,32 @@ use core::marker::PhantomData;
 use std::io;
 use tokio_util::codec::{Decoder, Encoder};
 
-/// A length-delimited codec for one header type `T` (an owned header).
+/// A varint length-delimited codec that decodes one owned type `T` and encodes any
+/// header or envelope, borrowed (built or rewritten in place) or owned: a client sends
+/// requests and reads responses on one `Framed`.
 ///
 /// A frame whose prefix has arrived makes the receive buffer grow by at most 64 KiB at a
 /// time, however long the prefix says the frame is and whatever the frame limit.
 ///
-/// It encodes both the borrowed header (`RequestHeader<'_>`, for a header built or
-/// rewritten in place) and the owned one. With two `Encoder` impls, a bare
-/// `sink.flush()` cannot tell which item type is meant: name it, as in
-/// `SinkExt::<OwnedRequestHeader>::flush(&mut sink)`.
+/// With several `Encoder` impls, a bare `sink.flush()` cannot tell which item type is
+/// meant: name it, as in `SinkExt::<RequestHeader>::flush(&mut sink)`.
 ///
 /// ```
 /// use atomix_headers::codec::HeaderCodec;
-/// use atomix_headers::{Message, OwnedResponseHeader, ResponseHeader};
+/// use atomix_headers::{Message, OwnedResponseHeader, RequestHeader, ResponseHeader};
 /// use bytes::BytesMut;
 /// use tokio_util::codec::{Decoder, Encoder};
 ///
+/// // A client's codec: reads responses, writes requests.
 /// let mut codec = HeaderCodec::<OwnedResponseHeader>::new();
-/// let mut buf = BytesMut::new();
-/// codec.encode(ResponseHeader { session_id: 1, ..Default::default() }, &mut buf)?;
-/// let decoded = codec.decode(&mut buf)?.unwrap();
-/// assert_eq!(decoded.header().session_id, 1);
+/// let mut out = BytesMut::new();
+/// codec.encode(RequestHeader { session_id: 1, ..Default::default() }, &mut out)?;
+/// assert_eq!(&out[..], [0x02, 0x10, 0x01]);
+///
+/// let mut received = BytesMut::new();
+/// codec.encode(ResponseHeader { index: 9, ..Default::default() }, &mut received)?;
+/// let response = codec.decode(&mut received)?.unwrap();
+/// assert_eq!(response.header().index, 9);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -110,16 +115,15 @@ impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
 
 macro_rules! encoders {
     ($owned:ident, $borrowed:ident) => {
-        impl<'a> Encoder<$borrowed<'a>> for HeaderCodec<$owned> {
+        impl<'a, T> Encoder<$borrowed<'a>> for HeaderCodec<T> {
             type Error = io::Error;
 
             fn encode(&mut self, item: $borrowed<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
-                put_length_delimited(&item, dst)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+                put_length_delimited(&item, dst).map_err(invalid_input)
             }
         }
 
-        impl Encoder<$owned> for HeaderCodec<$owned> {
+        impl<T> Encoder<$owned> for HeaderCodec<T> {
             type Error = io::Error;
 
             fn encode(&mut self, item: $owned, dst: &mut BytesMut) -> Result<(), io::Error> {
@@ -133,6 +137,8 @@ macro_rules! encoders {
 encoders!(OwnedRequestHeader, RequestHeader);
 encoders!(OwnedResponseHeader, ResponseHeader);
 encoders!(OwnedStreamHeader, StreamHeader);
+encoders!(OwnedRequestEnvelope, RequestEnvelope);
+encoders!(OwnedResponseEnvelope, ResponseEnvelope);
 
 /// gRPC frames of Atomix primitive messages: decodes owned envelopes of type `T` and
 /// encodes any envelope, so that one `Framed` serves a client (requests out, responses
@@ -217,7 +223,9 @@ impl<T: OwnedMessage> Decoder for GrpcCodec<T> {
     }
 }
 
-fn too_large(e: EncodeError) -> io::Error {
+/// An item that cannot be encoded: too long for its framing, or holding unknown fields
+/// that do not fit where they were put.
+fn invalid_input(e: EncodeError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, e)
 }
 
@@ -225,7 +233,7 @@ impl<'a, T> Encoder<RequestEnvelope<'a>> for GrpcCodec<T> {
     type Error = io::Error;
 
     fn encode(&mut self, item: RequestEnvelope<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
-        grpc::put(&item, dst).map_err(too_large)
+        grpc::put(&item, dst).map_err(invalid_input)
     }
 }
 
@@ -233,7 +241,7 @@ impl<'a, T> Encoder<ResponseEnvelope<'a>> for GrpcCodec<T> {
     type Error = io::Error;
 
     fn encode(&mut self, item: ResponseEnvelope<'a>, dst: &mut BytesMut) -> Result<(), io::Error> {
-        grpc::put(&item, dst).map_err(too_large)
+        grpc::put(&item, dst).map_err(invalid_input)
     }
 }
 
@@ -241,7 +249,7 @@ impl<T> Encoder<OwnedRequestEnvelope> for GrpcCodec<T> {
     type Error = io::Error;
 
     fn encode(&mut self, item: OwnedRequestEnvelope, dst: &mut BytesMut) -> Result<(), io::Error> {
-        grpc::put_bytes(item.bytes(), dst).map_err(too_large)
+        grpc::put_bytes(item.bytes(), dst).map_err(invalid_input)
     }
 }
 
@@ -249,7 +257,7 @@ impl<T> Encoder<OwnedResponseEnvelope> for GrpcCodec<T> {
     type Error = io::Error;
 
     fn encode(&mut self, item: OwnedResponseEnvelope, dst: &mut BytesMut) -> Result<(), io::Error> {
-        grpc::put_bytes(item.bytes(), dst).map_err(too_large)
+        grpc::put_bytes(item.bytes(), dst).map_err(invalid_input)
     }
 }
 
@@ -257,6 +265,6 @@ impl<T> Encoder<GrpcMessage> for GrpcCodec<T> {
     type Error = io::Error;
 
     fn encode(&mut self, item: GrpcMessage, dst: &mut BytesMut) -> Result<(), io::Error> {
-        item.put(dst).map_err(too_large)
+        item.put(dst).map_err(invalid_input)
     }
 }

@@ -224,7 +224,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             Some(header) => size::bytes_max(header.max_encoded_len()),
             None => 0,
         };
-        header.saturating_add(self.rest.len())
+        header.saturating_add(self.rest.encoded_len())
     }
 
     #[inline]
@@ -336,7 +336,7 @@ impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {
             Some(header) => size::bytes(header.encoded_len()),
             None => 0,
         };
-        header + self.rest.len()
+        header + self.rest.encoded_len()
     }
 }
 

@@ -65,7 +65,7 @@ enum Layout {
 /// // `string message = 8` from a newer schema revision, unknown to this one.
 /// let header = ResponseHeader::decode(&[0x08, 0x01, 0x42, 0x02, b'h', b'i'])?;
 /// assert_eq!(header.session_id, 1);
-/// assert_eq!(header.unknown_fields.len(), 4);
+/// assert_eq!(header.unknown_fields.encoded_len(), 4);
 /// let field = header.unknown_fields.iter().next().unwrap();
 /// assert_eq!((field.number(), field.wire_type()), (8, 2));
 /// assert_eq!(field.as_bytes(), &[0x42, 0x02, b'h', b'i']);
@@ -153,7 +153,17 @@ impl<'a> UnknownFields<'a> {
         Ok(Self::contiguous(bytes, kind, BUILT_DEPTH))
     }
 
+    /// Number of bytes the unknown fields take on the wire (for the number of fields,
+    /// count [`UnknownFields::iter`]).
+    pub fn encoded_len(&self) -> usize {
+        self.len
+    }
+
     /// Number of bytes the unknown fields take on the wire.
+    #[deprecated(
+        since = "0.1.0",
+        note = "counts bytes, not fields: use `encoded_len` (or `iter().count()` for fields)"
+    )]
     pub fn len(&self) -> usize {
         self.len
     }

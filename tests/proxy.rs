@@ -17,7 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::{Framed, FramedRead, FramedWrite};
 
 const FRAMES: u64 = 100_000;
 /// Unknown fields a newer peer might send: partition = 6 and a fixed32.
@@ -192,18 +192,20 @@ async fn start_proxy(
     tokio::spawn(proxy::serve_incoming(incoming, upstream_addr));
 }
 
-/// Sends requests `ids` on one connection and reads as many responses.
+/// Sends requests `ids` on one connection and reads as many responses, through one
+/// `Framed` that writes requests and reads responses.
 async fn exchange(proxy: std::net::SocketAddr, ids: std::ops::Range<u64>) {
     let client = TcpStream::connect(proxy).await.unwrap();
-    let (read, mut write) = client.into_split();
-    let mut wire = Vec::new();
+    let mut framed = Framed::new(client, HeaderCodec::<OwnedResponseHeader>::new());
     for i in ids.clone() {
+        let mut wire = Vec::new();
         request(i, &mut wire);
+        let owned = OwnedRequestHeader::decode(bytes::Bytes::from(wire).slice(1..)).unwrap();
+        framed.feed(owned).await.unwrap();
     }
-    write.write_all(&wire).await.unwrap();
-    let mut responses = FramedRead::new(read, HeaderCodec::<OwnedResponseHeader>::new());
+    SinkExt::<OwnedRequestHeader>::flush(&mut framed).await.unwrap();
     for i in ids {
-        let response = responses.next().await.unwrap().unwrap();
+        let response = framed.next().await.unwrap().unwrap();
         assert_eq!(response.header().response_id, i);
     }
 }

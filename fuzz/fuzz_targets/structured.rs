@@ -164,7 +164,7 @@ fuzz_target!(|input: Input| {
                 (decoded.status.value(), decoded.r#type.value()),
                 (status, r#type)
             );
-            assert_eq!(decoded.unknown_fields.len(), unknown_raw.len());
+            assert_eq!(decoded.unknown_fields.encoded_len(), unknown_raw.len());
         }
         Input::Request {
             name,

@@ -68,7 +68,7 @@ fn several_headers_merge_as_protobuf_merges_them() {
     assert_eq!(ids, [1, 2]);
     let unknown: Vec<_> = header.unknown_fields.iter().map(|f| f.as_bytes()).collect();
     assert_eq!(unknown, [&[0x48, 0x01][..], &[0x50, 0x02]]);
-    assert_eq!(header.unknown_fields.len(), 4);
+    assert_eq!(header.unknown_fields.encoded_len(), 4);
     assert_eq!(envelope.last_field(2).unwrap().payload(), Some(&b"k"[..]));
 
     // What the merged message re-encodes to, written out by hand.

@@ -101,7 +101,7 @@ impl<'a> Sealed<'a> for Name<'a> {
     fn max_encoded_len(&self) -> usize {
         size::bytes_max(self.name.len())
             .saturating_add(size::bytes_max(self.namespace.len()))
-            .saturating_add(self.unknown_fields.len())
+            .saturating_add(self.unknown_fields.encoded_len())
     }
 
     #[inline]
@@ -115,7 +115,7 @@ impl<'a> Sealed<'a> for Name<'a> {
 impl<'a> Message<'a> for Name<'a> {
     #[inline]
     fn encoded_len(&self) -> usize {
-        size::string(self.name) + size::string(self.namespace) + self.unknown_fields.len()
+        size::string(self.name) + size::string(self.namespace) + self.unknown_fields.encoded_len()
     }
 }
 

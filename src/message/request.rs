@@ -36,16 +36,22 @@ const INDEX: u32 = tag(4, VARINT);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestHeader<'a> {
-    /// Field 1: the primitive addressed. `Some` whenever the field was present, even
+    /// Field 1: the primitive the request addresses (the Go client routes on it). `Some`
+    /// whenever the field was present, even
     /// empty; several occurrences merge, as protobuf merges a message field.
     pub name: Option<Name<'a>>,
-    /// Field 2.
+    /// Field 2: the client's session, numbered by the log index of the entry that
+    /// opened it.
     pub session_id: u64,
-    /// Field 3.
+    /// Field 3: the client's command sequence number within the session, by which the
+    /// cluster recognizes a retried command and does not apply it twice.
     pub request_id: u64,
-    /// Field 4.
+    /// Field 4: the last log index the client has seen; a query waits until the state
+    /// machine has applied it, so that the client never reads older state.
     pub index: u64,
-    /// Field 5, repeated.
+    /// Field 5, repeated: the client's open streams, each with the last response it
+    /// received, acknowledged on keep-alive so that the cluster can drop what was
+    /// delivered.
     pub streams: Streams<'a>,
     /// Fields this schema does not know, kept byte for byte.
     pub unknown_fields: UnknownFields<'a>,
@@ -122,7 +128,7 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
         };
         name.saturating_add(3 * size::VARINT_FIELD_MAX)
             .saturating_add(self.streams.encoded_len())
-            .saturating_add(self.unknown_fields.len())
+            .saturating_add(self.unknown_fields.encoded_len())
     }
 
     #[inline]
@@ -255,7 +261,7 @@ impl<'a> Message<'a> for RequestHeader<'a> {
             + size::uint64(self.request_id)
             + size::uint64(self.index)
             + self.streams.encoded_len()
-            + self.unknown_fields.len()
+            + self.unknown_fields.encoded_len()
     }
 }
 

@@ -37,19 +37,24 @@ const TYPE: u32 = tag(7, VARINT);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ResponseHeader<'a> {
-    /// Field 1.
+    /// Field 1: the session the response belongs to.
     pub session_id: u64,
-    /// Field 2.
+    /// Field 2: the stream a streamed response belongs to.
     pub stream_id: u64,
-    /// Field 3.
+    /// Field 3: the response's sequence number within its stream, which the client
+    /// acknowledges in its next keep-alive.
     pub response_id: u64,
-    /// Field 4.
+    /// Field 4: the log index at which the response was produced; the client sends the
+    /// highest it has seen as [`RequestHeader::index`](crate::RequestHeader::index).
     pub index: u64,
-    /// Field 5: the leader's address, when the status is `NOT_LEADER`.
+    /// Field 5: with status `NOT_LEADER`, the leader's `host:port`, where the client
+    /// retries.
     pub leader: &'a str,
-    /// Field 6, an open enum: any int32 is kept.
+    /// Field 6: whether the request succeeded (`OK`, `ERROR`, `NOT_LEADER`). An open
+    /// enum: any int32 is kept, newer status codes included.
     pub status: ResponseStatus,
-    /// Field 7, an open enum: any int32 is kept.
+    /// Field 7: a plain `RESPONSE`, or a stream's `OPEN_STREAM` and `CLOSE_STREAM`
+    /// events. An open enum: any int32 is kept.
     pub r#type: ResponseType,
     /// Fields this schema does not know, kept byte for byte.
     pub unknown_fields: UnknownFields<'a>,
@@ -106,7 +111,7 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
         let varints = 6 * size::VARINT_FIELD_MAX;
         size::bytes_max(self.leader.len())
             .saturating_add(varints)
-            .saturating_add(self.unknown_fields.len())
+            .saturating_add(self.unknown_fields.encoded_len())
     }
 
     #[inline]
@@ -192,7 +197,7 @@ impl<'a> Message<'a> for ResponseHeader<'a> {
             + size::string(self.leader)
             + size::enumeration(self.status.value())
             + size::enumeration(self.r#type.value())
-            + self.unknown_fields.len()
+            + self.unknown_fields.encoded_len()
     }
 }
 

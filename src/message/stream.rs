@@ -22,9 +22,9 @@ const RESPONSE_ID: u32 = tag(2, VARINT);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamHeader<'a> {
-    /// Field 1.
+    /// Field 1: the stream's id, which the cluster gave it when it opened.
     pub stream_id: u64,
-    /// Field 2.
+    /// Field 2: the last response the client received on the stream.
     pub response_id: u64,
     /// Fields this schema does not know, kept byte for byte.
     pub unknown_fields: UnknownFields<'a>,
@@ -126,7 +126,7 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
 
     #[inline(always)]
     fn max_encoded_len(&self) -> usize {
-        (2 * size::VARINT_FIELD_MAX).saturating_add(self.unknown_fields.len())
+        (2 * size::VARINT_FIELD_MAX).saturating_add(self.unknown_fields.encoded_len())
     }
 
     #[inline]
@@ -140,7 +140,7 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
 impl<'a> Message<'a> for StreamHeader<'a> {
     #[inline]
     fn encoded_len(&self) -> usize {
-        size::uint64(self.stream_id) + size::uint64(self.response_id) + self.unknown_fields.len()
+        size::uint64(self.stream_id) + size::uint64(self.response_id) + self.unknown_fields.encoded_len()
     }
 }
 

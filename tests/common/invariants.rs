@@ -25,7 +25,7 @@ fn unknown<'a>(fields: &UnknownFields<'a>, out: &mut Vec<&'a [u8]>) {
     }
     assert_eq!(
         total,
-        fields.len(),
+        fields.encoded_len(),
         "unknown fields iterate to their length"
     );
     moved_elsewhere(fields);
