@@ -34,6 +34,14 @@ macro_rules! open_enum {
                 }
             }
 
+            /// The value the schema names `name`.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($variant) => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
             /// Whether the schema lists this value.
             pub const fn is_known(self) -> bool {
                 self.name().is_some()

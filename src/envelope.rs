@@ -35,14 +35,16 @@ use crate::message::request::{RequestHeader, RequestMerge};
 use crate::message::response::{ResponseHeader, ResponseMerge};
 use crate::message::sealed::{Merge, Sealed};
 use crate::message::Message;
-use crate::unknown::{Kind, Tracker, UnknownField, UnknownFields};
-use crate::wire::reader::{tag, Reader, LEN};
+use crate::schema::MessageType;
+use crate::unknown::{Tracker, UnknownField, UnknownFields};
+use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 
 /// Field 1 of every Atomix primitive message, the header.
-const HEADER: u32 = tag(1, LEN);
+// Both envelopes carry their header as field 1.
+const HEADER: u32 = MessageType::RequestEnvelope.tag_of("header");
 
 /// An Atomix primitive message seen through its header, field 1.
 ///
@@ -104,7 +106,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// its path.
     #[inline(always)]
     fn decode_fast(r: Speculative<'a>, depth: u32) -> Option<Self> {
-        let (header, rest) = split_canonical(r, depth)?;
+        let (header, rest) = split_canonical(r, depth, H::ENVELOPE)?;
         let header = match header {
             Some(body) => Some(H::decode_fast(body, depth - 1)?),
             None => None,
@@ -119,13 +121,13 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// envelope from a call would bring it back through memory.
     #[inline(always)]
     fn decode_at_depth(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        let shape = match split_canonical(Speculative::new(r.clone()), depth) {
+        let shape = match split_canonical(Speculative::new(r.clone()), depth, H::ENVELOPE) {
             Some((first, rest)) => Shape {
                 first: first.map(Speculative::into_reader),
                 rest,
                 merged: false,
             },
-            None => match shape(r.clone(), depth) {
+            None => match shape(r.clone(), depth, H::ENVELOPE) {
                 Ok(shape) => shape,
                 Err(e) => return Err(first_error::<H>(r, depth, e)),
             },
@@ -195,7 +197,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         }
         Ok(Envelope {
             header,
-            rest: rest.finish(data, Kind::Envelope, depth),
+            rest: rest.finish(data, H::ENVELOPE, depth),
         })
     }
 
@@ -211,7 +213,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
 
     #[inline(always)]
     fn fits(&self, depth: u32) -> bool {
-        self.rest.fit(Kind::Envelope, depth)
+        self.rest.fit(H::ENVELOPE, depth)
             && self
                 .header
                 .as_ref()
@@ -248,7 +250,7 @@ struct Shape<'a> {
 
 /// The shape of any envelope, every field checked but the headers' bodies.
 #[inline(never)]
-fn shape<'a>(mut r: Reader<'a>, depth: u32) -> Result<Shape<'a>, DecodeError> {
+fn shape<'a>(mut r: Reader<'a>, depth: u32, ty: MessageType) -> Result<Shape<'a>, DecodeError> {
     let data = r.data();
     let mut rest = Tracker::default();
     let (mut first, mut merged) = (None, false);
@@ -268,7 +270,7 @@ fn shape<'a>(mut r: Reader<'a>, depth: u32) -> Result<Shape<'a>, DecodeError> {
     }
     Ok(Shape {
         first,
-        rest: rest.finish(data, Kind::Envelope, depth),
+        rest: rest.finish(data, ty, depth),
         merged,
     })
 }
@@ -314,6 +316,7 @@ fn first_error<'a, H: Merge<'a>>(r: Reader<'a>, depth: u32, found: DecodeError) 
 fn split_canonical<'a>(
     mut r: Speculative<'a>,
     depth: u32,
+    ty: MessageType,
 ) -> Option<(Option<Speculative<'a>>, UnknownFields<'a>)> {
     // The header needs a level of depth (the general path reports its absence).
     depth.checked_sub(1)?;
@@ -323,10 +326,7 @@ fn split_canonical<'a>(
         None
     };
     let rest = r.rest_unknown_inline(|tag| tag == HEADER, depth)?;
-    Some((
-        header,
-        UnknownFields::contiguous(rest, Kind::Envelope, depth),
-    ))
+    Some((header, UnknownFields::contiguous(rest, ty, depth)))
 }
 
 impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {
@@ -341,6 +341,7 @@ impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {
 }
 
 impl<'a> Merge<'a> for RequestHeader<'a> {
+    const ENVELOPE: MessageType = MessageType::RequestEnvelope;
     type Merger = RequestMerge<'a>;
 
     fn merge(merger: &mut Self::Merger, body: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
@@ -353,6 +354,7 @@ impl<'a> Merge<'a> for RequestHeader<'a> {
 }
 
 impl<'a> Merge<'a> for ResponseHeader<'a> {
+    const ENVELOPE: MessageType = MessageType::ResponseEnvelope;
     type Merger = ResponseMerge<'a>;
 
     fn merge(merger: &mut Self::Merger, body: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
@@ -364,9 +366,9 @@ impl<'a> Merge<'a> for ResponseHeader<'a> {
     }
 }
 
-impl<H> crate::unknown::private::Known for Envelope<'_, H> {
-    fn kind() -> Kind {
-        Kind::Envelope
+impl<'a, H: Merge<'a>> crate::unknown::private::Known for Envelope<'a, H> {
+    fn kind() -> MessageType {
+        H::ENVELOPE
     }
 }
 

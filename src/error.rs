@@ -46,6 +46,13 @@ pub enum DecodeErrorKind {
     InvalidCompressionFlag,
 }
 
+impl fmt::Display for DecodeErrorKind {
+    /// What went wrong, in a few words.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
 impl DecodeErrorKind {
     fn describe(self) -> &'static str {
         match self {
@@ -141,7 +148,7 @@ impl fmt::Display for DecodeError {
         if let Some(field) = self.field {
             write!(f, " (field {field})")?;
         }
-        write!(f, ": {}", self.kind.describe())
+        write!(f, ": {}", self.kind)
     }
 }
 

@@ -30,8 +30,11 @@
 //! frames; [`partition`] routes as the Atomix Go client does. [`framing`] reads varint
 //! length-delimited frames, the `Owned*` types keep a header with its `Bytes` across
 //! `.await`s, and [`codec`] (feature `tokio-util`) plugs both framings into
-//! `tokio_util::codec`. `Display` prints text format as `protoc --decode` does, and the
-//! `atomix-headers` binary is a `protoc --decode/--encode` for these messages.
+//! `tokio_util::codec`; [`tonic_codec`] (feature `tonic`) is a tonic `Codec` of envelopes.
+//! `Display` prints text format as `protoc --decode` does, and the `atomix-headers`
+//! binary is a `protoc --decode/--encode` for these messages. [`schema`] lists every
+//! message type and field, by number and by name. The wire rules are in the
+//! repository's `docs/wire-semantics.md`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]
 // Each `unsafe` block states its invariant where it stands; these lints hold that.
@@ -49,6 +52,7 @@ mod message;
 mod owned;
 pub mod partition;
 mod progress;
+pub mod schema;
 mod text;
 #[cfg(feature = "tonic")]
 pub mod tonic_codec;
@@ -74,7 +78,6 @@ pub use progress::Status;
 pub use unknown::{
     KnownFields, UnknownField, UnknownFields, UnknownFieldsError, UnknownFieldsIter,
 };
-pub use wire::varint::encoded_len as varint_len;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -6,12 +6,14 @@
 //! unknown length-delimited field that parses as a message is printed as a block, as
 //! protoc guesses it to be one, up to 10 levels deep.
 
-use crate::enums::{ResponseStatus, ResponseType};
 use crate::envelope::{Envelope, RequestEnvelope, ResponseEnvelope};
 use crate::message::name::Name;
 use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
+use crate::message::sealed::Merge;
 use crate::message::stream::StreamHeader;
+use crate::message::streams::Streams;
+use crate::schema::{FieldType, MessageType};
 use crate::unknown::UnknownFields;
 use crate::wire::varint;
 use core::fmt::{self, Display, Formatter, Write};
@@ -240,29 +242,150 @@ mod cxx {
     }
 }
 
-impl Display for Name<'_> {
-    /// Text format, as `protoc --decode=atomix.primitive.Name` prints it.
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write_name(&mut Text::new(f), self)
+/// A field's value, as the printer walks a message's fields in schema order.
+enum Value<'m, 'a> {
+    Uint64(u64),
+    Str(&'a str),
+    Enum(i32),
+    /// An embedded message, when present.
+    Message(Option<&'m dyn Fields<'a>>),
+    /// RequestHeader's repeated `streams`.
+    Streams(&'m Streams<'a>),
+}
+
+/// A message seen through its schema: the printer asks it for each field's value.
+trait Fields<'a> {
+    fn message_type(&self) -> MessageType;
+    /// The value of the field numbered `number`, one of `message_type().fields()`.
+    fn value(&self, number: u32) -> Value<'_, 'a>;
+    fn unknown_fields(&self) -> &UnknownFields<'a>;
+}
+
+/// Prints `message`'s set fields in field-number order, then its unknown fields.
+fn write_message(t: &mut Text<'_, '_>, message: &dyn Fields<'_>) -> fmt::Result {
+    for field in message.message_type().fields() {
+        let name = field.name();
+        match message.value(field.number()) {
+            Value::Uint64(value) => t.uint64(name, value)?,
+            Value::Str(value) => t.string(name, value)?,
+            Value::Enum(value) => {
+                let FieldType::Enum(ty) = field.ty() else {
+                    unreachable!("an enum value is an enum field's")
+                };
+                match ty.value_name(value) {
+                    Some(known) => t.enumeration(name, known, value)?,
+                    None => t.enumeration(name, value, value)?,
+                }
+            }
+            Value::Message(Some(inner)) => {
+                t.open(name)?;
+                write_message(t, inner)?;
+                t.close()?;
+            }
+            Value::Message(None) => {}
+            Value::Streams(streams) => {
+                for stream in streams {
+                    t.open(name)?;
+                    write_message(t, &stream)?;
+                    t.close()?;
+                }
+            }
+        }
+    }
+    t.unknown(message.unknown_fields())
+}
+
+impl<'a> Fields<'a> for Name<'a> {
+    fn message_type(&self) -> MessageType {
+        MessageType::Name
+    }
+    fn value(&self, number: u32) -> Value<'_, 'a> {
+        match number {
+            1 => Value::Str(self.name),
+            _ => Value::Str(self.namespace),
+        }
+    }
+    fn unknown_fields(&self) -> &UnknownFields<'a> {
+        &self.unknown_fields
     }
 }
 
-fn write_name(t: &mut Text<'_, '_>, name: &Name<'_>) -> fmt::Result {
-    t.string("name", name.name)?;
-    t.string("namespace", name.namespace)?;
-    t.unknown(&name.unknown_fields)
+impl<'a> Fields<'a> for StreamHeader<'a> {
+    fn message_type(&self) -> MessageType {
+        MessageType::StreamHeader
+    }
+    fn value(&self, number: u32) -> Value<'_, 'a> {
+        match number {
+            1 => Value::Uint64(self.stream_id),
+            _ => Value::Uint64(self.response_id),
+        }
+    }
+    fn unknown_fields(&self) -> &UnknownFields<'a> {
+        &self.unknown_fields
+    }
 }
 
-fn write_stream(t: &mut Text<'_, '_>, stream: &StreamHeader<'_>) -> fmt::Result {
-    t.uint64("stream_id", stream.stream_id)?;
-    t.uint64("response_id", stream.response_id)?;
-    t.unknown(&stream.unknown_fields)
+impl<'a> Fields<'a> for RequestHeader<'a> {
+    fn message_type(&self) -> MessageType {
+        MessageType::RequestHeader
+    }
+    fn value(&self, number: u32) -> Value<'_, 'a> {
+        match number {
+            1 => Value::Message(self.name.as_ref().map(|name| name as &dyn Fields<'a>)),
+            2 => Value::Uint64(self.session_id),
+            3 => Value::Uint64(self.request_id),
+            4 => Value::Uint64(self.index),
+            _ => Value::Streams(&self.streams),
+        }
+    }
+    fn unknown_fields(&self) -> &UnknownFields<'a> {
+        &self.unknown_fields
+    }
+}
+
+impl<'a> Fields<'a> for ResponseHeader<'a> {
+    fn message_type(&self) -> MessageType {
+        MessageType::ResponseHeader
+    }
+    fn value(&self, number: u32) -> Value<'_, 'a> {
+        match number {
+            1 => Value::Uint64(self.session_id),
+            2 => Value::Uint64(self.stream_id),
+            3 => Value::Uint64(self.response_id),
+            4 => Value::Uint64(self.index),
+            5 => Value::Str(self.leader),
+            6 => Value::Enum(self.status.value()),
+            _ => Value::Enum(self.r#type.value()),
+        }
+    }
+    fn unknown_fields(&self) -> &UnknownFields<'a> {
+        &self.unknown_fields
+    }
+}
+
+impl<'a, H: Merge<'a> + Fields<'a>> Fields<'a> for Envelope<'a, H> {
+    fn message_type(&self) -> MessageType {
+        H::ENVELOPE
+    }
+    fn value(&self, _header: u32) -> Value<'_, 'a> {
+        Value::Message(self.header.as_ref().map(|h| h as &dyn Fields<'a>))
+    }
+    fn unknown_fields(&self) -> &UnknownFields<'a> {
+        &self.rest
+    }
+}
+
+impl Display for Name<'_> {
+    /// Text format, as `protoc --decode=atomix.primitive.Name` prints it.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_message(&mut Text::new(f), self)
+    }
 }
 
 impl Display for StreamHeader<'_> {
     /// Text format, as `protoc --decode=atomix.headers.StreamHeader` prints it.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write_stream(&mut Text::new(f), self)
+        write_message(&mut Text::new(f), self)
     }
 }
 
@@ -280,25 +403,8 @@ impl Display for RequestHeader<'_> {
     /// assert_eq!(request.to_string(), "name {\n  name: \"caf\\303\\251\"\n}\nindex: 9\n");
     /// ```
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write_request(&mut Text::new(f), self)
+        write_message(&mut Text::new(f), self)
     }
-}
-
-fn write_request(t: &mut Text<'_, '_>, request: &RequestHeader<'_>) -> fmt::Result {
-    if let Some(name) = &request.name {
-        t.open("name")?;
-        write_name(t, name)?;
-        t.close()?;
-    }
-    t.uint64("session_id", request.session_id)?;
-    t.uint64("request_id", request.request_id)?;
-    t.uint64("index", request.index)?;
-    for stream in &request.streams {
-        t.open("streams")?;
-        write_stream(t, &stream)?;
-        t.close()?;
-    }
-    t.unknown(&request.unknown_fields)
 }
 
 impl Display for ResponseHeader<'_> {
@@ -315,41 +421,8 @@ impl Display for ResponseHeader<'_> {
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write_response(&mut Text::new(f), self)
+        write_message(&mut Text::new(f), self)
     }
-}
-
-fn write_response(t: &mut Text<'_, '_>, response: &ResponseHeader<'_>) -> fmt::Result {
-    t.uint64("session_id", response.session_id)?;
-    t.uint64("stream_id", response.stream_id)?;
-    t.uint64("response_id", response.response_id)?;
-    t.uint64("index", response.index)?;
-    t.string("leader", response.leader)?;
-    t.enumeration(
-        "status",
-        response.status,
-        ResponseStatus::value(response.status),
-    )?;
-    t.enumeration(
-        "type",
-        response.r#type,
-        ResponseType::value(response.r#type),
-    )?;
-    t.unknown(&response.unknown_fields)
-}
-
-/// An envelope: its header as a `header` block, then the other fields as unknown ones.
-fn write_envelope<H>(
-    t: &mut Text<'_, '_>,
-    envelope: &Envelope<'_, H>,
-    header: impl Fn(&mut Text<'_, '_>, &H) -> fmt::Result,
-) -> fmt::Result {
-    if let Some(h) = &envelope.header {
-        t.open("header")?;
-        header(t, h)?;
-        t.close()?;
-    }
-    t.unknown(&envelope.rest)
 }
 
 impl Display for RequestEnvelope<'_> {
@@ -365,13 +438,13 @@ impl Display for RequestEnvelope<'_> {
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write_envelope(&mut Text::new(f), self, write_request)
+        write_message(&mut Text::new(f), self)
     }
 }
 
 impl Display for ResponseEnvelope<'_> {
     /// Text format, as `protoc --decode=atomix.envelope.ResponseEnvelope` prints it.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write_envelope(&mut Text::new(f), self, write_response)
+        write_message(&mut Text::new(f), self)
     }
 }

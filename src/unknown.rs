@@ -7,40 +7,13 @@
 //! exactly as they arrived, overlong encodings included.
 
 use crate::error::DecodeError;
+use crate::schema::MessageType;
 use crate::wire::fields::{NestedFields, Path};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use crate::wire::skip::skip_simple;
+use crate::wire::speculative::Speculative;
 use core::fmt;
-
-/// Which message a run of fields belongs to, so that its known fields can be told apart
-/// from its unknown ones when the run is walked again.
-// Nominally public for the sealed `private::Known` trait; not reachable from outside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Name,
-    Request,
-    Response,
-    Stream,
-    /// An Atomix primitive message seen as an envelope: it knows only its header, field
-    /// 1.
-    Envelope,
-}
-
-impl Kind {
-    /// Whether a field with this tag is decoded as a known field of this message. A known
-    /// field number with another wire type is unknown.
-    #[inline]
-    pub(crate) fn is_known(self, tag: u32) -> bool {
-        match self {
-            Kind::Name => matches!(tag, 0x0a | 0x12),
-            Kind::Request => matches!(tag, 0x0a | 0x10 | 0x18 | 0x20 | 0x2a),
-            Kind::Response => matches!(tag, 0x08 | 0x10 | 0x18 | 0x20 | 0x2a | 0x30 | 0x38),
-            Kind::Stream => matches!(tag, 0x08 | 0x10),
-            Kind::Envelope => tag == 0x0a,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Layout {
@@ -80,7 +53,7 @@ pub struct UnknownFields<'a> {
     len: usize,
     layout: Layout,
     /// The message whose unknown fields these are: what they were checked against.
-    kind: Kind,
+    kind: MessageType,
     /// The recursion depth left where they were checked: they stay valid in any message
     /// with at least this much depth left.
     depth: u8,
@@ -98,8 +71,8 @@ impl<'a> UnknownFields<'a> {
         src: &[],
         len: 0,
         layout: Layout::Contiguous,
-        // All zeros (`Kind::Name` is 0), so that an empty value is cheap to write.
-        kind: Kind::Name,
+        // All zeros (`MessageType::Name` is 0), so that an empty value is cheap to write.
+        kind: MessageType::Name,
         depth: 0,
     };
 
@@ -239,7 +212,7 @@ impl<'a> UnknownFields<'a> {
     /// decoded or built with, at its depth or a shallower one; anything else (fields
     /// moved to another message type, or deeper) is walked again.
     #[inline(always)]
-    pub(crate) fn fit(&self, kind: Kind, depth: u32) -> bool {
+    pub(crate) fn fit(&self, kind: MessageType, depth: u32) -> bool {
         self.len == 0
             || (self.kind == kind && u32::from(self.depth) <= depth)
             || self.fit_again(kind, depth)
@@ -247,7 +220,7 @@ impl<'a> UnknownFields<'a> {
 
     #[cold]
     #[inline(never)]
-    fn fit_again(&self, kind: Kind, depth: u32) -> bool {
+    fn fit_again(&self, kind: MessageType, depth: u32) -> bool {
         self.iter().all(|field| {
             let mut reader = Reader::new(field.raw, 0);
             !kind.is_known(field.tag)
@@ -259,7 +232,7 @@ impl<'a> UnknownFields<'a> {
     /// Unknown fields of a `kind` message, checked with `depth` levels of recursion left,
     /// that arrived in one run: all of `src`.
     #[inline(always)]
-    pub(crate) fn contiguous(src: &'a [u8], kind: Kind, depth: u32) -> Self {
+    pub(crate) fn contiguous(src: &'a [u8], kind: MessageType, depth: u32) -> Self {
         // Even when `src` is empty: with no branch to `EMPTY`, a decoded message's empty
         // unknown fields are written as directly as its other fields.
         Self {
@@ -269,6 +242,15 @@ impl<'a> UnknownFields<'a> {
             kind,
             depth: depth as u8,
         }
+    }
+
+    /// The fast paths' last step: the rest of the message at `r`, a `ty` message with
+    /// `depth` levels of recursion left, read as its unknown fields; `None` when one of
+    /// them is a field `ty` knows, or is malformed.
+    #[inline(always)]
+    pub(crate) fn rest_of(r: &mut Speculative<'a>, ty: MessageType, depth: u32) -> Option<Self> {
+        let rest = r.rest_unknown(|tag| ty.is_known(tag), depth)?;
+        Some(Self::contiguous(rest, ty, depth))
     }
 
     /// Whether both are held the same way over the same bytes of the input.
@@ -283,7 +265,13 @@ impl<'a> UnknownFields<'a> {
 
     /// The `len` bytes of fields that `kind` does not know at the end of `path` in
     /// `src`, checked with `depth` levels of recursion left.
-    pub(crate) fn picked(src: &'a [u8], path: Path, kind: Kind, depth: u32, len: usize) -> Self {
+    pub(crate) fn picked(
+        src: &'a [u8],
+        path: Path,
+        kind: MessageType,
+        depth: u32,
+        len: usize,
+    ) -> Self {
         if len == 0 {
             return UnknownFields::EMPTY;
         }
@@ -331,7 +319,7 @@ pub trait KnownFields: private::Known {}
 pub(crate) mod private {
     /// Which fields a message knows.
     pub trait Known {
-        fn kind() -> super::Kind;
+        fn kind() -> super::MessageType;
     }
 }
 
@@ -397,7 +385,12 @@ impl Tracker {
     }
 
     #[inline(always)]
-    pub(crate) fn finish<'a>(self, data: &'a [u8], kind: Kind, depth: u32) -> UnknownFields<'a> {
+    pub(crate) fn finish<'a>(
+        self,
+        data: &'a [u8],
+        kind: MessageType,
+        depth: u32,
+    ) -> UnknownFields<'a> {
         if self.len == 0 {
             return UnknownFields::EMPTY;
         }
@@ -462,7 +455,7 @@ impl fmt::Debug for UnknownField<'_> {
 pub struct UnknownFieldsIter<'a> {
     fields: NestedFields<'a>,
     /// The message whose known fields are passed over, when fields are picked out.
-    kind: Option<Kind>,
+    kind: Option<MessageType>,
 }
 
 impl<'a> Iterator for UnknownFieldsIter<'a> {

@@ -7,6 +7,7 @@ mod common;
 #[allow(dead_code)]
 mod text_parse;
 
+use atomix_headers::schema::MessageType;
 use common::*;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -181,11 +182,11 @@ fn text_round_trips_over_the_conformance_corpus() {
     let mut checked = 0;
     for kind in KINDS {
         let message = match kind {
-            "request" => "RequestHeader",
-            "response" => "ResponseHeader",
-            "request_envelope" => "RequestEnvelope",
-            "response_envelope" => "ResponseEnvelope",
-            _ => "StreamHeader",
+            "request" => MessageType::RequestHeader,
+            "response" => MessageType::ResponseHeader,
+            "request_envelope" => MessageType::RequestEnvelope,
+            "response_envelope" => MessageType::ResponseEnvelope,
+            _ => MessageType::StreamHeader,
         };
         for row in rows(&format!("conformance/{kind}.tsv")) {
             if row[1] != "OK" {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// lower layers.
 const LAYERS: &[&[&str]] = &[
     &["error", "progress", "enums", "partition"],
-    &["wire"],
+    &["wire", "schema"],
     &["unknown"],
     &["message"],
     &["envelope"],

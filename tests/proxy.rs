@@ -203,7 +203,9 @@ async fn exchange(proxy: std::net::SocketAddr, ids: std::ops::Range<u64>) {
         let owned = OwnedRequestHeader::decode(bytes::Bytes::from(wire).slice(1..)).unwrap();
         framed.feed(owned).await.unwrap();
     }
-    SinkExt::<OwnedRequestHeader>::flush(&mut framed).await.unwrap();
+    SinkExt::<OwnedRequestHeader>::flush(&mut framed)
+        .await
+        .unwrap();
     for i in ids {
         let response = framed.next().await.unwrap().unwrap();
         assert_eq!(response.header().response_id, i);

@@ -14,16 +14,17 @@
 mod text_parse;
 
 mod common;
+use atomix_headers::schema::MessageType;
 use atomix_headers::{Message, RequestHeader, ResponseHeader};
 use common::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use text_parse::{encode_text, Framing};
 
-fn message_type(kind: &str) -> &'static str {
+fn message_type(kind: &str) -> MessageType {
     match kind {
-        "request" => "RequestHeader",
-        "response" => "ResponseHeader",
+        "request" => MessageType::RequestHeader,
+        "response" => MessageType::ResponseHeader,
         other => panic!("no type {other}"),
     }
 }
@@ -301,7 +302,7 @@ fn generated_texts_encode_as_protoc_encodes_them_when_protoc_is_installed() {
         let generated = fields(&mut r, kind);
         let text = mutate(&mut r, generated);
         let want = protoc(
-            &[&format!("--encode=atomix.headers.{}", message_type(kind))],
+            &[&format!("--encode={}", message_type(kind))],
             text.as_bytes(),
         )
         .expect("protoc runs");
@@ -342,11 +343,8 @@ fn generated_binaries_print_as_protoc_decode_prints_them_when_protoc_is_installe
                 "request" => RequestHeader::decode(&input).map(|m| m.to_string()),
                 _ => ResponseHeader::decode(&input).map(|m| m.to_string()),
             };
-            let want = protoc(
-                &[&format!("--decode=atomix.headers.{}", message_type(kind))],
-                &input,
-            )
-            .expect("protoc runs");
+            let want = protoc(&[&format!("--decode={}", message_type(kind))], &input)
+                .expect("protoc runs");
             // Where either side rejects the input, there is no text to compare (the
             // binary verdicts are upb's, checked by the conformance corpus).
             if let (Ok(ours), Some(want)) = (ours, want) {

@@ -76,6 +76,8 @@ pub(crate) mod sealed {
     /// A header that can be merged from several occurrences of a message field, as the
     /// header of an [`crate::Envelope`].
     pub trait Merge<'a>: super::Message<'a> {
+        /// The envelope that carries this header.
+        const ENVELOPE: crate::schema::MessageType;
         /// The decoding state across occurrences.
         type Merger: Default;
         /// Merges one occurrence's body into `merger`.

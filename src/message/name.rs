@@ -2,14 +2,15 @@
 
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
-use crate::unknown::{Kind, Tracker, UnknownFields};
-use crate::wire::reader::{tag, Reader, LEN};
+use crate::schema::MessageType;
+use crate::unknown::{Tracker, UnknownFields};
+use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 
-pub(crate) const NAME: u32 = tag(1, LEN);
-pub(crate) const NAMESPACE: u32 = tag(2, LEN);
+pub(crate) const NAME: u32 = MessageType::Name.tag_of("name");
+pub(crate) const NAMESPACE: u32 = MessageType::Name.tag_of("namespace");
 
 /// `atomix.primitive.Name`.
 ///
@@ -53,7 +54,7 @@ impl<'a> Name<'a> {
                 }
             }
         }
-        self.unknown_fields = unknown.finish(r.data(), Kind::Name, depth);
+        self.unknown_fields = unknown.finish(r.data(), MessageType::Name, depth);
         Ok(unknown.len())
     }
 }
@@ -64,18 +65,13 @@ impl<'a> Sealed<'a> for Name<'a> {
     /// [`Name::merge_from`].
     #[inline(always)]
     fn decode_fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
-        let mut name = Name::default();
-        // Not `try_string_field`: writing through `&mut name.name` cost a RequestHeader
-        // decode 27 more instructions (examples/instruction_counts.rs).
-        if r.next_is(NAME) {
-            name.name = r.string()?;
-        }
-        if r.next_is(NAMESPACE) {
-            name.namespace = r.string()?;
-        }
-        let unknown = r.rest_unknown(|tag| Kind::Name.is_known(tag), depth)?;
-        name.unknown_fields = UnknownFields::contiguous(unknown, Kind::Name, depth);
-        Some(name)
+        // Values returned, not written through `&mut name.name` (`string_field`), which
+        // cost a RequestHeader decode more instructions (examples/instruction_counts.rs).
+        Some(Name {
+            name: r.string_if(NAME)?,
+            namespace: r.string_if(NAMESPACE)?,
+            unknown_fields: UnknownFields::rest_of(&mut r, MessageType::Name, depth)?,
+        })
     }
 
     fn decode_any(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
@@ -94,7 +90,7 @@ impl<'a> Sealed<'a> for Name<'a> {
 
     #[inline(always)]
     fn fits(&self, depth: u32) -> bool {
-        self.unknown_fields.fit(Kind::Name, depth)
+        self.unknown_fields.fit(MessageType::Name, depth)
     }
 
     #[inline(always)]
@@ -120,7 +116,7 @@ impl<'a> Message<'a> for Name<'a> {
 }
 
 impl crate::unknown::private::Known for Name<'_> {
-    fn kind() -> Kind {
-        Kind::Name
+    fn kind() -> MessageType {
+        MessageType::Name
     }
 }

@@ -4,17 +4,18 @@ use super::name::Name;
 use super::streams::{Streams, StreamsTracker, STREAMS};
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
-use crate::unknown::{Kind, Tracker, UnknownFields};
+use crate::schema::MessageType;
+use crate::unknown::{Tracker, UnknownFields};
 use crate::wire::fields::Path;
-use crate::wire::reader::{tag, Reader, LEN, VARINT};
+use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 
-const NAME: u32 = tag(1, LEN);
-const SESSION_ID: u32 = tag(2, VARINT);
-const REQUEST_ID: u32 = tag(3, VARINT);
-const INDEX: u32 = tag(4, VARINT);
+const NAME: u32 = MessageType::RequestHeader.tag_of("name");
+const SESSION_ID: u32 = MessageType::RequestHeader.tag_of("session_id");
+const REQUEST_ID: u32 = MessageType::RequestHeader.tag_of("request_id");
+const INDEX: u32 = MessageType::RequestHeader.tag_of("index");
 
 /// `atomix.headers.RequestHeader`.
 ///
@@ -81,9 +82,8 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
             }
             streams.add_exact(&mut r, start)?;
         }
-        let unknown = r.rest_unknown(|tag| Kind::Request.is_known(tag), depth)?;
+        request.unknown_fields = UnknownFields::rest_of(&mut r, MessageType::RequestHeader, depth)?;
         request.streams = streams.finish(r.data(), r.lookahead());
-        request.unknown_fields = UnknownFields::contiguous(unknown, Kind::Request, depth);
         Some(request)
     }
 
@@ -115,7 +115,7 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
     #[inline(always)]
     fn fits(&self, depth: u32) -> bool {
         let inner = depth.saturating_sub(1);
-        self.unknown_fields.fit(Kind::Request, depth)
+        self.unknown_fields.fit(MessageType::RequestHeader, depth)
             && self.name.as_ref().is_none_or(|name| name.fits(inner))
             && self.streams.fit(inner)
     }
@@ -212,14 +212,16 @@ impl<'a> RequestMerge<'a> {
                 name.unknown_fields = UnknownFields::picked(
                     &data[self.names_start..self.names_end],
                     Path::within(NAME as u8),
-                    Kind::Name,
+                    MessageType::Name,
                     self.depth - 1,
                     self.names_unknown,
                 );
             }
         }
         request.streams = self.streams.finish(data, lookahead);
-        request.unknown_fields = self.unknown.finish(data, Kind::Request, self.depth);
+        request.unknown_fields = self
+            .unknown
+            .finish(data, MessageType::RequestHeader, self.depth);
         request
     }
 
@@ -232,7 +234,7 @@ impl<'a> RequestMerge<'a> {
                 name.unknown_fields = UnknownFields::picked(
                     span,
                     Path::within_both(outer, NAME as u8),
-                    Kind::Name,
+                    MessageType::Name,
                     self.depth - 1,
                     self.names_unknown,
                 );
@@ -242,7 +244,7 @@ impl<'a> RequestMerge<'a> {
         request.unknown_fields = UnknownFields::picked(
             span,
             Path::within(outer),
-            Kind::Request,
+            MessageType::RequestHeader,
             self.depth,
             self.unknown.len(),
         );
@@ -266,7 +268,7 @@ impl<'a> Message<'a> for RequestHeader<'a> {
 }
 
 impl crate::unknown::private::Known for RequestHeader<'_> {
-    fn kind() -> Kind {
-        Kind::Request
+    fn kind() -> MessageType {
+        MessageType::RequestHeader
     }
 }

@@ -3,20 +3,21 @@
 use super::{sealed::Sealed, Message};
 use crate::enums::{ResponseStatus, ResponseType};
 use crate::error::DecodeError;
-use crate::unknown::{Kind, Tracker, UnknownFields};
+use crate::schema::MessageType;
+use crate::unknown::{Tracker, UnknownFields};
 use crate::wire::fields::Path;
-use crate::wire::reader::{tag, Reader, LEN, VARINT};
+use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 
-const SESSION_ID: u32 = tag(1, VARINT);
-const STREAM_ID: u32 = tag(2, VARINT);
-const RESPONSE_ID: u32 = tag(3, VARINT);
-const INDEX: u32 = tag(4, VARINT);
-const LEADER: u32 = tag(5, LEN);
-const STATUS: u32 = tag(6, VARINT);
-const TYPE: u32 = tag(7, VARINT);
+const SESSION_ID: u32 = MessageType::ResponseHeader.tag_of("session_id");
+const STREAM_ID: u32 = MessageType::ResponseHeader.tag_of("stream_id");
+const RESPONSE_ID: u32 = MessageType::ResponseHeader.tag_of("response_id");
+const INDEX: u32 = MessageType::ResponseHeader.tag_of("index");
+const LEADER: u32 = MessageType::ResponseHeader.tag_of("leader");
+const STATUS: u32 = MessageType::ResponseHeader.tag_of("status");
+const TYPE: u32 = MessageType::ResponseHeader.tag_of("type");
 
 /// `atomix.headers.ResponseHeader`.
 ///
@@ -78,8 +79,8 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
         if r.next_is(TYPE) {
             response.r#type = ResponseType::from_value(r.varint()? as i32);
         }
-        let unknown = r.rest_unknown(|tag| Kind::Response.is_known(tag), depth)?;
-        response.unknown_fields = UnknownFields::contiguous(unknown, Kind::Response, depth);
+        response.unknown_fields =
+            UnknownFields::rest_of(&mut r, MessageType::ResponseHeader, depth)?;
         Some(response)
     }
 
@@ -103,7 +104,7 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
 
     #[inline(always)]
     fn fits(&self, depth: u32) -> bool {
-        self.unknown_fields.fit(Kind::Response, depth)
+        self.unknown_fields.fit(MessageType::ResponseHeader, depth)
     }
 
     #[inline(always)]
@@ -168,7 +169,9 @@ impl<'a> ResponseMerge<'a> {
     #[inline(always)]
     pub(crate) fn finish(self, data: &'a [u8]) -> ResponseHeader<'a> {
         let mut response = self.response;
-        response.unknown_fields = self.unknown.finish(data, Kind::Response, self.depth);
+        response.unknown_fields =
+            self.unknown
+                .finish(data, MessageType::ResponseHeader, self.depth);
         response
     }
 
@@ -179,7 +182,7 @@ impl<'a> ResponseMerge<'a> {
         response.unknown_fields = UnknownFields::picked(
             span,
             Path::within(outer),
-            Kind::Response,
+            MessageType::ResponseHeader,
             self.depth,
             self.unknown.len(),
         );
@@ -202,7 +205,7 @@ impl<'a> Message<'a> for ResponseHeader<'a> {
 }
 
 impl crate::unknown::private::Known for ResponseHeader<'_> {
-    fn kind() -> Kind {
-        Kind::Response
+    fn kind() -> MessageType {
+        MessageType::ResponseHeader
     }
 }

@@ -2,14 +2,15 @@
 
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
-use crate::unknown::{Kind, Tracker, UnknownFields};
-use crate::wire::reader::{tag, Reader, VARINT};
+use crate::schema::MessageType;
+use crate::unknown::{Tracker, UnknownFields};
+use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 
-const STREAM_ID: u32 = tag(1, VARINT);
-const RESPONSE_ID: u32 = tag(2, VARINT);
+const STREAM_ID: u32 = MessageType::StreamHeader.tag_of("stream_id");
+const RESPONSE_ID: u32 = MessageType::StreamHeader.tag_of("response_id");
 
 /// `atomix.headers.StreamHeader`.
 ///
@@ -81,7 +82,7 @@ impl<'a> StreamHeader<'a> {
             canonical &= (rank > last && one_byte_tag && minimal) || rank == u32::MAX;
             last = rank;
         }
-        stream.unknown_fields = unknown.finish(r.data(), Kind::Stream, depth);
+        stream.unknown_fields = unknown.finish(r.data(), MessageType::StreamHeader, depth);
         Ok((stream, canonical))
     }
 }
@@ -94,19 +95,14 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
     /// memory, which cost more than the fast path saves.
     #[inline(always)]
     fn decode_fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
-        let mut stream = StreamHeader::default();
-        // Not `try_varint_field`: its one check for a whole field needs 11 bytes of the
+        // Not `varint_field`: its one check for a whole field needs 11 bytes of the
         // message left, which a StreamHeader of ids in the millions (8 bytes) never has,
         // so the check would fail, at a cost, on every decode.
-        if r.next_is(STREAM_ID) {
-            stream.stream_id = r.varint()?;
-        }
-        if r.next_is(RESPONSE_ID) {
-            stream.response_id = r.varint()?;
-        }
-        let unknown = r.rest_unknown(|tag| Kind::Stream.is_known(tag), depth)?;
-        stream.unknown_fields = UnknownFields::contiguous(unknown, Kind::Stream, depth);
-        Some(stream)
+        Some(StreamHeader {
+            stream_id: r.varint_if(STREAM_ID)?,
+            response_id: r.varint_if(RESPONSE_ID)?,
+            unknown_fields: UnknownFields::rest_of(&mut r, MessageType::StreamHeader, depth)?,
+        })
     }
 
     #[inline(always)]
@@ -121,7 +117,7 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
 
     #[inline(always)]
     fn fits(&self, depth: u32) -> bool {
-        self.unknown_fields.fit(Kind::Stream, depth)
+        self.unknown_fields.fit(MessageType::StreamHeader, depth)
     }
 
     #[inline(always)]
@@ -140,12 +136,14 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
 impl<'a> Message<'a> for StreamHeader<'a> {
     #[inline]
     fn encoded_len(&self) -> usize {
-        size::uint64(self.stream_id) + size::uint64(self.response_id) + self.unknown_fields.encoded_len()
+        size::uint64(self.stream_id)
+            + size::uint64(self.response_id)
+            + self.unknown_fields.encoded_len()
     }
 }
 
 impl crate::unknown::private::Known for StreamHeader<'_> {
-    fn kind() -> Kind {
-        Kind::Stream
+    fn kind() -> MessageType {
+        MessageType::StreamHeader
     }
 }

@@ -5,15 +5,16 @@
 use super::stream::StreamHeader;
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
+use crate::schema::MessageType;
 use crate::unknown::UnknownFields;
 use crate::wire::fields::{NestedFields, Path};
-use crate::wire::reader::{tag, Reader, LEN, RECURSION_LIMIT};
+use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 use core::fmt;
 
-pub(crate) const STREAMS: u32 = tag(5, LEN);
+pub(crate) const STREAMS: u32 = MessageType::RequestHeader.tag_of("streams");
 
 /// Streams a decoded RequestHeader keeps ready, without re-reading the input, when they
 /// carry no unknown fields.

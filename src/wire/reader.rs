@@ -19,11 +19,6 @@ pub(crate) const START_GROUP: u32 = 3;
 pub(crate) const END_GROUP: u32 = 4;
 pub(crate) const FIXED32: u32 = 5;
 
-/// Builds the tag of a field number and wire type.
-pub(crate) const fn tag(field: u32, wire_type: u32) -> u32 {
-    (field << 3) | wire_type
-}
-
 /// The exact cursor: every read is checked, and a malformed input gets its exact error
 /// and offset. Nominally public for the sealed trait; not reachable from outside.
 #[derive(Clone, Debug)]

@@ -113,6 +113,27 @@ impl<'a> Speculative<'a> {
         Some(())
     }
 
+    /// The varint value of the next field when it is `tag`, else 0 (the field is
+    /// absent); `None` when the field is there but its value cannot be read.
+    #[inline(always)]
+    pub(crate) fn varint_if(&mut self, tag: u32) -> Option<u64> {
+        if self.next_is(tag) {
+            self.varint()
+        } else {
+            Some(0)
+        }
+    }
+
+    /// The string value of the next field when it is `tag`, else "".
+    #[inline(always)]
+    pub(crate) fn string_if(&mut self, tag: u32) -> Option<&'a str> {
+        if self.next_is(tag) {
+            self.string()
+        } else {
+            Some("")
+        }
+    }
+
     /// When the next field is `tag`, reads its string value into `value`.
     #[inline(always)]
     pub(crate) fn string_field(&mut self, tag: u32, value: &mut &'a str) -> Option<()> {

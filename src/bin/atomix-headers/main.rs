@@ -3,6 +3,7 @@
 
 mod text_parse;
 
+use atomix_headers::schema::MessageType;
 use atomix_headers::{
     DecodeError, Message, Progress, RequestEnvelope, RequestHeader, ResponseEnvelope,
     ResponseHeader, StreamHeader,
@@ -64,7 +65,7 @@ Example:
 ";
 
 struct Options {
-    kind: &'static str,
+    kind: MessageType,
     hex: bool,
     framing: Framing,
     file: Option<String>,
@@ -93,7 +94,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut kind = None;
     let mut envelope = false;
     let mut options = Options {
-        kind: "",
+        kind: MessageType::StreamHeader,
         hex: false,
         framing: Framing::None,
         file: None,
@@ -114,9 +115,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--envelope" => envelope = true,
             "request" | "response" | "stream" if kind.is_none() => {
                 kind = Some(match arg.as_str() {
-                    "request" => "RequestHeader",
-                    "response" => "ResponseHeader",
-                    _ => "StreamHeader",
+                    "request" => MessageType::RequestHeader,
+                    "response" => MessageType::ResponseHeader,
+                    _ => MessageType::StreamHeader,
                 })
             }
             flag if flag.starts_with('-') && flag != "-" => {
@@ -133,8 +134,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         envelope,
     ) {
         (kind, false) => kind,
-        ("RequestHeader", true) => "RequestEnvelope",
-        ("ResponseHeader", true) => "ResponseEnvelope",
+        (MessageType::RequestHeader, true) => MessageType::RequestEnvelope,
+        (MessageType::ResponseHeader, true) => MessageType::ResponseEnvelope,
         _ => return Err("--envelope takes request or response".to_owned()),
     };
     Ok(if command == "decode" {
@@ -187,12 +188,12 @@ fn unhex(text: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn to_text(kind: &str, data: &[u8]) -> Result<String, DecodeError> {
+fn to_text(kind: MessageType, data: &[u8]) -> Result<String, DecodeError> {
     Ok(match kind {
-        "RequestHeader" => RequestHeader::decode(data)?.to_string(),
-        "ResponseHeader" => ResponseHeader::decode(data)?.to_string(),
-        "RequestEnvelope" => RequestEnvelope::decode(data)?.to_string(),
-        "ResponseEnvelope" => ResponseEnvelope::decode(data)?.to_string(),
+        MessageType::RequestHeader => RequestHeader::decode(data)?.to_string(),
+        MessageType::ResponseHeader => ResponseHeader::decode(data)?.to_string(),
+        MessageType::RequestEnvelope => RequestEnvelope::decode(data)?.to_string(),
+        MessageType::ResponseEnvelope => ResponseEnvelope::decode(data)?.to_string(),
         _ => StreamHeader::decode(data)?.to_string(),
     })
 }
@@ -208,16 +209,7 @@ fn decode(options: &Options) -> Result<Vec<u8>, String> {
             .field()
             .map(|f| format!(" (field {f})"))
             .unwrap_or_default();
-        let package = if options.kind.ends_with("Envelope") {
-            "envelope"
-        } else {
-            "headers"
-        };
-        format!(
-            "invalid atomix.{package}.{} at byte {at}{field}: {}",
-            options.kind,
-            kind_text(&e)
-        )
+        format!("invalid {} at byte {at}{field}: {}", options.kind, e.kind())
     };
     if options.framing == Framing::None {
         return to_text(options.kind, &data)
@@ -258,14 +250,6 @@ fn decode(options: &Options) -> Result<Vec<u8>, String> {
         pos += body.end;
     }
     Ok(out.into_bytes())
-}
-
-/// The error's sentence without the "at byte" preamble, which `decode` writes itself.
-fn kind_text(e: &DecodeError) -> String {
-    let full = e.to_string();
-    full.split_once(": ")
-        .map(|(_, why)| why.to_owned())
-        .unwrap_or(full)
 }
 
 fn encode(options: &Options) -> Result<Vec<u8>, String> {

@@ -10,8 +10,9 @@
 //! `\xff`, octal escapes above 0x7f that do not form UTF-8, lone surrogates), this parser
 //! refuses the text instead: such bytes are rejected by upb and by the crate's decoder.
 
+use atomix_headers::schema::{EnumType, FieldType, MessageType};
 use atomix_headers::{
-    varint_len, Message, Name, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader,
+    Message, Name, RequestEnvelope, RequestHeader, ResponseEnvelope, ResponseHeader,
     ResponseStatus, ResponseType, StreamHeader,
 };
 use std::fmt;
@@ -317,19 +318,6 @@ fn parse_int(text: &str) -> Option<(bool, u64)> {
     Some((negative, value))
 }
 
-/// What a field of a message is, for the parser.
-#[derive(Clone, Copy)]
-enum FieldKind {
-    Uint64,
-    Str,
-    Status,
-    Type,
-    Name,
-    Stream,
-    /// An envelope's header: a RequestHeader or ResponseHeader block.
-    Header,
-}
-
 /// A message being read: its known fields, and each value once read.
 #[derive(Default)]
 struct Fields {
@@ -342,43 +330,13 @@ struct Fields {
     streams: Vec<StreamHeader<'static>>,
 }
 
-fn schema(message: &str) -> &'static [(&'static str, usize, FieldKind)] {
-    match message {
-        "RequestHeader" => &[
-            ("name", 1, FieldKind::Name),
-            ("session_id", 2, FieldKind::Uint64),
-            ("request_id", 3, FieldKind::Uint64),
-            ("index", 4, FieldKind::Uint64),
-            ("streams", 5, FieldKind::Stream),
-        ],
-        "ResponseHeader" => &[
-            ("session_id", 1, FieldKind::Uint64),
-            ("stream_id", 2, FieldKind::Uint64),
-            ("response_id", 3, FieldKind::Uint64),
-            ("index", 4, FieldKind::Uint64),
-            ("leader", 5, FieldKind::Str),
-            ("status", 6, FieldKind::Status),
-            ("type", 7, FieldKind::Type),
-        ],
-        "StreamHeader" => &[
-            ("stream_id", 1, FieldKind::Uint64),
-            ("response_id", 2, FieldKind::Uint64),
-        ],
-        "RequestEnvelope" | "ResponseEnvelope" => &[("header", 1, FieldKind::Header)],
-        _ => &[
-            ("name", 1, FieldKind::Str),
-            ("namespace", 2, FieldKind::Str),
-        ],
-    }
-}
-
 struct Parser<'s> {
     lex: Lexer<'s>,
 }
 
 impl Parser<'_> {
     /// Reads fields of `message` until `close` (or the end of input when `close` is None).
-    fn body(&mut self, message: &str, close: Option<char>) -> Result<Fields, TextError> {
+    fn body(&mut self, message: MessageType, close: Option<char>) -> Result<Fields, TextError> {
         let mut fields = Fields::default();
         loop {
             match (&self.lex.tok, close) {
@@ -403,35 +361,34 @@ impl Parser<'_> {
         }
     }
 
-    fn field(&mut self, message: &str, fields: &mut Fields) -> Result<(), TextError> {
+    fn field(&mut self, message: MessageType, fields: &mut Fields) -> Result<(), TextError> {
         let Tok::Ident(ident) = self.lex.tok.clone() else {
             unreachable!("checked by the caller")
         };
-        let Some(&(_, number, kind)) = schema(message).iter().find(|(n, _, _)| *n == ident) else {
+        let Some(field) = message.field_named(&ident) else {
             return self.lex.error(format!(
-                "message type \"atomix.{}\" has no field named \"{ident}\"",
-                package(message)
+                "message type \"{message}\" has no field named \"{ident}\""
             ));
         };
+        let number = field.number() as usize;
         let at = self.lex.at;
         self.lex.advance()?;
-        let is_message = matches!(
-            kind,
-            FieldKind::Name | FieldKind::Stream | FieldKind::Header
-        );
+        let is_message = matches!(field.ty(), FieldType::Message(_));
         if self.lex.is(':') {
             self.lex.advance()?;
         } else if !is_message {
             return self.lex.error(format!("expected ':' after \"{ident}\""));
         }
-        let duplicate = match kind {
-            FieldKind::Stream => {
+        let duplicate = match field.ty() {
+            FieldType::Message(MessageType::StreamHeader) => {
                 if self.lex.is('[') {
                     self.lex.advance()?;
                     // `[]`, or blocks separated by commas: no comma before the `]`.
                     if !self.lex.is(']') {
                         loop {
-                            fields.streams.push(stream_of(&self.block("StreamHeader")?));
+                            fields
+                                .streams
+                                .push(stream_of(&self.block(MessageType::StreamHeader)?));
                             if self.lex.is(']') {
                                 break;
                             }
@@ -443,32 +400,36 @@ impl Parser<'_> {
                     }
                     self.lex.advance()?;
                 } else {
-                    fields.streams.push(stream_of(&self.block("StreamHeader")?));
+                    fields
+                        .streams
+                        .push(stream_of(&self.block(MessageType::StreamHeader)?));
                 }
                 false
             }
-            FieldKind::Name => fields.name.replace(Box::new(self.block("Name")?)).is_some(),
-            FieldKind::Header => {
-                let header = message.replace("Envelope", "Header");
-                fields
-                    .name
-                    .replace(Box::new(self.block(&header)?))
-                    .is_some()
+            // `name`, or an envelope's `header`: the one embedded message field.
+            FieldType::Message(inner) => {
+                fields.name.replace(Box::new(self.block(inner)?)).is_some()
             }
-            FieldKind::Uint64 => {
+            FieldType::Uint64 => {
                 let value = self.uint64()?;
                 // A proto3 scalar still at its default does not count as set.
                 fields.uint64[number].replace(value).is_some_and(|v| v != 0)
             }
-            FieldKind::Str => {
+            FieldType::String => {
                 let value = self.string()?;
                 fields.strings[number]
                     .replace(value)
                     .is_some_and(|v| !v.is_empty())
             }
-            FieldKind::Status | FieldKind::Type => {
-                let value = self.enumeration(matches!(kind, FieldKind::Status))?;
+            FieldType::Enum(ty) => {
+                let value = self.enumeration(ty)?;
                 fields.enums[number].replace(value).is_some_and(|v| v != 0)
+            }
+            // The schema is non-exhaustive; this tool knows every type it has today.
+            _ => {
+                return self
+                    .lex
+                    .error(format!("field \"{ident}\" has an unknown type"))
             }
         };
         if duplicate {
@@ -481,7 +442,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn block(&mut self, message: &str) -> Result<Fields, TextError> {
+    fn block(&mut self, message: MessageType) -> Result<Fields, TextError> {
         let close = if self.lex.is('{') {
             '}'
         } else if self.lex.is('<') {
@@ -509,29 +470,10 @@ impl Parser<'_> {
         }
     }
 
-    fn enumeration(&mut self, status: bool) -> Result<i32, TextError> {
+    fn enumeration(&mut self, ty: EnumType) -> Result<i32, TextError> {
         let value = match &self.lex.tok {
             Tok::Ident(name) => {
-                let found = if status {
-                    [
-                        ResponseStatus::OK,
-                        ResponseStatus::ERROR,
-                        ResponseStatus::NOT_LEADER,
-                    ]
-                    .into_iter()
-                    .find(|s| s.name() == Some(name.as_str()))
-                    .map(ResponseStatus::value)
-                } else {
-                    [
-                        ResponseType::RESPONSE,
-                        ResponseType::OPEN_STREAM,
-                        ResponseType::CLOSE_STREAM,
-                    ]
-                    .into_iter()
-                    .find(|s| s.name() == Some(name.as_str()))
-                    .map(ResponseType::value)
-                };
-                let Some(value) = found else {
+                let Some(value) = ty.value_named(name) else {
                     return self
                         .lex
                         .error(format!("unknown enumeration value \"{name}\""));
@@ -592,15 +534,7 @@ impl Parser<'_> {
     }
 }
 
-fn package(message: &str) -> String {
-    match message {
-        "Name" => "primitive.Name".into(),
-        "RequestEnvelope" | "ResponseEnvelope" => format!("envelope.{message}"),
-        other => format!("headers.{other}"),
-    }
-}
-
-fn parse(message: &str, text: &str) -> Result<Fields, TextError> {
+fn parse(message: MessageType, text: &str) -> Result<Fields, TextError> {
     let mut parser = Parser {
         lex: Lexer::new(text)?,
     };
@@ -637,8 +571,9 @@ pub enum Framing {
 /// The encoding of `message`, framed.
 fn bytes_of<'a, M: Message<'a>>(message: M, framing: Framing) -> Vec<u8> {
     let len = message.encoded_len();
-    let mut out = Vec::with_capacity(varint_len(len as u64).max(5) + len);
-    // A Vec grows to any header's size.
+    // Room for the longest prefix, a gRPC one or a 10-byte varint.
+    let mut out = Vec::with_capacity(len + 10);
+    // A Vec grows to any header's size, and parsed text has no unknown fields to refuse.
     match framing {
         Framing::None => message.encode(&mut out),
         Framing::Delimited => message.encode_length_delimited(&mut out),
@@ -675,20 +610,24 @@ fn response_of(f: &Fields) -> ResponseHeader<'_> {
 /// Reads `text` as the message type `message` (RequestHeader, ResponseHeader,
 /// StreamHeader, RequestEnvelope or ResponseEnvelope) and returns its binary encoding,
 /// as `protoc --encode` writes it, framed as asked.
-pub fn encode_text(message: &str, text: &str, framing: Framing) -> Result<Vec<u8>, TextError> {
+pub fn encode_text(
+    message: MessageType,
+    text: &str,
+    framing: Framing,
+) -> Result<Vec<u8>, TextError> {
     let f = parse(message, text)?;
     let header = f.name.as_deref();
     let bytes = match message {
-        "RequestHeader" => bytes_of(request_of(&f), framing),
-        "ResponseHeader" => bytes_of(response_of(&f), framing),
-        "RequestEnvelope" => {
+        MessageType::RequestHeader => bytes_of(request_of(&f), framing),
+        MessageType::ResponseHeader => bytes_of(response_of(&f), framing),
+        MessageType::RequestEnvelope => {
             let envelope = RequestEnvelope {
                 header: header.map(request_of),
                 ..Default::default()
             };
             bytes_of(envelope, framing)
         }
-        "ResponseEnvelope" => {
+        MessageType::ResponseEnvelope => {
             let envelope = ResponseEnvelope {
                 header: header.map(response_of),
                 ..Default::default()
@@ -708,7 +647,7 @@ mod tests {
     fn syntax_protoc_accepts() {
         let text = "# a comment\nname < name: 'm' namespace: \"n\" \"s\" >; session_id: 0x10, index: 017\n\
                     streams: [{stream_id: 1}, <response_id: 2>] streams {}\n";
-        let bytes = encode_text("RequestHeader", text, Framing::None).unwrap();
+        let bytes = encode_text(MessageType::RequestHeader, text, Framing::None).unwrap();
         let request = RequestHeader::decode(&bytes).unwrap();
         assert_eq!(
             request.name.map(|n| (n.name, n.namespace)),
@@ -721,7 +660,7 @@ mod tests {
     #[test]
     fn escapes() {
         let text = r#"leader: "\101\x42\t\"\\\'\u00e9\U0001F980\n""#;
-        let bytes = encode_text("ResponseHeader", text, Framing::None).unwrap();
+        let bytes = encode_text(MessageType::ResponseHeader, text, Framing::None).unwrap();
         assert_eq!(
             ResponseHeader::decode(&bytes).unwrap().leader,
             "AB\t\"\\'é🦀\n"
@@ -731,7 +670,7 @@ mod tests {
     #[test]
     fn enums_by_name_and_number() {
         let bytes = encode_text(
-            "ResponseHeader",
+            MessageType::ResponseHeader,
             "status: NOT_LEADER type: -1",
             Framing::None,
         )
@@ -762,12 +701,12 @@ mod tests {
         ];
         for (text, line, column, what) in cases {
             let message = if text.starts_with("name") || text.starts_with("foo") {
-                "RequestHeader"
+                MessageType::RequestHeader
             } else {
-                "ResponseHeader"
+                MessageType::ResponseHeader
             };
             let message = if text.starts_with("session_id 1") || text.starts_with("index") {
-                "ResponseHeader"
+                MessageType::ResponseHeader
             } else {
                 message
             };
