@@ -1,0 +1,692 @@
+//! The fair suite: every contender does the same work on the same inputs, and the work is
+//! one `#[inline(never)]` loop function per contender and operation, which criterion
+//! times (benches/fair.rs) and callgrind counts (benches/fair_counts.py) in the same
+//! binary. Shared with tests/fair_checksums.rs, which requires every contender of a group
+//! to return the same checksum.
+//!
+//! Inputs, per message type: `typical` and `worst` (benches/inputs.rs, each one message),
+//! `varied` (256 messages, seeded: ids absent or of 1 to 9 varint bytes, strings of 3 to
+//! 60 bytes, 0 to 6 streams) and, for decoding, `frames` (1,000 other varied messages,
+//! each behind a varint length prefix). Decoding reads every field into the checksum: ids,
+//! enums, string lengths and first bytes, and for a RequestHeader the name, the namespace
+//! and every stream.
+#![allow(dead_code)]
+
+use atomix_headers::framing::FrameDecoder;
+use atomix_headers::{
+    Message, Name, Progress, RequestHeader, ResponseHeader, ResponseStatus, ResponseType,
+    StreamHeader, Streams,
+};
+use std::hint::black_box;
+
+#[path = "../peers/buffa/mod.rs"]
+mod bf;
+#[path = "../inputs.rs"]
+mod inputs;
+#[path = "../peers/prost_types.rs"]
+mod pr;
+#[path = "../peers/quick/mod.rs"]
+#[allow(clippy::all, unused_imports, dead_code)]
+mod quick;
+
+use bf::atomix::headers as bfh;
+use buffa::{Message as _, MessageView as _};
+use quick::atomix::headers as qp;
+use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Writer};
+
+pub const VARIED: usize = 256;
+pub const FRAMES: usize = 1_000;
+
+/// One benchmark: its group (`type/shape/operation`), its contender, how many messages
+/// one run handles, and the run, which returns a checksum.
+pub struct Bench {
+    pub group: String,
+    pub contender: &'static str,
+    pub messages: usize,
+    pub run: Box<dyn Fn() -> u64>,
+}
+
+// ---- inputs ----
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// An id: absent (0), or a value whose varint takes 1 to 9 bytes.
+    fn id(&mut self) -> u64 {
+        let bytes = self.below(10);
+        if bytes == 0 {
+            return 0;
+        }
+        let low = if bytes == 1 {
+            1
+        } else {
+            1u64 << (7 * (bytes - 1))
+        };
+        let high = 1u64 << (7 * bytes);
+        low + self.below(high - low)
+    }
+
+    /// A string of 3 to 60 printable ASCII bytes.
+    fn string(&mut self) -> String {
+        let len = 3 + self.below(58);
+        (0..len)
+            .map(|_| (b'a' + self.below(26) as u8) as char)
+            .collect()
+    }
+}
+
+/// The values of a varied message, kept so that built headers can borrow them.
+struct RequestValues {
+    name: Option<(String, String)>,
+    ids: [u64; 3],
+    streams: Vec<StreamHeader<'static>>,
+}
+
+fn varied_request(rng: &mut Rng) -> RequestValues {
+    RequestValues {
+        name: (rng.below(8) != 0).then(|| (rng.string(), rng.string())),
+        ids: [rng.id(), rng.id(), rng.id()],
+        streams: (0..rng.below(7))
+            .map(|_| StreamHeader {
+                stream_id: rng.id(),
+                response_id: rng.id(),
+                ..Default::default()
+            })
+            .collect(),
+    }
+}
+
+fn build_request(v: &RequestValues) -> RequestHeader<'_> {
+    RequestHeader {
+        name: v.name.as_ref().map(|(name, namespace)| Name {
+            name,
+            namespace,
+            ..Default::default()
+        }),
+        session_id: v.ids[0],
+        request_id: v.ids[1],
+        index: v.ids[2],
+        streams: Streams::from_slice(&v.streams),
+        ..Default::default()
+    }
+}
+
+fn varied_response(rng: &mut Rng) -> Vec<u8> {
+    let leader = (rng.below(2) == 0).then(|| rng.string());
+    ResponseHeader {
+        session_id: rng.id(),
+        stream_id: rng.id(),
+        response_id: rng.id(),
+        index: rng.id(),
+        leader: leader.as_deref().unwrap_or_default(),
+        status: ResponseStatus::from_value(rng.below(3) as i32),
+        r#type: ResponseType::from_value(rng.below(3) as i32),
+        ..Default::default()
+    }
+    .encode_to_vec()
+    .unwrap()
+}
+
+fn varied_stream(rng: &mut Rng) -> Vec<u8> {
+    StreamHeader {
+        stream_id: rng.id(),
+        response_id: rng.id(),
+        ..Default::default()
+    }
+    .encode_to_vec()
+    .unwrap()
+}
+
+/// The messages of each shape, encoded; `varied_values` for RequestHeader are kept for
+/// the built-encode benchmark.
+struct Shapes {
+    shapes: Vec<(&'static str, Vec<Vec<u8>>)>,
+    frames: Vec<u8>,
+}
+
+fn shapes(fixed: Vec<inputs::Input>, varied: impl Fn(&mut Rng) -> Vec<u8>, seed: u64) -> Shapes {
+    let mut rng = Rng(seed);
+    let mut shapes: Vec<(&'static str, Vec<Vec<u8>>)> =
+        fixed.into_iter().map(|i| (i.name, vec![i.bytes])).collect();
+    shapes.push(("varied", (0..VARIED).map(|_| varied(&mut rng)).collect()));
+    let mut frames = Vec::new();
+    for _ in 0..FRAMES {
+        let message = varied(&mut rng);
+        frames.extend(inputs::frames(&message, 1));
+    }
+    Shapes { shapes, frames }
+}
+
+// ---- checksums: the same fold for every contender ----
+
+fn mix(acc: u64, value: u64) -> u64 {
+    (acc ^ value)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(7)
+}
+
+fn text(acc: u64, s: &str) -> u64 {
+    mix(
+        acc,
+        s.len() as u64 | u64::from(s.as_bytes().first().copied().unwrap_or(0)) << 32,
+    )
+}
+
+fn request_sum(
+    acc: u64,
+    name: Option<(&str, &str)>,
+    ids: [u64; 3],
+    streams: impl Iterator<Item = (u64, u64)>,
+) -> u64 {
+    let mut acc = match name {
+        Some((name, namespace)) => text(text(mix(acc, 1), name), namespace),
+        None => mix(acc, 0),
+    };
+    for id in ids {
+        acc = mix(acc, id);
+    }
+    for (stream_id, response_id) in streams {
+        acc = mix(mix(acc, stream_id), response_id);
+    }
+    acc
+}
+
+fn response_sum(acc: u64, ids: [u64; 4], leader: &str, status: i32, r#type: i32) -> u64 {
+    let mut acc = text(acc, leader);
+    for id in ids {
+        acc = mix(acc, id);
+    }
+    mix(mix(acc, status as u64), r#type as u64)
+}
+
+// ---- decoding, one message: every contender reads every field ----
+
+fn prost_request(acc: u64, bytes: &[u8]) -> u64 {
+    let r = <pr::RequestHeader as prost::Message>::decode(bytes).unwrap();
+    let name = r.name.as_ref().map(|n| (&n.name[..], &n.namespace[..]));
+    let streams = r.streams.iter().map(|s| (s.stream_id, s.response_id));
+    request_sum(acc, name, [r.session_id, r.request_id, r.index], streams)
+}
+
+fn quick_request(acc: u64, bytes: &[u8]) -> u64 {
+    let r = qp::RequestHeader::from_reader(&mut BytesReader::from_bytes(bytes), bytes).unwrap();
+    let name = r.name.as_ref().map(|n| (&n.name[..], &n.namespace[..]));
+    let streams = r.streams.iter().map(|s| (s.stream_id, s.response_id));
+    request_sum(acc, name, [r.session_id, r.request_id, r.index], streams)
+}
+
+fn buffa_request(acc: u64, bytes: &[u8]) -> u64 {
+    let r = bfh::RequestHeader::decode_from_slice(bytes).unwrap();
+    let name = r.name.as_option().map(|n| (&n.name[..], &n.namespace[..]));
+    let streams = r.streams.iter().map(|s| (s.stream_id, s.response_id));
+    request_sum(acc, name, [r.session_id, r.request_id, r.index], streams)
+}
+
+fn view_request(acc: u64, bytes: &[u8]) -> u64 {
+    let r = bfh::RequestHeaderView::decode_view(bytes).unwrap();
+    let name = r.name.as_option().map(|n| (n.name, n.namespace));
+    let streams = r.streams.iter().map(|s| (s.stream_id, s.response_id));
+    request_sum(acc, name, [r.session_id, r.request_id, r.index], streams)
+}
+
+fn prost_response(acc: u64, bytes: &[u8]) -> u64 {
+    let r = <pr::ResponseHeader as prost::Message>::decode(bytes).unwrap();
+    let ids = [r.session_id, r.stream_id, r.response_id, r.index];
+    response_sum(acc, ids, &r.leader, r.status, r.r#type)
+}
+
+fn quick_response(acc: u64, bytes: &[u8]) -> u64 {
+    let r = qp::ResponseHeader::from_reader(&mut BytesReader::from_bytes(bytes), bytes).unwrap();
+    let ids = [r.session_id, r.stream_id, r.response_id, r.index];
+    response_sum(acc, ids, &r.leader, r.status as i32, r.type_pb as i32)
+}
+
+fn buffa_response(acc: u64, bytes: &[u8]) -> u64 {
+    let r = bfh::ResponseHeader::decode_from_slice(bytes).unwrap();
+    let ids = [r.session_id, r.stream_id, r.response_id, r.index];
+    response_sum(acc, ids, &r.leader, r.status.to_i32(), r.r#type.to_i32())
+}
+
+fn view_response(acc: u64, bytes: &[u8]) -> u64 {
+    let r = bfh::ResponseHeaderView::decode_view(bytes).unwrap();
+    let ids = [r.session_id, r.stream_id, r.response_id, r.index];
+    response_sum(acc, ids, r.leader, r.status.to_i32(), r.r#type.to_i32())
+}
+
+fn prost_stream(acc: u64, bytes: &[u8]) -> u64 {
+    let s = <pr::StreamHeader as prost::Message>::decode(bytes).unwrap();
+    mix(mix(acc, s.stream_id), s.response_id)
+}
+
+fn quick_stream(acc: u64, bytes: &[u8]) -> u64 {
+    let s = qp::StreamHeader::from_reader(&mut BytesReader::from_bytes(bytes), bytes).unwrap();
+    mix(mix(acc, s.stream_id), s.response_id)
+}
+
+fn buffa_stream(acc: u64, bytes: &[u8]) -> u64 {
+    let s = bfh::StreamHeader::decode_from_slice(bytes).unwrap();
+    mix(mix(acc, s.stream_id), s.response_id)
+}
+
+fn view_stream(acc: u64, bytes: &[u8]) -> u64 {
+    let s = bfh::StreamHeaderView::decode_view(bytes).unwrap();
+    mix(mix(acc, s.stream_id), s.response_id)
+}
+
+// ---- the loop functions that are timed and counted ----
+
+/// Splits `frames` at its varint length prefixes and decodes each body with `one`: the
+/// peers' own delimited readers would each frame differently, so all share this split,
+/// except ours, which goes through `FrameDecoder` as a proxy does.
+#[inline(always)]
+fn frames_with(frames: &[u8], mut one: impl FnMut(u64, &[u8]) -> u64) -> u64 {
+    let mut rest = frames;
+    let mut acc = 0;
+    while let Some((&first, body)) = rest.split_first() {
+        // Varied messages are shorter than 16 KiB: a prefix of one or two bytes.
+        let (len, body) = if first < 0x80 {
+            (usize::from(first), body)
+        } else {
+            (
+                usize::from(first & 0x7f) | usize::from(body[0]) << 7,
+                &body[1..],
+            )
+        };
+        acc = one(acc, &body[..len]);
+        rest = &body[len..];
+    }
+    acc
+}
+
+macro_rules! loops {
+    ($($fn:ident: $one:path;)+) => {
+        $(
+            #[inline(never)]
+            fn $fn(messages: &[Vec<u8>], frames: Option<&[u8]>) -> u64 {
+                match frames {
+                    Some(frames) => frames_with(black_box(frames), $one),
+                    None => messages.iter().fold(0, |acc, m| $one(acc, black_box(m))),
+                }
+            }
+        )+
+    };
+}
+
+loops! {
+    prost_request_loop: prost_request;
+    quick_request_loop: quick_request;
+    buffa_request_loop: buffa_request;
+    view_request_loop: view_request;
+    prost_response_loop: prost_response;
+    quick_response_loop: quick_response;
+    buffa_response_loop: buffa_response;
+    view_response_loop: view_response;
+    prost_stream_loop: prost_stream;
+    quick_stream_loop: quick_stream;
+    buffa_stream_loop: buffa_stream;
+    view_stream_loop: view_stream;
+}
+
+/// Ours: plain messages one by one, frames through `FrameDecoder::decode`.
+macro_rules! ours_loops {
+    ($($fn:ident: $t:ident, $sum:expr;)+) => {
+        $(
+            #[inline(never)]
+            fn $fn(messages: &[Vec<u8>], frames: Option<&[u8]>) -> u64 {
+                let sum: fn(u64, &$t<'_>) -> u64 = $sum;
+                match frames {
+                    Some(frames) => {
+                        let decoder = FrameDecoder::new();
+                        let mut rest = black_box(frames);
+                        let mut acc = 0;
+                        while let Ok(Progress::Complete((m, used))) = decoder.decode::<$t<'_>>(rest) {
+                            acc = sum(acc, &m);
+                            rest = &rest[used..];
+                        }
+                        acc
+                    }
+                    None => messages
+                        .iter()
+                        .fold(0, |acc, m| sum(acc, &$t::decode(black_box(m)).unwrap())),
+                }
+            }
+        )+
+    };
+}
+
+ours_loops! {
+    ours_request_loop: RequestHeader, |acc, r| {
+        let name = r.name.map(|n| (n.name, n.namespace));
+        let streams = r.streams.iter().map(|s| (s.stream_id, s.response_id));
+        request_sum(acc, name, [r.session_id, r.request_id, r.index], streams)
+    };
+    ours_response_loop: ResponseHeader, |acc, r| {
+        let ids = [r.session_id, r.stream_id, r.response_id, r.index];
+        response_sum(acc, ids, r.leader, r.status.value(), r.r#type.value())
+    };
+    ours_stream_loop: StreamHeader, |acc, s| mix(mix(acc, s.stream_id), s.response_id);
+}
+
+// ---- registry ----
+
+type DecodeLoop = fn(&[Vec<u8>], Option<&[u8]>) -> u64;
+
+fn decode_benches(
+    out: &mut Vec<Bench>,
+    label: &str,
+    shapes: &Shapes,
+    contenders: [(&'static str, DecodeLoop); 5],
+) {
+    for (shape, messages) in &shapes.shapes {
+        for (contender, run) in contenders {
+            let messages = messages.clone();
+            out.push(Bench {
+                group: format!("{label}/{shape}/decode"),
+                contender,
+                messages: messages.len(),
+                run: Box::new(move || run(&messages, None)),
+            });
+        }
+    }
+    for (contender, run) in contenders {
+        let frames = shapes.frames.clone();
+        out.push(Bench {
+            group: format!("{label}/frames/decode"),
+            contender,
+            messages: FRAMES,
+            run: Box::new(move || run(&[], Some(&frames))),
+        });
+    }
+}
+
+/// Encodes every message of a list into a reused buffer; the checksum is the bytes
+/// written.
+macro_rules! encode_loop {
+    ($items:expr, |$m:ident, $buf:ident| $encode:expr) => {{
+        let mut $buf = Vec::with_capacity(4096);
+        let mut total = 0u64;
+        for $m in $items.iter() {
+            $buf.clear();
+            $encode;
+            total += $buf.len() as u64;
+        }
+        total
+    }};
+}
+
+/// The encode and `encoded_len` benchmarks of one shape, each contender on its own
+/// decoded representation of the same messages.
+macro_rules! encode_benches {
+    ($out:expr, $label:expr, $shape:expr, $messages:expr, $ours:ty, $prost:ty, $quick:ty, $buffa:ty) => {{
+        let messages: Vec<Vec<u8>> = $messages.clone();
+        let group = format!("{}/{}/encode", $label, $shape);
+        let len_group = format!("{}/{}/encoded_len", $label, $shape);
+        let n = messages.len();
+        // Ours borrows the input: the messages are leaked, once per benchmark setup.
+        let leaked: &'static [Vec<u8>] = Box::leak(messages.clone().into_boxed_slice());
+        let ours: Vec<$ours> = leaked.iter().map(|m| <$ours>::decode(m).unwrap()).collect();
+        let prost_msgs: Vec<$prost> = messages
+            .iter()
+            .map(|m| <$prost as prost::Message>::decode(&m[..]).unwrap())
+            .collect();
+        let quick_msgs: Vec<$quick> = leaked
+            .iter()
+            .map(|m| <$quick>::from_reader(&mut BytesReader::from_bytes(m), m).unwrap())
+            .collect();
+        let buffa_msgs: Vec<$buffa> = messages
+            .iter()
+            .map(|m| <$buffa>::decode_from_slice(m).unwrap())
+            .collect();
+        {
+            #[inline(never)]
+            fn ours_encode(items: &[$ours]) -> u64 {
+                encode_loop!(items, |m, buf| black_box(m).encode(&mut buf).unwrap())
+            }
+            #[inline(never)]
+            fn prost_encode(items: &[$prost]) -> u64 {
+                encode_loop!(items, |m, buf| prost::Message::encode(
+                    black_box(m),
+                    &mut buf
+                )
+                .unwrap())
+            }
+            #[inline(never)]
+            fn quick_encode(items: &[$quick]) -> u64 {
+                encode_loop!(items, |m, buf| black_box(m)
+                    .write_message(&mut Writer::new(&mut buf))
+                    .unwrap())
+            }
+            #[inline(never)]
+            fn buffa_encode(items: &[$buffa]) -> u64 {
+                encode_loop!(items, |m, buf| black_box(m).encode(&mut buf))
+            }
+            #[inline(never)]
+            fn ours_len(items: &[$ours]) -> u64 {
+                items
+                    .iter()
+                    .map(|m| black_box(m).encoded_len() as u64)
+                    .sum()
+            }
+            #[inline(never)]
+            fn prost_len(items: &[$prost]) -> u64 {
+                items
+                    .iter()
+                    .map(|m| prost::Message::encoded_len(black_box(m)) as u64)
+                    .sum()
+            }
+            #[inline(never)]
+            fn quick_len(items: &[$quick]) -> u64 {
+                items.iter().map(|m| black_box(m).get_size() as u64).sum()
+            }
+            #[inline(never)]
+            fn buffa_len(items: &[$buffa]) -> u64 {
+                items
+                    .iter()
+                    .map(|m| black_box(m).encoded_len() as u64)
+                    .sum()
+            }
+            let ours2 = ours.clone();
+            let prost2 = prost_msgs.clone();
+            let quick2 = quick_msgs.clone();
+            let buffa2 = buffa_msgs.clone();
+            $out.push(Bench {
+                group: group.clone(),
+                contender: "atomix-headers",
+                messages: n,
+                run: Box::new(move || ours_encode(&ours)),
+            });
+            $out.push(Bench {
+                group: group.clone(),
+                contender: "prost",
+                messages: n,
+                run: Box::new(move || prost_encode(&prost_msgs)),
+            });
+            $out.push(Bench {
+                group: group.clone(),
+                contender: "quick-protobuf",
+                messages: n,
+                run: Box::new(move || quick_encode(&quick_msgs)),
+            });
+            $out.push(Bench {
+                group,
+                contender: "buffa",
+                messages: n,
+                run: Box::new(move || buffa_encode(&buffa_msgs)),
+            });
+            $out.push(Bench {
+                group: len_group.clone(),
+                contender: "atomix-headers",
+                messages: n,
+                run: Box::new(move || ours_len(&ours2)),
+            });
+            $out.push(Bench {
+                group: len_group.clone(),
+                contender: "prost",
+                messages: n,
+                run: Box::new(move || prost_len(&prost2)),
+            });
+            $out.push(Bench {
+                group: len_group.clone(),
+                contender: "quick-protobuf",
+                messages: n,
+                run: Box::new(move || quick_len(&quick2)),
+            });
+            $out.push(Bench {
+                group: len_group,
+                contender: "buffa",
+                messages: n,
+                run: Box::new(move || buffa_len(&buffa2)),
+            });
+        }
+    }};
+}
+
+/// Every benchmark of the suite.
+pub fn benches() -> Vec<Bench> {
+    let mut out = Vec::new();
+    let mut rng = Rng(0x5eed_0001);
+    let request_values: Vec<RequestValues> =
+        (0..VARIED).map(|_| varied_request(&mut rng)).collect();
+    let varied_requests: Vec<Vec<u8>> = request_values
+        .iter()
+        .map(|v| build_request(v).encode_to_vec().unwrap())
+        .collect();
+    let mut requests = shapes(
+        inputs::requests(),
+        |rng| build_request(&varied_request(rng)).encode_to_vec().unwrap(),
+        0x5eed_0002,
+    );
+    // The varied requests are those whose values are kept for the built encode.
+    requests.shapes.retain(|(shape, _)| *shape != "varied");
+    requests.shapes.push(("varied", varied_requests));
+    let responses = shapes(inputs::responses(), varied_response, 0x5eed_0003);
+    let streams = shapes(inputs::streams(), varied_stream, 0x5eed_0004);
+
+    decode_benches(
+        &mut out,
+        "request",
+        &requests,
+        [
+            ("atomix-headers", ours_request_loop),
+            ("prost", prost_request_loop),
+            ("quick-protobuf", quick_request_loop),
+            ("buffa", buffa_request_loop),
+            ("buffa-view", view_request_loop),
+        ],
+    );
+    decode_benches(
+        &mut out,
+        "response",
+        &responses,
+        [
+            ("atomix-headers", ours_response_loop),
+            ("prost", prost_response_loop),
+            ("quick-protobuf", quick_response_loop),
+            ("buffa", buffa_response_loop),
+            ("buffa-view", view_response_loop),
+        ],
+    );
+    decode_benches(
+        &mut out,
+        "stream",
+        &streams,
+        [
+            ("atomix-headers", ours_stream_loop),
+            ("prost", prost_stream_loop),
+            ("quick-protobuf", quick_stream_loop),
+            ("buffa", buffa_stream_loop),
+            ("buffa-view", view_stream_loop),
+        ],
+    );
+
+    for (shape, messages) in &requests.shapes {
+        encode_benches!(
+            out,
+            "request",
+            shape,
+            messages,
+            RequestHeader<'static>,
+            pr::RequestHeader,
+            qp::RequestHeader<'static>,
+            bfh::RequestHeader
+        );
+    }
+    for (shape, messages) in &responses.shapes {
+        encode_benches!(
+            out,
+            "response",
+            shape,
+            messages,
+            ResponseHeader<'static>,
+            pr::ResponseHeader,
+            qp::ResponseHeader<'static>,
+            bfh::ResponseHeader
+        );
+    }
+    for (shape, messages) in &streams.shapes {
+        encode_benches!(
+            out,
+            "stream",
+            shape,
+            messages,
+            StreamHeader<'static>,
+            pr::StreamHeader,
+            qp::StreamHeader,
+            bfh::StreamHeader
+        );
+    }
+
+    // RequestHeader built by a client or proxy: name and streams from its own values,
+    // streams from a slice. The peers' messages are always built: theirs are the varied
+    // messages decoded, as in `request/varied/encode`.
+    let varied = requests
+        .shapes
+        .iter()
+        .find(|(shape, _)| *shape == "varied")
+        .unwrap()
+        .1
+        .clone();
+    encode_benches!(
+        out,
+        "request",
+        "built",
+        varied,
+        RequestHeader<'static>,
+        pr::RequestHeader,
+        qp::RequestHeader<'static>,
+        bfh::RequestHeader
+    );
+    let values: &'static [RequestValues] = Box::leak(request_values.into_boxed_slice());
+    let built: Vec<RequestHeader<'static>> = values.iter().map(build_request).collect();
+    #[inline(never)]
+    fn ours_built(items: &[RequestHeader<'static>]) -> u64 {
+        encode_loop!(items, |m, buf| black_box(m).encode(&mut buf).unwrap())
+    }
+    #[inline(never)]
+    fn ours_built_len(items: &[RequestHeader<'static>]) -> u64 {
+        items
+            .iter()
+            .map(|m| black_box(m).encoded_len() as u64)
+            .sum()
+    }
+    for bench in out.iter_mut().filter(|b| b.contender == "atomix-headers") {
+        let built = built.clone();
+        if bench.group == "request/built/encode" {
+            bench.run = Box::new(move || ours_built(&built));
+        } else if bench.group == "request/built/encoded_len" {
+            bench.run = Box::new(move || ours_built_len(&built));
+        }
+    }
+    out
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Reports the fair suite (benches/fair.rs): instructions per message from callgrind, and
+medians per message from criterion, ours against the best peer of each group.
+
+    cargo bench --bench fair                  # criterion: target/criterion/.../estimates.json
+    python3 benches/fair_report.py counts     # callgrind: target/fair_counts.json
+    python3 benches/fair_report.py table      # both, as a markdown table
+
+The counts run the same binary and the same loop functions as the timings: each
+benchmark runs A and 2A times (FAIR_RUN, FAIR_ITERS) under `valgrind --tool=callgrind`,
+and the difference of the two totals, divided by A times the messages per run, is the
+count per message; set-up, which both runs share, cancels out.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+OURS = "atomix-headers"
+
+
+def binary():
+    paths = [p for p in glob.glob("target/release/deps/fair-*") if not p.endswith(".d")]
+    if not paths:
+        sys.exit("build it first: cargo bench --bench fair --no-run")
+    return max(paths, key=os.path.getmtime)
+
+
+def total_instructions(exe, name, iters):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        env = dict(os.environ, FAIR_RUN=name, FAIR_ITERS=str(iters))
+        subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, exe],
+                       env=env, check=True, capture_output=True)
+        with open(out) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    return int(line.split()[1])
+    raise RuntimeError("no total in callgrind output")
+
+
+def counts(filters):
+    exe = binary()
+    listing = subprocess.run([exe], env=dict(os.environ, FAIR_LIST="1"), check=True,
+                             capture_output=True, text=True).stdout.split("\n")
+    result = {}
+    path = "target/fair_counts.json"
+    if os.path.exists(path):
+        with open(path) as f:
+            result = json.load(f)
+    for line in filter(None, listing):
+        name, messages = line.rsplit(" ", 1)
+        if filters and not any(re.search(f, name) for f in filters):
+            continue
+        messages = int(messages)
+        a = max(2, 4000 // messages)
+        one = total_instructions(exe, name, a)
+        two = total_instructions(exe, name, 2 * a)
+        result[name] = (two - one) / (a * messages)
+        print("%s: %.0f instructions per message" % (name, result[name]), flush=True)
+        with open(path, "w") as f:
+            json.dump(result, f, indent=1, sort_keys=True)
+
+
+def medians():
+    result = {}
+    for est in glob.glob("target/criterion/**/new/estimates.json", recursive=True):
+        parts = est.split(os.sep)
+        rel = "/".join(parts[parts.index("criterion") + 1:-2])
+        with open(est) as f:
+            ns = json.load(f)["median"]["point_estimate"]
+        bench = os.path.join(os.path.dirname(os.path.dirname(est)), "new", "benchmark.json")
+        with open(bench) as f:
+            meta = json.load(f)
+        elements = (meta.get("throughput") or {}).get("Elements", 1)
+        name = meta["group_id"] + "/" + meta["function_id"]
+        result[name] = ns / elements
+    return result
+
+
+def table():
+    with open("target/fair_counts.json") as f:
+        count = json.load(f)
+    time = medians()
+    groups = {}
+    for name in set(count) | set(time):
+        group, contender = name.rsplit("/", 1)
+        groups.setdefault(group, {})[contender] = (time.get(name), count.get(name))
+    print("| operation | ours ns | best peer ns | ratio | ours instr | best peer instr | behind |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    behind = 0
+    for group in sorted(groups):
+        entries = groups[group]
+        if OURS not in entries:
+            continue
+        ours_t, ours_c = entries[OURS]
+        peers = {c: v for c, v in entries.items() if c != OURS}
+        timed = [(v[0], c) for c, v in peers.items() if v[0] is not None]
+        counted = [(v[1], c) for c, v in peers.items() if v[1] is not None]
+        best_t = min(timed) if timed else None
+        best_c = min(counted) if counted else None
+        flags = []
+        if ours_t is not None and best_t and ours_t > best_t[0]:
+            flags.append("time")
+        if ours_c is not None and best_c and ours_c > best_c[0]:
+            flags.append("instr")
+        behind += bool(flags)
+        fmt = lambda v: "-" if v is None else "%.1f" % v
+        ratio = "-" if not best_t or ours_t is None else "%.2fx" % (best_t[0] / ours_t)
+        print("| %s | %s | %s (%s) | %s | %s | %s (%s) | %s |" % (
+            group, fmt(ours_t), fmt(best_t and best_t[0]), best_t and best_t[1], ratio,
+            "-" if ours_c is None else "%.0f" % ours_c,
+            "-" if not best_c else "%.0f" % best_c[0], best_c and best_c[1],
+            ", ".join(flags) or ""))
+    print("\n%d operations behind the best peer" % behind)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in ("counts", "table"):
+        sys.exit(__doc__)
+    if sys.argv[1] == "counts":
+        counts(sys.argv[2:])
+    else:
+        table()
