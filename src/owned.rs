@@ -13,7 +13,9 @@
 #![allow(unsafe_code)]
 
 use crate::envelope::{RequestEnvelope, ResponseEnvelope};
-use crate::error::{DecodeError, EncodeError};
+use crate::error::DecodeError;
+#[cfg(feature = "std")]
+use crate::error::EncodeError;
 use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
 use crate::message::stream::StreamHeader;

@@ -414,15 +414,22 @@ fn decode_benches(
 /// written.
 macro_rules! encode_loop {
     ($items:expr, |$m:ident, $buf:ident| $encode:expr) => {{
-        let mut $buf = Vec::with_capacity(4096);
-        let mut total = 0u64;
-        for $m in $items.iter() {
-            $buf.clear();
-            $encode;
-            total += $buf.len() as u64;
-        }
-        total
+        OUT.with_borrow_mut(|$buf| {
+            let mut total = 0u64;
+            for $m in $items.iter() {
+                $buf.clear();
+                $encode;
+                total += $buf.len() as u64;
+            }
+            total
+        })
     }};
+}
+
+thread_local! {
+    /// The buffer every encode benchmark reuses, allocated once, so that no run
+    /// measures an allocation.
+    static OUT: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1 << 16));
 }
 
 /// The encode and `encoded_len` benchmarks of one shape, each contender on its own
@@ -451,25 +458,22 @@ macro_rules! encode_benches {
         {
             #[inline(never)]
             fn ours_encode(items: &[$ours]) -> u64 {
-                encode_loop!(items, |m, buf| black_box(m).encode(&mut buf).unwrap())
+                encode_loop!(items, |m, buf| black_box(m).encode(buf).unwrap())
             }
             #[inline(never)]
             fn prost_encode(items: &[$prost]) -> u64 {
-                encode_loop!(items, |m, buf| prost::Message::encode(
-                    black_box(m),
-                    &mut buf
-                )
-                .unwrap())
+                encode_loop!(items, |m, buf| prost::Message::encode(black_box(m), buf)
+                    .unwrap())
             }
             #[inline(never)]
             fn quick_encode(items: &[$quick]) -> u64 {
                 encode_loop!(items, |m, buf| black_box(m)
-                    .write_message(&mut Writer::new(&mut buf))
+                    .write_message(&mut Writer::new(&mut *buf))
                     .unwrap())
             }
             #[inline(never)]
             fn buffa_encode(items: &[$buffa]) -> u64 {
-                encode_loop!(items, |m, buf| black_box(m).encode(&mut buf))
+                encode_loop!(items, |m, buf| black_box(m).encode(buf))
             }
             #[inline(never)]
             fn ours_len(items: &[$ours]) -> u64 {
@@ -671,7 +675,7 @@ pub fn benches() -> Vec<Bench> {
     let built: Vec<RequestHeader<'static>> = values.iter().map(build_request).collect();
     #[inline(never)]
     fn ours_built(items: &[RequestHeader<'static>]) -> u64 {
-        encode_loop!(items, |m, buf| black_box(m).encode(&mut buf).unwrap())
+        encode_loop!(items, |m, buf| black_box(m).encode(buf).unwrap())
     }
     #[inline(never)]
     fn ours_built_len(items: &[RequestHeader<'static>]) -> u64 {
