@@ -127,7 +127,7 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
             None => 0,
         };
         name.saturating_add(3 * size::VARINT_FIELD_MAX)
-            .saturating_add(self.streams.encoded_len())
+            .saturating_add(self.streams.max_encoded_len())
             .saturating_add(self.unknown_fields.encoded_len())
     }
 

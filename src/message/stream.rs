@@ -9,8 +9,8 @@ use crate::wire::sink::Sink;
 use crate::wire::size;
 use crate::wire::speculative::Speculative;
 
-const STREAM_ID: u32 = MessageType::StreamHeader.tag_of("stream_id");
-const RESPONSE_ID: u32 = MessageType::StreamHeader.tag_of("response_id");
+pub(super) const STREAM_ID: u32 = MessageType::StreamHeader.tag_of("stream_id");
+pub(super) const RESPONSE_ID: u32 = MessageType::StreamHeader.tag_of("response_id");
 
 /// `atomix.headers.StreamHeader`.
 ///

@@ -2,7 +2,7 @@
 //! input (or in a caller's slice), readable without allocating; its iterator; and the
 //! tracker that collects it while a RequestHeader is decoded.
 
-use super::stream::StreamHeader;
+use super::stream::{StreamHeader, RESPONSE_ID, STREAM_ID};
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
 use crate::schema::MessageType;
@@ -112,6 +112,18 @@ impl<'a> Streams<'a> {
                     next: 0,
                     count,
                 },
+                // Canonical streams without unknown fields: each is `2a len body`, and
+                // the body holds the ids alone.
+                Repr::Wire {
+                    src,
+                    lookahead,
+                    count,
+                    canonical: true,
+                    depth: 0,
+                } => IterRepr::Exact {
+                    streams: Speculative::new(Reader::with_lookahead(src, lookahead, 0)),
+                    left: count,
+                },
                 Repr::Wire {
                     src,
                     lookahead,
@@ -155,9 +167,24 @@ impl<'a> Streams<'a> {
     /// stays out of line.
     #[inline(always)]
     pub(crate) fn encoded_len(&self) -> usize {
-        match self.canonical_src() {
-            Some(src) => src.len(),
-            None => self.summed_len(),
+        match (self.canonical_src(), self.repr) {
+            (Some(src), _) => src.len(),
+            (None, Repr::Slice(slice)) => slice.iter().map(stream_field_len).sum(),
+            _ => self.summed_len(),
+        }
+    }
+
+    /// At least [`Streams::encoded_len`], cheaper for streams in a slice: each stream
+    /// counted at its largest, a tag, a 10-byte length and two 11-byte fields, plus its
+    /// unknown fields.
+    #[inline(always)]
+    pub(crate) fn max_encoded_len(&self) -> usize {
+        match (self.canonical_src(), self.repr) {
+            (Some(src), _) => src.len(),
+            (None, Repr::Slice(slice)) => slice.iter().fold(0usize, |bound, s| {
+                bound.saturating_add(s.unknown_fields.encoded_len().saturating_add(33))
+            }),
+            _ => self.summed_len(),
         }
     }
 
@@ -185,7 +212,7 @@ impl<'a> Streams<'a> {
 
     #[inline(never)]
     fn summed_len(&self) -> usize {
-        self.iter().map(|s| size::bytes(s.encoded_len())).sum()
+        self.iter().map(|s| stream_field_len(&s)).sum()
     }
 
     #[inline]
@@ -194,12 +221,26 @@ impl<'a> Streams<'a> {
             sink.put(src);
             return;
         }
-        for stream in self.iter() {
-            sink.put_tag(STREAMS);
-            sink.put_varint(stream.encoded_len() as u64);
-            stream.write(sink);
+        if let Repr::Slice(slice) = self.repr {
+            slice.iter().for_each(|stream| write_stream(stream, sink));
+            return;
         }
+        self.iter().for_each(|stream| write_stream(&stream, sink));
     }
+}
+
+/// The bytes one stream takes in a RequestHeader: its tag, length and body.
+#[inline(always)]
+fn stream_field_len(stream: &StreamHeader<'_>) -> usize {
+    size::bytes(stream.encoded_len())
+}
+
+/// One stream as a field of a RequestHeader.
+#[inline(always)]
+fn write_stream<S: Sink>(stream: &StreamHeader<'_>, sink: &mut S) {
+    sink.put_tag(STREAMS);
+    sink.put_varint(stream.encoded_len() as u64);
+    stream.write(sink);
 }
 
 impl Streams<'_> {
@@ -443,6 +484,10 @@ enum IterRepr<'a> {
         reader: Reader<'a>,
         left: usize,
     },
+    Exact {
+        streams: Speculative<'a>,
+        left: usize,
+    },
     Merged {
         fields: NestedFields<'a>,
         left: usize,
@@ -470,6 +515,7 @@ impl<'a> Iterator for StreamsIter<'a> {
             }
             IterRepr::Slice(iter) => iter.next().copied(),
             IterRepr::Wire { reader, left } => next_on_wire(reader, left),
+            IterRepr::Exact { streams, left } => next_exact(streams, left),
             IterRepr::Merged { fields, left } => next_merged(fields, left),
         }
     }
@@ -478,7 +524,9 @@ impl<'a> Iterator for StreamsIter<'a> {
         let left = match &self.inner {
             IterRepr::Cached { next, count, .. } => usize::from(count.saturating_sub(*next)),
             IterRepr::Slice(iter) => iter.len(),
-            IterRepr::Wire { left, .. } | IterRepr::Merged { left, .. } => *left,
+            IterRepr::Wire { left, .. }
+            | IterRepr::Exact { left, .. }
+            | IterRepr::Merged { left, .. } => *left,
         };
         (left, Some(left))
     }
@@ -499,6 +547,35 @@ fn next_on_wire<'a>(reader: &mut Reader<'a>, left: &mut usize) -> Option<StreamH
         reader.skip(tag, start, RECURSION_LIMIT).ok()?;
     }
     None
+}
+
+/// The next of a run of canonical streams without unknown fields, already checked: no
+/// skipping, no unknown fields to look for, only the ids to read.
+#[inline(always)]
+fn next_exact<'a>(streams: &mut Speculative<'a>, left: &mut usize) -> Option<StreamHeader<'a>> {
+    if !streams.next_is(STREAMS) {
+        return None;
+    }
+    let mut body = streams.length_delimited()?;
+    #[cfg(debug_assertions)]
+    let whole = body.clone().into_reader();
+    *left = left.saturating_sub(1);
+    let stream = StreamHeader {
+        stream_id: body.varint_if(STREAM_ID)?,
+        response_id: body.varint_if(RESPONSE_ID)?,
+        unknown_fields: UnknownFields::EMPTY,
+    };
+    // In debug builds (tests, fuzzing) every stream read here is decoded again in full.
+    #[cfg(debug_assertions)]
+    {
+        assert!(
+            !body.has_remaining(),
+            "a canonical stream holds its ids alone"
+        );
+        let full = StreamHeader::decode_at_depth(whole, RECURSION_LIMIT);
+        assert_eq!(full, Ok(stream), "the exact path read a stream differently");
+    }
+    Some(stream)
 }
 
 /// The next stream in the bodies of a merged RequestHeader's occurrences.
