@@ -109,7 +109,7 @@ impl<'a> Sealed<'a> for Name<'a> {
 }
 
 impl<'a> Message<'a> for Name<'a> {
-    #[inline]
+    #[inline(always)]
     fn encoded_len(&self) -> usize {
         size::string(self.name) + size::string(self.namespace) + self.unknown_fields.encoded_len()
     }

@@ -253,7 +253,7 @@ impl<'a> RequestMerge<'a> {
 }
 
 impl<'a> Message<'a> for RequestHeader<'a> {
-    #[inline]
+    #[inline(always)]
     fn encoded_len(&self) -> usize {
         let name = match &self.name {
             Some(name) => size::bytes(name.encoded_len()),

@@ -191,7 +191,7 @@ impl<'a> ResponseMerge<'a> {
 }
 
 impl<'a> Message<'a> for ResponseHeader<'a> {
-    #[inline]
+    #[inline(always)]
     fn encoded_len(&self) -> usize {
         size::uint64(self.session_id)
             + size::uint64(self.stream_id)

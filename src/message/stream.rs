@@ -46,6 +46,19 @@ impl<'a> StreamHeader<'a> {
         (!r.has_remaining()).then_some(ids)
     }
 
+    /// [`StreamHeader::fast_ids`] without the ids: whether the body is exactly a
+    /// canonical encoding without unknown fields.
+    #[inline(always)]
+    pub(super) fn fast_check(mut r: Speculative<'a>) -> Option<()> {
+        if r.next_is(STREAM_ID) {
+            r.skip_varint_canonical()?;
+        }
+        if r.next_is(RESPONSE_ID) {
+            r.skip_varint_canonical()?;
+        }
+        (!r.has_remaining()).then_some(())
+    }
+
     /// Decodes a body and tells whether its bytes are already its canonical encoding:
     /// known fields once each, in order, minimal and non-zero, unknown fields last.
     #[inline(always)]
@@ -134,7 +147,7 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
 }
 
 impl<'a> Message<'a> for StreamHeader<'a> {
-    #[inline]
+    #[inline(always)]
     fn encoded_len(&self) -> usize {
         size::uint64(self.stream_id)
             + size::uint64(self.response_id)

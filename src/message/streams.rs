@@ -167,10 +167,12 @@ impl<'a> Streams<'a> {
     /// stays out of line.
     #[inline(always)]
     pub(crate) fn encoded_len(&self) -> usize {
-        match (self.canonical_src(), self.repr) {
-            (Some(src), _) => src.len(),
-            (None, Repr::Slice(slice)) => slice.iter().map(stream_field_len).sum(),
-            _ => self.summed_len(),
+        if let Repr::Slice(slice) = self.repr {
+            return slice.iter().map(stream_field_len).sum();
+        }
+        match self.canonical_src() {
+            Some(src) => src.len(),
+            None => self.summed_len(),
         }
     }
 
@@ -179,12 +181,11 @@ impl<'a> Streams<'a> {
     /// unknown fields.
     #[inline(always)]
     pub(crate) fn max_encoded_len(&self) -> usize {
-        match (self.canonical_src(), self.repr) {
-            (Some(src), _) => src.len(),
-            (None, Repr::Slice(slice)) => slice.iter().fold(0usize, |bound, s| {
+        match self.repr {
+            Repr::Slice(slice) => slice.iter().fold(0usize, |bound, s| {
                 bound.saturating_add(s.unknown_fields.encoded_len().saturating_add(33))
             }),
-            _ => self.summed_len(),
+            _ => self.encoded_len(),
         }
     }
 
@@ -383,7 +384,14 @@ impl StreamsTracker {
     pub(crate) fn add_exact(&mut self, parent: &mut Speculative<'_>, start: usize) -> Option<()> {
         let body = parent.length_delimited()?;
         let body_len = body.data().len();
-        let ids = StreamHeader::fast_ids(body)?;
+        // Only the first streams' ids are kept; the others are only checked here, and
+        // read when iterated.
+        let ids = if self.count < CACHED {
+            StreamHeader::fast_ids(body)?
+        } else {
+            StreamHeader::fast_check(body)?;
+            (0, 0)
+        };
         let end = parent.pos();
         if end - start != body_len + 2 {
             return None;

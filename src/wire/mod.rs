@@ -19,8 +19,17 @@ pub(crate) mod size {
         if value == 0 {
             0
         } else {
-            1 + encoded_len(value)
+            tagged_len(value)
         }
+    }
+
+    /// A one-byte tag and the varint of `value`: `1 + encoded_len(value)`, with the 1
+    /// folded into the rounding constant (64 more before the shift by 6), which the
+    /// compiler does not do by itself.
+    #[inline(always)]
+    const fn tagged_len(value: u64) -> usize {
+        let high = 63 - (value | 1).leading_zeros() as usize;
+        (high * 9 + 73 + 64) / 64
     }
 
     /// An open enum: negative values take 10 bytes (sign extension).
@@ -50,7 +59,7 @@ pub(crate) mod size {
     /// A length-delimited field whose body takes `len` bytes, written even when empty.
     #[inline(always)]
     pub(crate) const fn bytes(len: usize) -> usize {
-        1 + delimited(len)
+        tagged_len(len as u64) + len
     }
 
     /// A body of `len` bytes after its varint length prefix, without a tag: a field's

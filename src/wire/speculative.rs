@@ -85,6 +85,39 @@ impl<'a> Speculative<'a> {
         minimal.then_some(value)
     }
 
+    /// Steps over a value varint written canonically (minimal, not zero) without
+    /// working out its value: with ten bytes readable, its end is found in one word.
+    #[inline(always)]
+    pub(crate) fn skip_varint_canonical(&mut self) -> Option<()> {
+        const TOPS: u64 = 0x8080_8080_8080_8080;
+        let r = &mut self.r;
+        let Some(bytes) = r
+            .lookahead
+            .get(r.pos..)
+            .and_then(|rest| rest.first_chunk::<{ varint::MAX_VARINT_LEN }>())
+        else {
+            return self.varint_canonical().map(drop);
+        };
+        let word = u64::from_le_bytes([
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        ]);
+        let ends = !word & TOPS;
+        let len = if ends != 0 {
+            (ends.trailing_zeros() as usize + 1) / 8
+        } else if bytes[8] < 0x80 {
+            9
+        } else if bytes[9] < 0x80 {
+            10
+        } else {
+            return None;
+        };
+        if len > r.data.len() - r.pos || !varint::is_minimal(len, bytes[len - 1]) {
+            return None;
+        }
+        r.pos += len;
+        Some(())
+    }
+
     /// When the next field is `tag`, reads its varint value into `value`; `None` when
     /// the field is there but its value cannot be read.
     #[inline(always)]
