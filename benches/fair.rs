@@ -47,7 +47,7 @@ fn main() {
     let mut groups: Vec<&str> = benches.iter().map(|b| b.group.as_str()).collect();
     groups.dedup();
     for group in groups {
-        let mut g = c.benchmark_group(group);
+        let mut g = c.benchmark_group(format!("fair/{group}"));
         for bench in benches.iter().filter(|b| b.group == group) {
             g.throughput(criterion::Throughput::Elements(bench.messages as u64));
             g.bench_function(bench.contender, |b| {

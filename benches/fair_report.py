@@ -76,7 +76,9 @@ def medians():
         with open(bench) as f:
             meta = json.load(f)
         elements = (meta.get("throughput") or {}).get("Elements", 1)
-        name = meta["group_id"] + "/" + meta["function_id"]
+        if not meta["group_id"].startswith("fair/"):
+            continue
+        name = meta["group_id"][len("fair/"):] + "/" + meta["function_id"]
         result[name] = ns / elements
     return result
 

@@ -199,8 +199,10 @@ impl<'a> UnknownFields<'a> {
 
     #[inline]
     pub(crate) fn write<S: Sink>(&self, sink: &mut S) {
+        if self.len == 0 {
+            return;
+        }
         match self.layout {
-            Layout::Contiguous if self.len == 0 => {}
             Layout::Contiguous => sink.put(self.src),
             _ => self.iter().for_each(|f| sink.put(f.raw)),
         }

@@ -135,7 +135,8 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
 
     #[inline(always)]
     fn max_encoded_len(&self) -> usize {
-        (2 * size::VARINT_FIELD_MAX).saturating_add(self.unknown_fields.encoded_len())
+        // A slice's length is at most isize::MAX: adding 22 cannot overflow.
+        2 * size::VARINT_FIELD_MAX + self.unknown_fields.encoded_len()
     }
 
     #[inline]

@@ -59,7 +59,13 @@ pub(crate) mod size {
     /// A length-delimited field whose body takes `len` bytes, written even when empty.
     #[inline(always)]
     pub(crate) const fn bytes(len: usize) -> usize {
-        tagged_len(len as u64) + len
+        // Most bodies (a stream, a name, a leader) are shorter than 128 bytes: a one-byte
+        // length, without working its size out.
+        if len < 0x80 {
+            len + 2
+        } else {
+            tagged_len(len as u64) + len
+        }
     }
 
     /// A body of `len` bytes after its varint length prefix, without a tag: a field's
