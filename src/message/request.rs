@@ -75,12 +75,21 @@ impl<'a> Sealed<'a> for RequestHeader<'a> {
         r.varint_field(REQUEST_ID, &mut request.request_id)?;
         r.varint_field(INDEX, &mut request.index)?;
         let mut streams = StreamsTracker::default();
+        // The first streams' ids are kept, the others' only checked (read again when
+        // iterated): two loops, so that neither tests which it is per stream.
+        while !streams.is_full() {
+            let start = r.pos();
+            if !r.next_is(STREAMS) {
+                break;
+            }
+            streams.add_exact::<true>(&mut r, start)?;
+        }
         loop {
             let start = r.pos();
             if !r.next_is(STREAMS) {
                 break;
             }
-            streams.add_exact(&mut r, start)?;
+            streams.add_exact::<false>(&mut r, start)?;
         }
         request.unknown_fields = UnknownFields::rest_of(&mut r, MessageType::RequestHeader, depth)?;
         request.streams = streams.finish(r.data(), r.lookahead());

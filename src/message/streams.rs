@@ -380,13 +380,17 @@ impl StreamsTracker {
 
     /// Reads one occurrence, spanning `start..` of the parent, on the fast path: it must
     /// be a canonical stream without unknown fields, with a one-byte length prefix.
+    /// `KEEP`: whether its ids are kept (the first [`CACHED`] streams), or only
+    /// checked.
     #[inline(always)]
-    pub(crate) fn add_exact(&mut self, parent: &mut Speculative<'_>, start: usize) -> Option<()> {
+    pub(crate) fn add_exact<const KEEP: bool>(
+        &mut self,
+        parent: &mut Speculative<'_>,
+        start: usize,
+    ) -> Option<()> {
         let body = parent.length_delimited()?;
         let body_len = body.data().len();
-        // Only the first streams' ids are kept; the others are only checked here, and
-        // read when iterated.
-        let ids = if self.count < CACHED {
+        let ids = if KEEP {
             StreamHeader::fast_ids(body)?
         } else {
             StreamHeader::fast_check(body)?;
@@ -398,6 +402,12 @@ impl StreamsTracker {
         }
         self.record(ids, start, end);
         Some(())
+    }
+
+    /// Whether as many streams as are kept have been read.
+    #[inline(always)]
+    pub(crate) fn is_full(&self) -> bool {
+        self.count >= CACHED
     }
 
     #[inline(always)]
