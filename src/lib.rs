@@ -36,6 +36,7 @@
 //! message type and field, by number and by name. The wire rules are in the
 //! repository's `docs/wire-semantics.md`.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 // Each `unsafe` block states its invariant where it stands; these lints hold that.
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
