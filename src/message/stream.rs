@@ -112,8 +112,8 @@ impl<'a> Sealed<'a> for StreamHeader<'a> {
         // message left, which a StreamHeader of ids in the millions (8 bytes) never has,
         // so the check would fail, at a cost, on every decode.
         Some(StreamHeader {
-            stream_id: r.varint_if(STREAM_ID)?,
-            response_id: r.varint_if(RESPONSE_ID)?,
+            stream_id: r.varint_words_if(STREAM_ID)?,
+            response_id: r.varint_words_if(RESPONSE_ID)?,
             unknown_fields: UnknownFields::rest_of(&mut r, MessageType::StreamHeader, depth)?,
         })
     }

@@ -579,8 +579,8 @@ fn next_exact<'a>(streams: &mut Speculative<'a>, left: &mut usize) -> Option<Str
     let whole = body.clone().into_reader();
     *left = left.saturating_sub(1);
     let stream = StreamHeader {
-        stream_id: body.varint_if(STREAM_ID)?,
-        response_id: body.varint_if(RESPONSE_ID)?,
+        stream_id: body.varint_words_if(STREAM_ID)?,
+        response_id: body.varint_words_if(RESPONSE_ID)?,
         unknown_fields: UnknownFields::EMPTY,
     };
     // In debug builds (tests, fuzzing) every stream read here is decoded again in full.

@@ -74,6 +74,32 @@ impl<'a> Speculative<'a> {
         self.varint_max(varint::MAX_VARINT_LEN)
     }
 
+    /// The varint value of the next field when it is `tag`, else 0 (the field is
+    /// absent); `None` when the field is there but its value cannot be read.
+    #[inline(always)]
+    pub(crate) fn varint_words_if(&mut self, tag: u32) -> Option<u64> {
+        if self.next_is(tag) {
+            self.varint_words()
+        } else {
+            Some(0)
+        }
+    }
+
+    /// A value varint whose bytes past the first are read as one word
+    /// ([`varint::decode_raw_words`]): for ids spread over every length, as streams'
+    /// are, rather than mostly of a few bytes.
+    #[inline(always)]
+    pub(crate) fn varint_words(&mut self) -> Option<u64> {
+        let r = &mut self.r;
+        let lookahead = r.lookahead.get(r.pos..)?;
+        let (value, n) = varint::decode_raw_words(lookahead, varint::MAX_VARINT_LEN);
+        if n == 0 || n > r.data.len() - r.pos {
+            return None;
+        }
+        r.pos += n;
+        Some(value)
+    }
+
     /// Reads a value varint written canonically: minimal and not zero (see
     /// [`Reader::varint_field_canonical`]).
     #[inline(always)]
@@ -144,17 +170,6 @@ impl<'a> Speculative<'a> {
             *value = self.varint()?;
         }
         Some(())
-    }
-
-    /// The varint value of the next field when it is `tag`, else 0 (the field is
-    /// absent); `None` when the field is there but its value cannot be read.
-    #[inline(always)]
-    pub(crate) fn varint_if(&mut self, tag: u32) -> Option<u64> {
-        if self.next_is(tag) {
-            self.varint()
-        } else {
-            Some(0)
-        }
     }
 
     /// The string value of the next field when it is `tag`, else "".

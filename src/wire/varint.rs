@@ -34,6 +34,20 @@ pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
     }
 }
 
+/// [`decode_raw`] that goes to a word at the second byte: for ids spread over every
+/// length, as a StreamHeader's are, rather than mostly of a few bytes.
+#[inline(always)]
+pub(crate) fn decode_raw_words(buf: &[u8], max_len: usize) -> (u64, usize) {
+    match buf.first() {
+        Some(&b) if b < 0x80 => (u64::from(b), 1),
+        Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
+            Some(bytes) => decode_word(bytes, max_len),
+            None => decode_short(buf, u64::from(b & 0x7f), max_len),
+        },
+        None => (0, 0),
+    }
+}
+
 /// With 10 bytes readable, bytes are taken from a fixed-size array, so no read needs a
 /// bounds check. Up to four bytes (values below 2^28, ids in the millions) go byte by
 /// byte, which takes the fewest instructions; longer varints go word at a time.
