@@ -386,6 +386,19 @@ impl Tracker {
         self.len
     }
 
+    /// The unknown fields of a message field that occurred several times, and so merged:
+    /// those `kind` does not know in the bodies of the fields tagged `outer` in `span`, a
+    /// run of the enclosing message's fields.
+    pub(crate) fn finish_merged(
+        self,
+        span: &[u8],
+        outer: u8,
+        kind: MessageType,
+        depth: u32,
+    ) -> UnknownFields<'_> {
+        UnknownFields::picked(span, Path::within(outer), kind, depth, self.len)
+    }
+
     #[inline(always)]
     pub(crate) fn finish<'a>(
         self,

@@ -148,8 +148,7 @@ fn varied_stream(rng: &mut Rng) -> Vec<u8> {
     .unwrap()
 }
 
-/// The messages of each shape, encoded; `varied_values` for RequestHeader are kept for
-/// the built-encode benchmark.
+/// The messages of each shape, encoded, and the frames.
 struct Shapes {
     shapes: Vec<(&'static str, Vec<Vec<u8>>)>,
     frames: Vec<u8>,
@@ -571,7 +570,8 @@ pub fn benches() -> Vec<Bench> {
         |rng| build_request(&varied_request(rng)).encode_to_vec().unwrap(),
         0x5eed_0002,
     );
-    // The varied requests are those whose values are kept for the built encode.
+    // The varied requests are those whose values are kept for the built encode; the ones
+    // `shapes` made are dropped (the frames stay the generator's messages after them).
     requests.shapes.retain(|(shape, _)| *shape != "varied");
     requests.shapes.push(("varied", varied_requests));
     let responses = shapes(inputs::responses(), varied_response, 0x5eed_0003);

@@ -250,13 +250,9 @@ impl<'a> RequestMerge<'a> {
             }
         }
         request.streams = self.streams.finish_merged(span, outer);
-        request.unknown_fields = UnknownFields::picked(
-            span,
-            Path::within(outer),
-            MessageType::RequestHeader,
-            self.depth,
-            self.unknown.len(),
-        );
+        request.unknown_fields =
+            self.unknown
+                .finish_merged(span, outer, MessageType::RequestHeader, self.depth);
         request
     }
 }

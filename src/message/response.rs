@@ -5,7 +5,6 @@ use crate::enums::{ResponseStatus, ResponseType};
 use crate::error::DecodeError;
 use crate::schema::MessageType;
 use crate::unknown::{Tracker, UnknownFields};
-use crate::wire::fields::Path;
 use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
@@ -179,13 +178,9 @@ impl<'a> ResponseMerge<'a> {
     /// `outer` in `span`, a run of the enclosing message's fields.
     pub(crate) fn finish_merged(self, span: &'a [u8], outer: u8) -> ResponseHeader<'a> {
         let mut response = self.response;
-        response.unknown_fields = UnknownFields::picked(
-            span,
-            Path::within(outer),
-            MessageType::ResponseHeader,
-            self.depth,
-            self.unknown.len(),
-        );
+        response.unknown_fields =
+            self.unknown
+                .finish_merged(span, outer, MessageType::ResponseHeader, self.depth);
         response
     }
 }

@@ -55,12 +55,17 @@ impl<'a> Speculative<'a> {
         }
     }
 
-    /// Reads a varint of at most `max_len` bytes.
+    /// Reads a varint of at most `max_len` bytes; with `WORDS`, its bytes past the first
+    /// as one word ([`varint::decode_raw_words`]).
     #[inline(always)]
-    fn varint_max(&mut self, max_len: usize) -> Option<u64> {
+    fn varint_max<const WORDS: bool>(&mut self, max_len: usize) -> Option<u64> {
         let r = &mut self.r;
         let lookahead = r.lookahead.get(r.pos..)?;
-        let (value, n) = varint::decode_raw(lookahead, max_len);
+        let (value, n) = if WORDS {
+            varint::decode_raw_words(lookahead, max_len)
+        } else {
+            varint::decode_raw(lookahead, max_len)
+        };
         if n == 0 || n > r.data.len() - r.pos {
             return None;
         }
@@ -71,33 +76,20 @@ impl<'a> Speculative<'a> {
     /// Reads a value varint.
     #[inline(always)]
     pub(crate) fn varint(&mut self) -> Option<u64> {
-        self.varint_max(varint::MAX_VARINT_LEN)
+        self.varint_max::<false>(varint::MAX_VARINT_LEN)
     }
 
     /// The varint value of the next field when it is `tag`, else 0 (the field is
-    /// absent); `None` when the field is there but its value cannot be read.
+    /// absent); `None` when the field is there but its value cannot be read. Its bytes
+    /// past the first are read as one word: for ids spread over every length, as
+    /// streams' are, rather than mostly of a few bytes.
     #[inline(always)]
     pub(crate) fn varint_words_if(&mut self, tag: u32) -> Option<u64> {
         if self.next_is(tag) {
-            self.varint_words()
+            self.varint_max::<true>(varint::MAX_VARINT_LEN)
         } else {
             Some(0)
         }
-    }
-
-    /// A value varint whose bytes past the first are read as one word
-    /// ([`varint::decode_raw_words`]): for ids spread over every length, as streams'
-    /// are, rather than mostly of a few bytes.
-    #[inline(always)]
-    pub(crate) fn varint_words(&mut self) -> Option<u64> {
-        let r = &mut self.r;
-        let lookahead = r.lookahead.get(r.pos..)?;
-        let (value, n) = varint::decode_raw_words(lookahead, varint::MAX_VARINT_LEN);
-        if n == 0 || n > r.data.len() - r.pos {
-            return None;
-        }
-        r.pos += n;
-        Some(value)
     }
 
     /// Reads a value varint written canonically: minimal and not zero (see
@@ -115,7 +107,6 @@ impl<'a> Speculative<'a> {
     /// working out its value: with ten bytes readable, its end is found in one word.
     #[inline(always)]
     pub(crate) fn skip_varint_canonical(&mut self) -> Option<()> {
-        const TOPS: u64 = 0x8080_8080_8080_8080;
         let r = &mut self.r;
         let Some(bytes) = r
             .lookahead
@@ -124,20 +115,8 @@ impl<'a> Speculative<'a> {
         else {
             return self.varint_canonical().map(drop);
         };
-        let word = u64::from_le_bytes([
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-        ]);
-        let ends = !word & TOPS;
-        let len = if ends != 0 {
-            (ends.trailing_zeros() as usize + 1) / 8
-        } else if bytes[8] < 0x80 {
-            9
-        } else if bytes[9] < 0x80 {
-            10
-        } else {
-            return None;
-        };
-        if len > r.data.len() - r.pos || !varint::is_minimal(len, bytes[len - 1]) {
+        let len = varint::raw_len(bytes);
+        if len == 0 || len > r.data.len() - r.pos || !varint::is_minimal(len, bytes[len - 1]) {
             return None;
         }
         r.pos += len;
@@ -194,7 +173,7 @@ impl<'a> Speculative<'a> {
     /// Reads a length prefix and returns the cursor over the body it announces.
     #[inline(always)]
     pub(crate) fn length_delimited(&mut self) -> Option<Speculative<'a>> {
-        let len = self.varint_max(5)?;
+        let len = self.varint_max::<false>(5)?;
         let r = &mut self.r;
         let body_start = r.pos;
         if len > (r.data.len() - body_start) as u64 {

@@ -24,24 +24,23 @@ pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeE
 /// registers and the error's kind is only worked out when there is one.
 #[inline(always)]
 pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
-    match buf.first() {
-        Some(&b) if b < 0x80 => (u64::from(b), 1),
-        Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
-            Some(bytes) => decode_unrolled(bytes, max_len),
-            None => decode_short(buf, u64::from(b & 0x7f), max_len),
-        },
-        None => (0, 0),
-    }
+    decode_raw_looping::<4>(buf, max_len)
 }
 
 /// [`decode_raw`] that goes to a word at the second byte: for ids spread over every
 /// length, as a StreamHeader's are, rather than mostly of a few bytes.
 #[inline(always)]
 pub(crate) fn decode_raw_words(buf: &[u8], max_len: usize) -> (u64, usize) {
+    decode_raw_looping::<1>(buf, max_len)
+}
+
+/// Reads up to `LOOP` bytes one by one and the rest as a word.
+#[inline(always)]
+fn decode_raw_looping<const LOOP: usize>(buf: &[u8], max_len: usize) -> (u64, usize) {
     match buf.first() {
         Some(&b) if b < 0x80 => (u64::from(b), 1),
         Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
-            Some(bytes) => decode_word(bytes, max_len),
+            Some(bytes) => decode_unrolled::<LOOP>(bytes, max_len),
             None => decode_short(buf, u64::from(b & 0x7f), max_len),
         },
         None => (0, 0),
@@ -49,13 +48,17 @@ pub(crate) fn decode_raw_words(buf: &[u8], max_len: usize) -> (u64, usize) {
 }
 
 /// With 10 bytes readable, bytes are taken from a fixed-size array, so no read needs a
-/// bounds check. Up to four bytes (values below 2^28, ids in the millions) go byte by
-/// byte, which takes the fewest instructions; longer varints go word at a time.
+/// bounds check. Up to `LOOP` bytes go byte by byte, which for short varints (ids in the
+/// millions take four bytes) takes the fewest instructions; longer varints go word at a
+/// time.
 #[inline(always)]
-fn decode_unrolled(bytes: &[u8; MAX_VARINT_LEN], max_len: usize) -> (u64, usize) {
+fn decode_unrolled<const LOOP: usize>(
+    bytes: &[u8; MAX_VARINT_LEN],
+    max_len: usize,
+) -> (u64, usize) {
     let mut value = u64::from(bytes[0] & 0x7f);
     #[allow(clippy::needless_range_loop)] // adapters here are not unrolled
-    for i in 1..4 {
+    for i in 1..LOOP {
         let b = bytes[i];
         value |= u64::from(b & 0x7f) << (7 * i);
         if b < 0x80 {
@@ -65,13 +68,33 @@ fn decode_unrolled(bytes: &[u8; MAX_VARINT_LEN], max_len: usize) -> (u64, usize)
     decode_word(bytes, max_len)
 }
 
+/// The top bit of every byte of a word: set in each byte a varint continues past.
+const TOPS: u64 = 0x8080_8080_8080_8080;
+
+/// The length of the varint at the front of `bytes`, 1 to 10, or 0 when none of the ten
+/// bytes ends it: found in one word for the first eight.
+#[inline(always)]
+pub(crate) fn raw_len(bytes: &[u8; MAX_VARINT_LEN]) -> usize {
+    let [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9] = *bytes;
+    let ends = !u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]) & TOPS;
+    if ends != 0 {
+        // The lowest clear top bit is bit 8k+7 of the word for a varint of k+1 bytes.
+        (ends.trailing_zeros() as usize + 1) / 8
+    } else if b8 < 0x80 {
+        9
+    } else if b9 < 0x80 {
+        10
+    } else {
+        0
+    }
+}
+
 /// The first eight bytes are read as one little-endian word, the terminating byte is
 /// found from its clear top bit, and the 7-bit groups are packed together with three
 /// shift-and-mask steps, without a branch per byte. A ninth and tenth byte are added
 /// one at a time.
 #[inline(always)]
 fn decode_word(bytes: &[u8; MAX_VARINT_LEN], max_len: usize) -> (u64, usize) {
-    const TOPS: u64 = 0x8080_8080_8080_8080;
     let [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9] = *bytes;
     let word = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
     let ends = !word & TOPS;

@@ -174,11 +174,20 @@ fn agrees_with_byte_at_a_time_reading() {
             for max_len in [5, MAX_VARINT_LEN] {
                 for cut in [buf.len(), len, len - 1] {
                     let input = &buf[..cut];
+                    let expected = reference(input, max_len);
                     assert_eq!(
                         decode(input, max_len),
-                        reference(input, max_len),
+                        expected,
                         "{input:02x?} max {max_len}"
                     );
+                    // The word-first reader agrees, failure as a length of 0.
+                    let words = decode_raw_words(input, max_len);
+                    assert_eq!(words, expected.unwrap_or((0, 0)), "words {input:02x?}");
+                    // And the length alone, for ten readable bytes and no limit below.
+                    if let (Some(ten), MAX_VARINT_LEN) = (input.first_chunk(), max_len) {
+                        let len = expected.map_or(0, |(_, n)| n);
+                        assert_eq!(raw_len(ten), len, "raw_len {input:02x?}");
+                    }
                     compared += 1;
                 }
             }
