@@ -269,10 +269,12 @@ fn write_message(t: &mut Text<'_, '_>, message: &dyn Fields<'_>) -> fmt::Result 
             Value::Uint64(value) => t.uint64(name, value)?,
             Value::Str(value) => t.string(name, value)?,
             Value::Enum(value) => {
-                let FieldType::Enum(ty) = field.ty() else {
-                    unreachable!("an enum value is an enum field's")
+                // The schema's name for the value, else its number, as protoc prints.
+                let known = match field.ty() {
+                    FieldType::Enum(ty) => ty.value_name(value),
+                    _ => None,
                 };
-                match ty.value_name(value) {
+                match known {
                     Some(known) => t.enumeration(name, known, value)?,
                     None => t.enumeration(name, value, value)?,
                 }
