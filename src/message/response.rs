@@ -121,9 +121,8 @@ impl<'a> Sealed<'a> for ResponseHeader<'a> {
         sink.put_uint64_field(RESPONSE_ID, self.response_id);
         sink.put_uint64_field(INDEX, self.index);
         sink.put_string_field(LEADER, self.leader);
-        // A negative enum is written as the 10-byte varint of its sign extension.
-        sink.put_uint64_field(STATUS, self.status.value() as i64 as u64);
-        sink.put_uint64_field(TYPE, self.r#type.value() as i64 as u64);
+        sink.put_enum_field(STATUS, self.status.value());
+        sink.put_enum_field(TYPE, self.r#type.value());
         self.unknown_fields.write(sink);
     }
 }

@@ -12,9 +12,10 @@
 //! through a `BufMut` may alias the buffer's own length, which must then be stored and
 //! reloaded around every byte.
 //!
-//! Two blocks of this module are `unsafe`: advancing a `BufMut` over bytes written into
+//! Three blocks of this module are `unsafe`: advancing a `BufMut` over bytes written into
 //! its spare capacity, in [`put_in_chunk`], and writing a varint field into a chunk
-//! checked once to hold the longest one, in `ChunkSink::put_varint_field`.
+//! checked once to hold the longest one, as one word or a byte at a time, in
+//! `ChunkSink::put_varint_field`.
 
 use super::{size, varint};
 use bytes::buf::UninitSlice;
@@ -52,6 +53,25 @@ pub trait Sink {
         if value != 0 {
             self.put_varint_field(tag, value);
         }
+    }
+
+    /// Writes an enum field unless it holds the default 0; a negative value as the
+    /// 10-byte varint of its sign extension.
+    #[inline(always)]
+    fn put_enum_field(&mut self, tag: u32, value: i32) {
+        if (1..0x80).contains(&value) {
+            // Enums' values are small: the field takes two bytes.
+            self.put_two(tag as u8, value as u8);
+        } else if value != 0 {
+            self.put_varint_field(tag, value as i64 as u64);
+        }
+    }
+
+    /// Writes two bytes.
+    #[inline(always)]
+    fn put_two(&mut self, first: u8, second: u8) {
+        self.put_byte(first);
+        self.put_byte(second);
     }
 
     /// Writes a string field unless it is empty.
@@ -123,6 +143,13 @@ impl Sink for ChunkSink<'_> {
         self.written += 1;
     }
 
+    #[inline(always)]
+    fn put_two(&mut self, first: u8, second: u8) {
+        let end = self.written + 2;
+        self.chunk[self.written..end].copy_from_slice(&[first, second]);
+        self.written = end;
+    }
+
     /// Slices of 4 to 16 bytes are copied as two overlapping chunks, in a few moves
     /// instead of a call to `memcpy`: names and namespaces are that short. Only `Name`
     /// takes this way; for every string (a 40-byte leader, say) it measured slower.
@@ -142,10 +169,11 @@ impl Sink for ChunkSink<'_> {
         self.written = end;
     }
 
-    /// One bounds check for the field instead of one per byte. Strings' keys and
-    /// messages' length prefixes stay byte by byte, and the varint loop is written out
-    /// rather than `varint::encode` with a writing closure: both measured slower
-    /// (benches/README.md).
+    /// One bounds check for the field instead of one per byte, and a value below 2^56
+    /// written as one word ([`varint::encode_word`]) rather than a byte at a time.
+    /// Strings' keys and messages' length prefixes stay byte by byte, and the longer
+    /// varints' loop is written out rather than `varint::encode` with a writing
+    /// closure: both measured slower (benches/README.md).
     #[inline(always)]
     fn put_varint_field(&mut self, tag: u32, value: u64) {
         if self.written + size::VARINT_FIELD_MAX > self.chunk.len() {
@@ -158,6 +186,25 @@ impl Sink for ChunkSink<'_> {
         debug_assert!(tag < 0x80);
         let start = self.chunk.as_mut_ptr();
         let mut at = self.written;
+        if value < varint::WORD_LIMIT {
+            let (word, len) = varint::encode_word(value);
+            #[allow(unsafe_code)]
+            // SAFETY: `written + VARINT_FIELD_MAX <= chunk.len()` (checked above), and
+            // this writes 1 + 8 = 9 < VARINT_FIELD_MAX bytes from `written` on: the tag
+            // (`as u8`, whatever its value) and one unaligned word. So every write lands
+            // inside the chunk, which is valid for writes of `chunk.len()` bytes. The
+            // word's bytes past `len` are written but not counted: the next write, or
+            // nothing, covers them.
+            unsafe {
+                start.add(at).write(tag as u8);
+                start
+                    .add(at + 1)
+                    .cast::<[u8; 8]>()
+                    .write_unaligned(word.to_le_bytes());
+            }
+            self.written = at + 1 + len;
+            return;
+        }
         let mut value = value;
         #[allow(unsafe_code)]
         // SAFETY: `written + VARINT_FIELD_MAX <= chunk.len()` (checked above), and this

@@ -176,6 +176,51 @@ pub const fn encoded_len(value: u64) -> usize {
     (high * 9 + 73) / 64
 }
 
+/// Values [`encode_word`] takes: those whose varint fits in eight bytes.
+pub(crate) const WORD_LIMIT: u64 = 1 << 56;
+
+/// The minimal varint encoding of `value`, below [`WORD_LIMIT`], as the low bytes of a
+/// little-endian word, and how many bytes it takes: one store writes it, where a byte
+/// loop would branch on every byte (and mispredict on values of varied lengths). The
+/// bytes past the length are zero.
+#[inline(always)]
+pub(crate) fn encode_word(value: u64) -> (u64, usize) {
+    debug_assert!(value < WORD_LIMIT);
+    // The length and the continuation bits depend only on the highest set bit: one
+    // lookup instead of the arithmetic.
+    let (continues, len) = WORD_SHAPES[(value | 1).ilog2() as usize];
+    // The inverse of `pack`, 7-bit groups into bytes. Values of up to four bytes, the
+    // most common, spread in 32 bits, whose masks are immediates rather than 64-bit
+    // constants loaded one by one.
+    let groups = if value < 1 << 28 {
+        u64::from(spread_28(value as u32))
+    } else {
+        u64::from(spread_28(value as u32 & 0x0fff_ffff))
+            | u64::from(spread_28((value >> 28) as u32)) << 32
+    };
+    (groups | continues, len as usize)
+}
+
+/// The four 7-bit groups of a value below 2^28 in the low bits of four bytes.
+#[inline(always)]
+fn spread_28(value: u32) -> u32 {
+    let w = (value & 0x3fff) | ((value & 0x0fff_c000) << 2);
+    (w & 0x007f_007f) | ((w & 0x3f80_3f80) << 1)
+}
+
+/// For each highest set bit of a value below [`WORD_LIMIT`] (0 to 55), the top bits of
+/// the bytes of its varint that continue (all but the last), and its length.
+const WORD_SHAPES: [(u64, u8); 56] = {
+    let mut shapes = [(0, 0); 56];
+    let mut high = 0;
+    while high < 56 {
+        let len = encoded_len(1 << high);
+        shapes[high] = ((TOPS >> 8) >> (8 * (8 - len)), len as u8);
+        high += 1;
+    }
+    shapes
+};
+
 /// Hands the minimal varint encoding of `value` to `put`, a byte at a time.
 #[inline(always)]
 pub(crate) fn encode(mut value: u64, mut put: impl FnMut(u8)) {

@@ -195,3 +195,25 @@ fn agrees_with_byte_at_a_time_reading() {
     }
     assert_eq!(compared, 11 * 2_000 * 2 * 3);
 }
+
+/// The one-word encoding writes what the byte loop writes, and zeros after it, for
+/// values at every 7-bit boundary and with every bit pattern below the limit.
+#[test]
+fn word_encoding_agrees_with_the_byte_loop() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let patterns = (0..4096).map(move |_| {
+        // xorshift, then a random number of significant bits.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state >> (state % 64)
+    });
+    let values = boundaries().map(|(value, _)| value).chain(patterns);
+    for value in values.filter(|&v| v < WORD_LIMIT) {
+        let mut expected = [0u8; MAX_VARINT_LEN];
+        let n = encode_into(value, &mut expected);
+        let (word, len) = encode_word(value);
+        assert_eq!(len, n, "length of {value}");
+        assert_eq!(&word.to_le_bytes()[..], &expected[..8], "bytes of {value}");
+    }
+}
