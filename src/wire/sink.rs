@@ -14,7 +14,7 @@
 //!
 //! Three blocks of this module are `unsafe`: advancing a `BufMut` over bytes written into
 //! its spare capacity, in [`put_in_chunk`], and writing a varint field into a chunk
-//! checked once to hold the longest one, as one word or a byte at a time, in
+//! checked once to hold the longest one, as one word or as ten bytes, in
 //! `ChunkSink::put_varint_field`.
 
 use super::{size, varint};
@@ -169,11 +169,10 @@ impl Sink for ChunkSink<'_> {
         self.written = end;
     }
 
-    /// One bounds check for the field instead of one per byte, and a value below 2^56
-    /// written as one word ([`varint::encode_word`]) rather than a byte at a time.
-    /// Strings' keys and messages' length prefixes stay byte by byte, and the longer
-    /// varints' loop is written out rather than `varint::encode` with a writing
-    /// closure: both measured slower (benches/README.md).
+    /// One bounds check for the field instead of one per byte, and the varint written
+    /// whole ([`varint::encode_word`], [`varint::encode_long`]) rather than a byte at a
+    /// time, which branches on every byte. Strings' keys and messages' length prefixes
+    /// stay byte by byte.
     #[inline(always)]
     fn put_varint_field(&mut self, tag: u32, value: u64) {
         if self.written + size::VARINT_FIELD_MAX > self.chunk.len() {
@@ -185,7 +184,7 @@ impl Sink for ChunkSink<'_> {
         }
         debug_assert!(tag < 0x80);
         let start = self.chunk.as_mut_ptr();
-        let mut at = self.written;
+        let at = self.written;
         if value < varint::WORD_LIMIT {
             let (word, len) = varint::encode_word(value);
             #[allow(unsafe_code)]
@@ -205,24 +204,20 @@ impl Sink for ChunkSink<'_> {
             self.written = at + 1 + len;
             return;
         }
-        let mut value = value;
+        let (bytes, len) = varint::encode_long(value);
         #[allow(unsafe_code)]
         // SAFETY: `written + VARINT_FIELD_MAX <= chunk.len()` (checked above), and this
-        // writes at most VARINT_FIELD_MAX bytes from `written` on: one for the tag (`as
-        // u8`, whatever its value) and at most MAX_VARINT_LEN for the varint of a u64
-        // (one byte per 7 bits, the last when fewer than 8 are left). So every write
-        // lands inside the chunk, which is valid for writes of `chunk.len()` bytes.
+        // writes 1 + MAX_VARINT_LEN = VARINT_FIELD_MAX bytes from `written` on: the tag
+        // and ten bytes, of which the varint takes `len`. So every write lands inside
+        // the chunk, which is valid for writes of `chunk.len()` bytes.
         unsafe {
             start.add(at).write(tag as u8);
-            at += 1;
-            while value >= 0x80 {
-                start.add(at).write(value as u8 | 0x80);
-                at += 1;
-                value >>= 7;
-            }
-            start.add(at).write(value as u8);
+            start
+                .add(at + 1)
+                .cast::<[u8; varint::MAX_VARINT_LEN]>()
+                .write_unaligned(bytes);
         }
-        self.written = at + 1;
+        self.written = at + 1 + len;
     }
 }
 

@@ -201,6 +201,24 @@ pub(crate) fn encode_word(value: u64) -> (u64, usize) {
     (groups | continues, len as usize)
 }
 
+/// The minimal varint encoding of `value`, at or above [`WORD_LIMIT`], and its length:
+/// nine or ten bytes, the first eight as in [`encode_word`], all continuing.
+#[inline(always)]
+pub(crate) fn encode_long(value: u64) -> ([u8; MAX_VARINT_LEN], usize) {
+    debug_assert!(value >= WORD_LIMIT);
+    let low = value & (WORD_LIMIT - 1);
+    let groups = u64::from(spread_28(low as u32 & 0x0fff_ffff))
+        | u64::from(spread_28((low >> 28) as u32)) << 32;
+    let [b0, b1, b2, b3, b4, b5, b6, b7] = (groups | TOPS).to_le_bytes();
+    // The top eight bits: seven in the ninth byte, which continues when the eighth is
+    // set, and that one alone in the tenth.
+    let high = (value >> 56) as u8;
+    let tenth = high >> 7;
+    let ninth = (high & 0x7f) | (tenth << 7);
+    let bytes = [b0, b1, b2, b3, b4, b5, b6, b7, ninth, tenth];
+    (bytes, 9 + usize::from(tenth))
+}
+
 /// The four 7-bit groups of a value below 2^28 in the low bits of four bytes.
 #[inline(always)]
 fn spread_28(value: u32) -> u32 {

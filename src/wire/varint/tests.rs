@@ -20,6 +20,16 @@ fn boundaries() -> impl Iterator<Item = (u64, usize)> {
         ])
 }
 
+/// A xorshift generator from `seed`: random bit patterns, the same on every run.
+fn random(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// [`encode`] into an array, returning the bytes used.
 fn encode_into(value: u64, out: &mut [u8; MAX_VARINT_LEN]) -> usize {
     let mut n = 0;
@@ -158,13 +168,7 @@ fn reference(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeErrorKind
 /// buffers long enough for the word path and too short for it, under both limits.
 #[test]
 fn agrees_with_byte_at_a_time_reading() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = random(0x9e37_79b9_7f4a_7c15);
     let mut compared = 0;
     for len in 1..=11 {
         for _ in 0..2_000 {
@@ -200,13 +204,11 @@ fn agrees_with_byte_at_a_time_reading() {
 /// values at every 7-bit boundary and with every bit pattern below the limit.
 #[test]
 fn word_encoding_agrees_with_the_byte_loop() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = random(0x2545_f491_4f6c_dd1d);
+    // Random bits, then a random number of them significant.
     let patterns = (0..4096).map(move |_| {
-        // xorshift, then a random number of significant bits.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state >> (state % 64)
+        let bits = next();
+        bits >> (bits % 64)
     });
     let values = boundaries().map(|(value, _)| value).chain(patterns);
     for value in values.filter(|&v| v < WORD_LIMIT) {
@@ -215,5 +217,21 @@ fn word_encoding_agrees_with_the_byte_loop() {
         let (word, len) = encode_word(value);
         assert_eq!(len, n, "length of {value}");
         assert_eq!(&word.to_le_bytes()[..], &expected[..8], "bytes of {value}");
+    }
+}
+
+/// The nine- and ten-byte encoding writes what the byte loop writes, for values at and
+/// past the word limit with every bit pattern.
+#[test]
+fn long_encoding_agrees_with_the_byte_loop() {
+    let mut next = random(0x1234_5678_9abc_def1);
+    let patterns = (0..4096).map(move |_| next() | WORD_LIMIT);
+    let values = boundaries().map(|(value, _)| value).chain(patterns);
+    for value in values.filter(|&v| v >= WORD_LIMIT) {
+        let mut expected = [0u8; MAX_VARINT_LEN];
+        let n = encode_into(value, &mut expected);
+        let (bytes, len) = encode_long(value);
+        assert_eq!(len, n, "length of {value:#x}");
+        assert_eq!(&bytes[..len], &expected[..n], "bytes of {value:#x}");
     }
 }
