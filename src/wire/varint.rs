@@ -195,8 +195,7 @@ pub(crate) fn encode_word(value: u64) -> (u64, usize) {
     let groups = if value < 1 << 28 {
         u64::from(spread_28(value as u32))
     } else {
-        u64::from(spread_28(value as u32 & 0x0fff_ffff))
-            | u64::from(spread_28((value >> 28) as u32)) << 32
+        spread_56(value)
     };
     (groups | continues, len as usize)
 }
@@ -206,9 +205,7 @@ pub(crate) fn encode_word(value: u64) -> (u64, usize) {
 #[inline(always)]
 pub(crate) fn encode_long(value: u64) -> ([u8; MAX_VARINT_LEN], usize) {
     debug_assert!(value >= WORD_LIMIT);
-    let low = value & (WORD_LIMIT - 1);
-    let groups = u64::from(spread_28(low as u32 & 0x0fff_ffff))
-        | u64::from(spread_28((low >> 28) as u32)) << 32;
+    let groups = spread_56(value & (WORD_LIMIT - 1));
     let [b0, b1, b2, b3, b4, b5, b6, b7] = (groups | TOPS).to_le_bytes();
     // The top eight bits: seven in the ninth byte, which continues when the eighth is
     // set, and that one alone in the tenth.
@@ -217,6 +214,14 @@ pub(crate) fn encode_long(value: u64) -> ([u8; MAX_VARINT_LEN], usize) {
     let ninth = (high & 0x7f) | (tenth << 7);
     let bytes = [b0, b1, b2, b3, b4, b5, b6, b7, ninth, tenth];
     (bytes, 9 + usize::from(tenth))
+}
+
+/// The eight 7-bit groups of a value below 2^56 in the low bits of eight bytes: each
+/// 28-bit half spread in 32 bits.
+#[inline(always)]
+fn spread_56(value: u64) -> u64 {
+    u64::from(spread_28(value as u32 & 0x0fff_ffff))
+        | u64::from(spread_28((value >> 28) as u32)) << 32
 }
 
 /// The four 7-bit groups of a value below 2^28 in the low bits of four bytes.
