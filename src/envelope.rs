@@ -97,6 +97,24 @@ impl<'a, H> Envelope<'a, H> {
     pub fn last_field(&self, number: u32) -> Option<UnknownField<'a>> {
         self.rest.last(number)
     }
+
+    /// The payload of the last length-delimited occurrence of field `number`: what the
+    /// reference runtime reads for a singular `string` or `bytes` field, such as a map
+    /// operation's key. An occurrence of another wire type does not count, so one key
+    /// is read the same way however the message was written.
+    ///
+    /// ```
+    /// use atomix_headers::{Message, RequestEnvelope};
+    ///
+    /// // map.GetRequest { header {} key: "k1" }, then a stray field 2 as a varint
+    /// let request = RequestEnvelope::decode(b"\x0a\x00\x12\x02k1\x10\x05")?;
+    /// assert_eq!(request.last_bytes(2), Some(&b"k1"[..]));
+    /// assert_eq!(request.last_field(2).unwrap().wire_type(), 0);
+    /// # Ok::<(), atomix_headers::DecodeError>(())
+    /// ```
+    pub fn last_bytes(&self, number: u32) -> Option<&'a [u8]> {
+        self.rest.last_bytes(number)
+    }
 }
 
 impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {

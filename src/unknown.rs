@@ -169,16 +169,54 @@ impl<'a> UnknownFields<'a> {
     /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
     /// ```
     pub fn last(&self, number: u32) -> Option<UnknownField<'a>> {
+        self.last_where(|tag| tag >> 3 == number)
+    }
+
+    /// The payload of the last length-delimited field numbered `number`: what the
+    /// reference runtime reads for a singular `string`, `bytes` or message field of that
+    /// number. Occurrences of another wire type do not count (upb keeps them as unknown
+    /// fields), so `last(number)` is the wrong question for a routing key.
+    ///
+    /// ```
+    /// use atomix_headers::{StreamHeader, UnknownFields};
+    ///
+    /// // field 3 as bytes "a", then field 3 as the varint 1
+    /// let fields = UnknownFields::from_bytes::<StreamHeader>(&[0x1a, 0x01, b'a', 0x18, 0x01])?;
+    /// assert_eq!(fields.last_bytes(3), Some(&b"a"[..]));
+    /// assert_eq!(fields.last_varint(3), Some(1));
+    /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
+    /// ```
+    pub fn last_bytes(&self, number: u32) -> Option<&'a [u8]> {
+        self.last_with(number, 2).and_then(|f| f.payload())
+    }
+
+    /// The value of the last varint field numbered `number`: what the reference runtime
+    /// reads for a singular `uint64` field of that number (cast it for narrower types:
+    /// upb keeps the low 32 bits for `uint32`). Occurrences of another wire type do not
+    /// count.
+    pub fn last_varint(&self, number: u32) -> Option<u64> {
+        self.last_with(number, 0).and_then(|f| f.varint())
+    }
+
+    fn last_with(&self, number: u32, wire_type: u8) -> Option<UnknownField<'a>> {
+        // Field numbers stop below 2^29, so a larger one matches nothing.
+        let tag = number.checked_mul(8)? | u32::from(wire_type);
+        self.last_where(|t| t == tag)
+    }
+
+    /// The last field whose tag `wanted` accepts.
+    #[inline]
+    fn last_where(&self, wanted: impl Fn(u32) -> bool) -> Option<UnknownField<'a>> {
         if self.layout == Layout::Contiguous {
             // The common case, a run of simple fields, walked without the iterator.
             let data = self.src;
             let (mut pos, mut found) = (0, None);
             while pos < data.len() {
                 let Some((body, end)) = skip_simple(data, pos) else {
-                    return self.iter().filter(|f| f.number() == number).last();
+                    return self.iter().filter(|f| wanted(f.tag)).last();
                 };
                 let tag = u32::from(data[pos]);
-                if tag >> 3 == number {
+                if wanted(tag) {
                     found = Some(UnknownField {
                         tag,
                         raw: &data[pos..end],
@@ -189,7 +227,7 @@ impl<'a> UnknownFields<'a> {
             }
             return found;
         }
-        self.iter().filter(|f| f.number() == number).last()
+        self.iter().filter(|f| wanted(f.tag)).last()
     }
 
     /// The fields as one contiguous slice, when they arrived in one run.
@@ -452,6 +490,30 @@ impl<'a> UnknownField<'a> {
     /// For a length-delimited field, the bytes its length prefix announces.
     pub fn payload(&self) -> Option<&'a [u8]> {
         (self.tag & 7 == 2).then_some(self.body)
+    }
+
+    /// For a varint field, its value (all 64 bits, as a `uint64` field reads it).
+    ///
+    /// ```
+    /// use atomix_headers::{StreamHeader, UnknownFields};
+    ///
+    /// let fields = UnknownFields::from_bytes::<StreamHeader>(&[0x18, 0xac, 0x02])?;
+    /// assert_eq!(fields.last(3).and_then(|f| f.varint()), Some(300));
+    /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
+    /// ```
+    pub fn varint(&self) -> Option<u64> {
+        if self.tag & 7 != 0 {
+            return None;
+        }
+        // `raw` is a checked field: a tag varint, then a value varint that ends the
+        // field. Skip the tag's bytes, then fold the value's 7-bit groups (a tenth byte's
+        // bits past 64 fall away, as in every protobuf runtime).
+        let tag_len = self.raw.iter().position(|b| b & 0x80 == 0)? + 1;
+        let mut value = 0u64;
+        for (i, b) in self.raw.get(tag_len..)?.iter().enumerate() {
+            value |= u64::from(b & 0x7f).checked_shl(7 * i as u32).unwrap_or(0);
+        }
+        Some(value)
     }
 }
 
