@@ -1,0 +1,304 @@
+//! The command line and the TOML file behind `--config`: every flag can be set in the
+//! file under the same name (`partition` is a list there), and a flag given on the
+//! command line wins over the file.
+
+use clap::Parser;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EXAMPLES: &str = "\
+Examples:
+  # three partitions of three replicas each, clients on 127.0.0.1:5678
+  atomix-proxy --listen 127.0.0.1:5678 \\
+      --partition 10.0.0.1:5678,10.0.0.2:5678,10.0.0.3:5678 \\
+      --partition 10.0.1.1:5678,10.0.1.2:5678,10.0.1.3:5678 \\
+      --partition 10.0.2.1:5678,10.0.2.2:5678,10.0.2.3:5678 \\
+      --metrics 127.0.0.1:9090
+
+  # the same, and partition 1 also on its own listener (for whole-map calls)
+  atomix-proxy --partition 127.0.0.1:7001=10.0.0.1:5678,10.0.0.2:5678 --partition 10.0.1.1:5678
+
+  # everything from a file (flags given as well win)
+  atomix-proxy --config proxy.toml
+
+A proxy.toml:
+  listen = \"0.0.0.0:5678\"
+  partition = [\"10.0.0.1:5678,10.0.0.2:5678\", \"10.0.1.1:5678,10.0.1.2:5678\"]
+  timeout = \"5s\"
+  metrics = \"0.0.0.0:9090\"
+
+Routing: a partition's own listener first; then header field 6 (partition, from 1);
+then the Atomix Go client's rule (FNV-1a 32 of the name, or of the key for map and set
+entries). Map and set calls that span every partition (Create, KeepAlive, Close, Size,
+Clear, Entries, Events, Iterate) must name their partition when there are several.
+Logs go to stderr; RUST_LOG=debug logs every call.";
+
+/// The command line. Every option is optional here, so that the file can give it.
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "atomix-proxy",
+    version,
+    about = "A gRPC proxy in front of an Atomix cluster: routes every call to its partition's leader",
+    after_help = EXAMPLES
+)]
+pub struct Args {
+    /// Where clients connect [default: 0.0.0.0:5678]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// One partition, in order (the first is partition 1): its replicas, the first
+    /// taken as leader until a NOT_LEADER names another; `LISTEN=` also serves that
+    /// partition alone on its own address
+    #[arg(long = "partition", value_name = "[LISTEN=]REPLICA[,REPLICA...]")]
+    pub partitions: Vec<String>,
+    /// Bounds a unary call that carries no grpc-timeout [default: 30s]
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// Bounds connecting to a replica [default: 2s]
+    #[arg(long, value_name = "DUR")]
+    pub connect_timeout: Option<String>,
+    /// After SIGTERM or SIGINT, how long open streams may go on [default: 10s]
+    #[arg(long, value_name = "DUR")]
+    pub drain_timeout: Option<String>,
+    /// Closes a client connection with no call for this long [default: 5m]
+    #[arg(long, value_name = "DUR")]
+    pub idle_timeout: Option<String>,
+    /// HTTP/2 PING interval on replica connections; a PING unanswered as long closes the
+    /// connection [default: 10s]
+    #[arg(long, value_name = "DUR")]
+    pub keepalive: Option<String>,
+    /// Serves Prometheus metrics at http://ADDR/metrics [default: off]
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// The largest request message accepted [default: 4194304]
+    #[arg(long, value_name = "BYTES")]
+    pub max_message_size: Option<usize>,
+    /// How many NOT_LEADER redirects one call follows [default: 3]
+    #[arg(long, value_name = "N")]
+    pub max_redirects: Option<u32>,
+    /// text or json [default: text]
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// A TOML file with any of the options above
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The same options, as the TOML file spells them.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct File {
+    listen: Option<String>,
+    #[serde(alias = "partitions")]
+    partition: Option<Vec<String>>,
+    timeout: Option<String>,
+    connect_timeout: Option<String>,
+    drain_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    keepalive: Option<String>,
+    metrics: Option<String>,
+    max_message_size: Option<usize>,
+    max_redirects: Option<u32>,
+    log_format: Option<String>,
+}
+
+/// One partition as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionConfig {
+    /// Its own listener, if any.
+    pub listen: Option<SocketAddr>,
+    /// Its replicas, `host:port`, as NOT_LEADER names them.
+    pub replicas: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The proxy's settings, checked.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub partitions: Vec<PartitionConfig>,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub keepalive: Duration,
+    pub metrics: Option<SocketAddr>,
+    pub max_message_size: usize,
+    pub max_redirects: u32,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The settings from the command line and the file it names: a one-line reason when
+    /// they do not make a proxy.
+    pub fn from_args(args: Args) -> Result<Self, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?;
+                toml::from_str::<File>(&text).map_err(|e| {
+                    let e = e.to_string().replace('\n', " ");
+                    format!("--config {}: {}", path.display(), e.trim())
+                })?
+            }
+            None => File::default(),
+        };
+        let partitions = if args.partitions.is_empty() {
+            file.partition.unwrap_or_default()
+        } else {
+            args.partitions
+        };
+        if partitions.is_empty() {
+            return Err("at least one --partition is needed".into());
+        }
+        let partitions = partitions
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| parse_partition(spec).map_err(|e| format!("--partition {} ({spec:?}): {e}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if u32::try_from(partitions.len()).is_err() {
+            return Err("too many partitions".into());
+        }
+        let listen = args.listen.or(file.listen);
+        let listen = addr("--listen", listen.as_deref().unwrap_or("0.0.0.0:5678"))?;
+        let metrics = match args.metrics.or(file.metrics) {
+            Some(a) => Some(addr("--metrics", &a)?),
+            None => None,
+        };
+        let dur = |name: &str, flag: Option<String>, file: Option<String>, default: &str| {
+            let text = flag.or(file).unwrap_or_else(|| default.to_owned());
+            let d = humantime::parse_duration(text.trim())
+                .map_err(|e| format!("{name} {text:?}: {e} (say 2s, 500ms, 1m)"))?;
+            if d.is_zero() {
+                return Err(format!("{name} must be more than 0"));
+            }
+            Ok(d)
+        };
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(format!("--log-format {other:?}: say text or json")),
+        };
+        let max_message_size = args
+            .max_message_size
+            .or(file.max_message_size)
+            .unwrap_or(4 << 20);
+        if max_message_size == 0 || max_message_size > u32::MAX as usize {
+            return Err("--max-message-size must be from 1 to 4294967295".into());
+        }
+        Ok(Config {
+            listen,
+            partitions,
+            timeout: dur("--timeout", args.timeout, file.timeout, "30s")?,
+            connect_timeout: dur("--connect-timeout", args.connect_timeout, file.connect_timeout, "2s")?,
+            drain_timeout: dur("--drain-timeout", args.drain_timeout, file.drain_timeout, "10s")?,
+            idle_timeout: dur("--idle-timeout", args.idle_timeout, file.idle_timeout, "5m")?,
+            keepalive: dur("--keepalive", args.keepalive, file.keepalive, "10s")?,
+            metrics,
+            max_message_size,
+            max_redirects: args.max_redirects.or(file.max_redirects).unwrap_or(3),
+            log_format,
+        })
+    }
+}
+
+fn addr(name: &str, text: &str) -> Result<SocketAddr, String> {
+    text.trim()
+        .parse()
+        .map_err(|e| format!("{name} {text:?}: {e} (say IP:PORT, 127.0.0.1:5678)"))
+}
+
+/// `[LISTEN=]REPLICA[,REPLICA...]`.
+fn parse_partition(spec: &str) -> Result<PartitionConfig, String> {
+    let (listen, replicas) = match spec.split_once('=') {
+        Some((listen, replicas)) => (Some(addr("its listener", listen)?), replicas),
+        None => (None, spec),
+    };
+    let replicas: Vec<String> = replicas.split(',').map(|r| r.trim().to_owned()).collect();
+    for r in &replicas {
+        // host:port, as the replica names itself in NOT_LEADER's `leader`.
+        let ok = r
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !ok {
+            return Err(format!("replica {r:?} is not HOST:PORT"));
+        }
+    }
+    let mut seen = replicas.clone();
+    seen.sort();
+    seen.dedup();
+    if seen.len() != replicas.len() {
+        return Err("a replica is named twice".into());
+    }
+    Ok(PartitionConfig { listen, replicas })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        let args = Args::try_parse_from(std::iter::once("atomix-proxy").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        Config::from_args(args)
+    }
+
+    #[test]
+    fn defaults_and_partitions() {
+        let c = config(&["--partition", "a:1,b:2", "--partition", "127.0.0.1:7002=c:3"]).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:5678".parse().unwrap());
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.drain_timeout, Duration::from_secs(10));
+        assert_eq!(c.max_message_size, 4 << 20);
+        assert_eq!(c.partitions[0].replicas, ["a:1", "b:2"]);
+        assert_eq!(c.partitions[0].listen, None);
+        assert_eq!(c.partitions[1].listen, Some("127.0.0.1:7002".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn refusals_name_the_option() {
+        for (args, needle) in [
+            (&["--timeout", "2s"][..], "--partition"),
+            (&["--partition", "nohost"], "HOST:PORT"),
+            (&["--partition", "a:1,a:1"], "twice"),
+            (&["--partition", "a:1", "--timeout", "soon"], "--timeout"),
+            (&["--partition", "a:1", "--timeout", "0s"], "--timeout"),
+            (&["--partition", "a:1", "--listen", "x"], "--listen"),
+            (&["--partition", "a:1", "--log-format", "xml"], "--log-format"),
+            (&["--partition", "bad=a:1"], "listener"),
+        ] {
+            let e = config(args).unwrap_err();
+            assert!(e.contains(needle), "{args:?}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_file_gives_what_flags_do_not() {
+        let dir = std::env::temp_dir().join(format!("atomix-proxy-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("proxy.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:1\"\npartition = [\"a:1\", \"b:2\"]\ntimeout = \"5s\"\nlog-format = \"json\"\n",
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let c = config(&["--config", p, "--timeout", "7s"]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1".parse().unwrap());
+        assert_eq!(c.partitions.len(), 2);
+        assert_eq!(c.timeout, Duration::from_secs(7), "the flag wins");
+        assert_eq!(c.log_format, LogFormat::Json);
+        std::fs::write(&path, "timeuot = \"5s\"\n").unwrap();
+        let e = config(&["--config", p, "--partition", "a:1"]).unwrap_err();
+        assert!(e.contains("timeuot"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

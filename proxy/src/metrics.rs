@@ -1,0 +1,139 @@
+//! Prometheus metrics, and the small HTTP/1.1 endpoint that serves them at `/metrics`
+//! (and `/healthz`: 200 while serving, 503 while draining).
+
+use prometheus_client::encoding::{text::encode, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    /// 1..n in the order of `--partition`; empty for a call refused before routing.
+    pub partition: &'static str,
+    /// `atomix.map.MapService/Put`; `other` for a path that is not an Atomix method.
+    pub method: &'static str,
+    /// The gRPC code's name.
+    pub code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    pub partition: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RetryLabels {
+    pub partition: &'static str,
+    /// `not_leader` (a redirect to the named leader) or `connect` (the next replica,
+    /// before the request was sent).
+    pub reason: &'static str,
+}
+
+pub struct Metrics {
+    pub requests: Family<CallLabels, Counter>,
+    pub duration: Histogram,
+    pub leader_changes: Family<PartitionLabels, Counter>,
+    pub retries: Family<RetryLabels, Counter>,
+    registry: Registry,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let requests = Family::<CallLabels, Counter>::default();
+        // 50 µs to about 13 s.
+        let duration = Histogram::new(exponential_buckets(0.000_05, 2.0, 19));
+        let leader_changes = Family::<PartitionLabels, Counter>::default();
+        let retries = Family::<RetryLabels, Counter>::default();
+        let mut registry = Registry::default();
+        registry.register(
+            "atomix_proxy_requests",
+            "Calls ended, by partition, method and gRPC code",
+            requests.clone(),
+        );
+        registry.register(
+            "atomix_proxy_request_duration_seconds",
+            "Time from a call's headers to its end",
+            duration.clone(),
+        );
+        registry.register(
+            "atomix_proxy_leader_changes",
+            "Leaders taken from NOT_LEADER responses, by partition",
+            leader_changes.clone(),
+        );
+        registry.register(
+            "atomix_proxy_retries",
+            "Requests sent again, by partition and reason",
+            retries.clone(),
+        );
+        Metrics {
+            requests,
+            duration,
+            leader_changes,
+            retries,
+            registry,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String does not fail");
+        out
+    }
+}
+
+/// Serves `/metrics` until the runtime stops. One request per connection, each bounded
+/// in size and time, so a scraper cannot hold the proxy's single thread.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, serving: Arc<AtomicBool>) {
+    loop {
+        let socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let metrics = metrics.clone();
+        let serving = serving.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), answer(socket, &metrics, &serving)).await;
+        });
+    }
+}
+
+async fn answer(mut socket: TcpStream, metrics: &Metrics, serving: &AtomicBool) -> std::io::Result<()> {
+    let mut request = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).await?;
+        if n == 0 || request.len() + n > 16 * 1024 {
+            return Ok(());
+        }
+        request.extend_from_slice(&buf[..n]);
+    }
+    let line = request.split(|&b| b == b'\r').next().unwrap_or_default();
+    let path = line.split(|&b| b == b' ').nth(1).unwrap_or_default();
+    let (status, kind, body) = match path {
+        b"/metrics" => (
+            "200 OK",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            metrics.render(),
+        ),
+        b"/healthz" if serving.load(Ordering::Relaxed) => ("200 OK", "text/plain", "SERVING\n".into()),
+        b"/healthz" => ("503 Service Unavailable", "text/plain", "NOT_SERVING\n".into()),
+        _ => ("404 Not Found", "text/plain", "try /metrics\n".into()),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await?;
+    socket.write_all(body.as_bytes()).await?;
+    socket.shutdown().await
+}

@@ -1,0 +1,163 @@
+//! The partitions and their replicas: one pooled HTTP/2 connection per replica, made
+//! when first needed and again after it is lost, with PINGs that find a dead one.
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// Why a replica could not take a request. Nothing was sent to it, so the next replica
+/// may be tried.
+#[derive(Debug)]
+pub struct ConnectError(pub String);
+
+/// One replica of a partition.
+pub struct Replica {
+    /// `host:port`, as the configuration and NOT_LEADER's `leader` name it.
+    pub addr: String,
+    pub authority: http::uri::Authority,
+    /// The pooled connection and the number it was made with; the connection's task
+    /// empties the slot when the connection ends, if the slot still holds it.
+    conn: Mutex<Option<(u64, SendRequest<Bytes>)>>,
+    generation: AtomicU64,
+}
+
+/// One partition: its replicas and which one is believed to lead.
+pub struct Partition {
+    /// 1..n, as Atomix numbers partitions; the metrics' label.
+    pub label: &'static str,
+    pub replicas: Vec<Arc<Replica>>,
+    leader: AtomicUsize,
+}
+
+impl Partition {
+    pub fn new(number: usize, replicas: &[String]) -> Result<Self, String> {
+        let replicas = replicas
+            .iter()
+            .map(|addr| {
+                let authority = addr
+                    .parse()
+                    .map_err(|e| format!("replica {addr:?}: {e}"))?;
+                Ok(Arc::new(Replica {
+                    addr: addr.clone(),
+                    authority,
+                    conn: Mutex::new(None),
+                    generation: AtomicU64::new(0),
+                }))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Partition {
+            // Leaked once per partition at start-up: labels live as long as the process.
+            label: Box::leak(number.to_string().into_boxed_str()),
+            replicas,
+            leader: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn leader(&self) -> usize {
+        self.leader.load(Ordering::Relaxed)
+    }
+
+    /// Makes `replica` the leader; whether that changed anything.
+    pub fn set_leader(&self, replica: usize) -> bool {
+        self.leader.swap(replica, Ordering::Relaxed) != replica
+    }
+
+    /// The configured replica named `addr`.
+    pub fn find(&self, addr: &str) -> Option<usize> {
+        self.replicas.iter().position(|r| r.addr == addr)
+    }
+}
+
+/// How replica connections are made and watched.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectOptions {
+    pub connect_timeout: Duration,
+    pub keepalive: Duration,
+}
+
+impl Replica {
+    /// A handle ready to open a stream: the pooled connection, or a new one. Errors
+    /// mean nothing was sent.
+    pub async fn ready(self: &Arc<Self>, options: ConnectOptions) -> Result<SendRequest<Bytes>, ConnectError> {
+        let pooled = self.conn.lock().expect("not poisoned").clone();
+        if let Some((generation, send)) = pooled {
+            match send.ready().await {
+                Ok(send) => return Ok(send),
+                Err(e) => {
+                    tracing::debug!(replica = %self.addr, error = %e, "pooled connection gone");
+                    self.forget(generation);
+                }
+            }
+        }
+        let send = self.connect(options).await?;
+        send.ready()
+            .await
+            .map_err(|e| ConnectError(format!("{}: {e}", self.addr)))
+    }
+
+    fn forget(&self, generation: u64) {
+        let mut slot = self.conn.lock().expect("not poisoned");
+        if slot.as_ref().is_some_and(|(g, _)| *g == generation) {
+            *slot = None;
+        }
+    }
+
+    async fn connect(self: &Arc<Self>, options: ConnectOptions) -> Result<SendRequest<Bytes>, ConnectError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| ConnectError(format!("{}: {what}: {e}", self.addr));
+        let handshake = async {
+            let tcp = TcpStream::connect(self.addr.as_str())
+                .await
+                .map_err(|e| fail("connect", &e))?;
+            let _ = tcp.set_nodelay(true);
+            h2::client::Builder::new()
+                // Bounds what a stream whose client reads slowly can hold here: the
+                // upstream may send this much before the proxy passes it on.
+                .initial_window_size(256 * 1024)
+                .initial_connection_window_size(4 << 20)
+                .handshake::<_, Bytes>(tcp)
+                .await
+                .map_err(|e| fail("HTTP/2 handshake", &e))
+        };
+        let (send, mut connection) = tokio::time::timeout(options.connect_timeout, handshake)
+            .await
+            .map_err(|_| fail("connect", &format!("no answer within {:?}", options.connect_timeout)))??;
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        *self.conn.lock().expect("not poisoned") = Some((generation, send.clone()));
+        tracing::debug!(replica = %self.addr, "connected");
+        let addr = self.addr.clone();
+        let ping_pong = connection.ping_pong();
+        // The connection's task ends when it fails or every handle is dropped; a PING
+        // unanswered for a keepalive interval ends it too, so that a replica that went
+        // silent fails its calls instead of holding them.
+        let keepalive = options.keepalive;
+        let slot = self.clone();
+        tokio::spawn(async move {
+            let watch = async move {
+                let Some(mut ping_pong) = ping_pong else {
+                    return std::future::pending::<String>().await;
+                };
+                loop {
+                    tokio::time::sleep(keepalive).await;
+                    match tokio::time::timeout(keepalive, ping_pong.ping(h2::Ping::opaque())).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return format!("PING failed: {e}"),
+                        Err(_) => return format!("PING unanswered for {keepalive:?}"),
+                    }
+                }
+            };
+            let reason = tokio::select! {
+                result = &mut connection => match result {
+                    Ok(()) => "closed".to_owned(),
+                    Err(e) => e.to_string(),
+                },
+                reason = watch => reason,
+            };
+            tracing::debug!(replica = %addr, %reason, "connection ended");
+            slot.forget(generation);
+        });
+        Ok(send)
+    }
+}
