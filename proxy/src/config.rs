@@ -160,7 +160,9 @@ impl Config {
         let partitions = partitions
             .iter()
             .enumerate()
-            .map(|(i, spec)| parse_partition(spec).map_err(|e| format!("--partition {} ({spec:?}): {e}", i + 1)))
+            .map(|(i, spec)| {
+                parse_partition(spec).map_err(|e| format!("--partition {} ({spec:?}): {e}", i + 1))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if u32::try_from(partitions.len()).is_err() {
             return Err("too many partitions".into());
@@ -196,8 +198,18 @@ impl Config {
             listen,
             partitions,
             timeout: dur("--timeout", args.timeout, file.timeout, "30s")?,
-            connect_timeout: dur("--connect-timeout", args.connect_timeout, file.connect_timeout, "2s")?,
-            drain_timeout: dur("--drain-timeout", args.drain_timeout, file.drain_timeout, "10s")?,
+            connect_timeout: dur(
+                "--connect-timeout",
+                args.connect_timeout,
+                file.connect_timeout,
+                "2s",
+            )?,
+            drain_timeout: dur(
+                "--drain-timeout",
+                args.drain_timeout,
+                file.drain_timeout,
+                "10s",
+            )?,
             idle_timeout: dur("--idle-timeout", args.idle_timeout, file.idle_timeout, "5m")?,
             keepalive: dur("--keepalive", args.keepalive, file.keepalive, "10s")?,
             metrics,
@@ -244,21 +256,31 @@ mod tests {
     use super::*;
 
     fn config(args: &[&str]) -> Result<Config, String> {
-        let args = Args::try_parse_from(std::iter::once("atomix-proxy").chain(args.iter().copied()))
-            .map_err(|e| e.to_string())?;
+        let args =
+            Args::try_parse_from(std::iter::once("atomix-proxy").chain(args.iter().copied()))
+                .map_err(|e| e.to_string())?;
         Config::from_args(args)
     }
 
     #[test]
     fn defaults_and_partitions() {
-        let c = config(&["--partition", "a:1,b:2", "--partition", "127.0.0.1:7002=c:3"]).unwrap();
+        let c = config(&[
+            "--partition",
+            "a:1,b:2",
+            "--partition",
+            "127.0.0.1:7002=c:3",
+        ])
+        .unwrap();
         assert_eq!(c.listen, "0.0.0.0:5678".parse().unwrap());
         assert_eq!(c.timeout, Duration::from_secs(30));
         assert_eq!(c.drain_timeout, Duration::from_secs(10));
         assert_eq!(c.max_message_size, 4 << 20);
         assert_eq!(c.partitions[0].replicas, ["a:1", "b:2"]);
         assert_eq!(c.partitions[0].listen, None);
-        assert_eq!(c.partitions[1].listen, Some("127.0.0.1:7002".parse().unwrap()));
+        assert_eq!(
+            c.partitions[1].listen,
+            Some("127.0.0.1:7002".parse().unwrap())
+        );
         assert_eq!(c.log_format, LogFormat::Text);
     }
 
@@ -271,7 +293,10 @@ mod tests {
             (&["--partition", "a:1", "--timeout", "soon"], "--timeout"),
             (&["--partition", "a:1", "--timeout", "0s"], "--timeout"),
             (&["--partition", "a:1", "--listen", "x"], "--listen"),
-            (&["--partition", "a:1", "--log-format", "xml"], "--log-format"),
+            (
+                &["--partition", "a:1", "--log-format", "xml"],
+                "--log-format",
+            ),
             (&["--partition", "bad=a:1"], "listener"),
         ] {
             let e = config(args).unwrap_err();

@@ -30,7 +30,10 @@ pub async fn serve(
     let service = match message.get(5..).map(HealthCheckRequest::decode) {
         Some(Ok(request)) => request.service,
         _ => {
-            let status = Status::new(Code::INVALID_ARGUMENT, "not a grpc.health.v1.HealthCheckRequest");
+            let status = Status::new(
+                Code::INVALID_ARGUMENT,
+                "not a grpc.health.v1.HealthCheckRequest",
+            );
             let _ = respond.send_response(status.trailers_only(), true);
             return;
         }
@@ -48,7 +51,10 @@ pub async fn serve(
         }
     };
     let frame = |status: ServingStatus| {
-        let message = HealthCheckResponse { status: status as i32 }.encode_to_vec();
+        let message = HealthCheckResponse {
+            status: status as i32,
+        }
+        .encode_to_vec();
         let mut out = BytesMut::with_capacity(5 + message.len());
         out.put_u8(0);
         out.put_u32(message.len() as u32);
@@ -56,8 +62,10 @@ pub async fn serve(
         out.freeze()
     };
     let mut head = http::Response::new(());
-    head.headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/grpc"));
+    head.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
     let Ok(mut out) = respond.send_response(head, false) else {
         return;
     };
@@ -78,7 +86,10 @@ pub async fn serve(
             }
         }
         _ => {
-            let status = Status::new(Code::UNIMPLEMENTED, format!("no method grpc.health.v1.Health/{method}"));
+            let status = Status::new(
+                Code::UNIMPLEMENTED,
+                format!("no method grpc.health.v1.Health/{method}"),
+            );
             let _ = out.send_trailers(status.trailers());
             return;
         }

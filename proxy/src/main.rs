@@ -38,7 +38,10 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     init_logs(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the runtime");
@@ -57,7 +60,10 @@ fn main() -> ExitCode {
 /// clap's error as one line: its reason without the usage block that follows.
 fn one_line(text: &str) -> String {
     let reason = text.split("\n\nUsage:").next().unwrap_or(text);
-    let reason = reason.split("\n\nFor more information").next().unwrap_or(reason);
+    let reason = reason
+        .split("\n\nFor more information")
+        .next()
+        .unwrap_or(reason);
     let words: Vec<&str> = reason.split_whitespace().collect();
     words.join(" ").trim_start_matches("error: ").to_owned()
 }
@@ -140,8 +146,10 @@ async fn run(config: Config) -> Result<(), String> {
 
 async fn wait_for_signal() -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let mut int =
+        signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM"),
         _ = int.recv() => tracing::info!("SIGINT"),

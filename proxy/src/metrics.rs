@@ -102,12 +102,18 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, serving: Arc<At
         let metrics = metrics.clone();
         let serving = serving.clone();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(5), answer(socket, &metrics, &serving)).await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(5), answer(socket, &metrics, &serving))
+                    .await;
         });
     }
 }
 
-async fn answer(mut socket: TcpStream, metrics: &Metrics, serving: &AtomicBool) -> std::io::Result<()> {
+async fn answer(
+    mut socket: TcpStream,
+    metrics: &Metrics,
+    serving: &AtomicBool,
+) -> std::io::Result<()> {
     let mut request = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -125,8 +131,14 @@ async fn answer(mut socket: TcpStream, metrics: &Metrics, serving: &AtomicBool) 
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
             metrics.render(),
         ),
-        b"/healthz" if serving.load(Ordering::Relaxed) => ("200 OK", "text/plain", "SERVING\n".into()),
-        b"/healthz" => ("503 Service Unavailable", "text/plain", "NOT_SERVING\n".into()),
+        b"/healthz" if serving.load(Ordering::Relaxed) => {
+            ("200 OK", "text/plain", "SERVING\n".into())
+        }
+        b"/healthz" => (
+            "503 Service Unavailable",
+            "text/plain",
+            "NOT_SERVING\n".into(),
+        ),
         _ => ("404 Not Found", "text/plain", "try /metrics\n".into()),
     };
     let head = format!(

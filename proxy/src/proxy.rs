@@ -71,6 +71,21 @@ impl Proxy {
                 services.push(m.service);
             }
         }
+        // Every partition's series exist from the start, at 0, so that a rate over
+        // them is defined before the first leader change.
+        for p in &partitions {
+            let partition = p.label;
+            metrics
+                .leader_changes
+                .get_or_create(&PartitionLabels { partition })
+                .get();
+            for reason in ["not_leader", "connect"] {
+                metrics
+                    .retries
+                    .get_or_create(&RetryLabels { partition, reason })
+                    .get();
+            }
+        }
         Ok(Proxy {
             connect: ConnectOptions {
                 connect_timeout: config.connect_timeout,
@@ -222,7 +237,7 @@ async fn serve_call(
             method,
             partition = partition_label,
             code = status.code.name(),
-            message = %status.message,
+            reason = %status.message,
             elapsed = ?elapsed,
             "call failed"
         ),
@@ -347,7 +362,8 @@ impl Call<'_, '_> {
         let envelope = match RequestEnvelope::decode(&message[PREFIX_LEN..]) {
             Ok(e) => e,
             Err(e) => {
-                let status = Status::new(Code::INVALID_ARGUMENT, format!("the request message: {e}"));
+                let status =
+                    Status::new(Code::INVALID_ARGUMENT, format!("the request message: {e}"));
                 return reply(self.respond, status);
             }
         };
@@ -358,7 +374,12 @@ impl Call<'_, '_> {
         };
         let p = match routed {
             Ok(p) => p as usize,
-            Err(e) => return reply(self.respond, Status::new(Code::FAILED_PRECONDITION, e.to_string())),
+            Err(e) => {
+                return reply(
+                    self.respond,
+                    Status::new(Code::FAILED_PRECONDITION, e.to_string()),
+                )
+            }
         };
         self.partition = Some(p);
         if tracing::enabled!(tracing::Level::DEBUG) {
@@ -379,7 +400,8 @@ impl Call<'_, '_> {
         copy_headers(&parts.headers, &mut headers);
         headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
         let path = parts.uri.path_and_query().cloned();
-        self.forward(p, path, headers, message, body, deadline).await
+        self.forward(p, path, headers, message, body, deadline)
+            .await
     }
 
     async fn forward(
@@ -402,7 +424,10 @@ impl Call<'_, '_> {
             let unavailable = |what: String| {
                 Status::new(
                     Code::UNAVAILABLE,
-                    format!("partition {}: upstream {} {what}", partition.label, replica.addr),
+                    format!(
+                        "partition {}: upstream {} {what}",
+                        partition.label, replica.addr
+                    ),
                 )
             };
             let ready = tokio::select! {
@@ -413,7 +438,10 @@ impl Call<'_, '_> {
                 None => {
                     let status = Status::new(
                         Code::DEADLINE_EXCEEDED,
-                        format!("partition {}: deadline passed connecting to {}", partition.label, replica.addr),
+                        format!(
+                            "partition {}: deadline passed connecting to {}",
+                            partition.label, replica.addr
+                        ),
                     );
                     return reply(self.respond, status);
                 }
@@ -425,10 +453,14 @@ impl Call<'_, '_> {
                     uri.scheme = Some(http::uri::Scheme::HTTP);
                     uri.authority = Some(replica.authority.clone());
                     uri.path_and_query = path.clone();
-                    *request.uri_mut() = http::Uri::from_parts(uri).expect("scheme, authority and path");
+                    *request.uri_mut() =
+                        http::Uri::from_parts(uri).expect("scheme, authority and path");
                     let mut h = headers.clone();
                     if let Some(d) = deadline {
-                        h.insert(GRPC_TIMEOUT, format_timeout(d.saturating_duration_since(Instant::now())));
+                        h.insert(
+                            GRPC_TIMEOUT,
+                            format_timeout(d.saturating_duration_since(Instant::now())),
+                        );
                     }
                     *request.headers_mut() = h;
                     match send.send_request(request, false) {
@@ -457,7 +489,12 @@ impl Call<'_, '_> {
                                         // Refused streams were not processed (RFC 9113, 8.7).
                                         Some(format!("{}: {e}", replica.addr))
                                     }
-                                    Err(e) => return reply(self.respond, unavailable(format!("failed: {e}"))),
+                                    Err(e) => {
+                                        return reply(
+                                            self.respond,
+                                            unavailable(format!("failed: {e}")),
+                                        )
+                                    }
                                     Ok(response) => {
                                         let (head, mut body) = response.into_parts();
                                         if head.status != http::StatusCode::OK {
@@ -469,7 +506,8 @@ impl Call<'_, '_> {
                                         }
                                         if body.is_end_stream() {
                                             // Trailers-only: the status is in the headers.
-                                            let code = Code::from_header(head.headers.get(GRPC_STATUS));
+                                            let code =
+                                                Code::from_header(head.headers.get(GRPC_STATUS));
                                             let mut out = http::Response::new(());
                                             copy_headers(&head.headers, out.headers_mut());
                                             let _ = self.respond.send_response(out, true);
@@ -490,7 +528,12 @@ impl Call<'_, '_> {
                                         };
                                         let first = match first {
                                             Ok(first) => first,
-                                            Err(ReadError::Lost(e)) => return reply(self.respond, unavailable(format!("was lost: {e}"))),
+                                            Err(ReadError::Lost(e)) => {
+                                                return reply(
+                                                    self.respond,
+                                                    unavailable(format!("was lost: {e}")),
+                                                )
+                                            }
                                             Err(ReadError::Malformed(e)) => {
                                                 return reply(self.respond, Status::new(
                                                     Code::INTERNAL,
@@ -500,7 +543,11 @@ impl Call<'_, '_> {
                                         };
                                         if let Some(leader) = &first.not_leader {
                                             match partition.find(leader) {
-                                                Some(next) if next != current && redirects < proxy.config.max_redirects => {
+                                                Some(next)
+                                                    if next != current
+                                                        && redirects
+                                                            < proxy.config.max_redirects =>
+                                                {
                                                     redirects += 1;
                                                     self.follow(p, current, next);
                                                     current = next;
@@ -518,7 +565,16 @@ impl Call<'_, '_> {
                                         } else {
                                             self.settle(p, current);
                                         }
-                                        return self.relay(p, &replica.addr, head.headers, first.buffered, body, deadline).await;
+                                        return self
+                                            .relay(
+                                                p,
+                                                &replica.addr,
+                                                head.headers,
+                                                first.buffered,
+                                                body,
+                                                deadline,
+                                            )
+                                            .await;
                                     }
                                 }
                             }
@@ -532,7 +588,11 @@ impl Call<'_, '_> {
                 if unreachable.len() >= n {
                     let status = Status::new(
                         Code::UNAVAILABLE,
-                        format!("partition {}: no replica reachable ({})", partition.label, unreachable.join("; ")),
+                        format!(
+                            "partition {}: no replica reachable ({})",
+                            partition.label,
+                            unreachable.join("; ")
+                        ),
                     );
                     return reply(self.respond, status);
                 }
@@ -664,11 +724,17 @@ impl Call<'_, '_> {
             }
             Ok(None) => end(
                 &mut out,
-                Status::new(Code::INTERNAL, format!("partition {label}: upstream {upstream} ended without a status")),
+                Status::new(
+                    Code::INTERNAL,
+                    format!("partition {label}: upstream {upstream} ended without a status"),
+                ),
             ),
             Err(e) => end(
                 &mut out,
-                Status::new(Code::UNAVAILABLE, format!("partition {label}: upstream {upstream} lost mid-stream: {e}")),
+                Status::new(
+                    Code::UNAVAILABLE,
+                    format!("partition {label}: upstream {upstream} lost mid-stream: {e}"),
+                ),
             ),
         }
     }
@@ -697,7 +763,8 @@ async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status
     let mut first: Option<Bytes> = None;
     let mut more = BytesMut::new();
     while let Some(chunk) = body.data().await {
-        let chunk = chunk.map_err(|e| Status::new(Code::CANCELLED, format!("the request stream failed: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| Status::new(Code::CANCELLED, format!("the request stream failed: {e}")))?;
         let _ = body.flow_control().release_capacity(chunk.len());
         match &first {
             None => first = Some(chunk),
@@ -708,16 +775,27 @@ async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status
                 more.extend_from_slice(&chunk);
             }
         }
-        let seen: &[u8] = if more.is_empty() { first.as_deref().unwrap_or_default() } else { &more };
+        let seen: &[u8] = if more.is_empty() {
+            first.as_deref().unwrap_or_default()
+        } else {
+            &more
+        };
         // Refuse an oversized message from its prefix, before its body arrives.
         if let Err(e) = grpc::split(seen, max) {
             return Err(frame_error(e));
         }
         if seen.len() > max + PREFIX_LEN {
-            return Err(Status::new(Code::UNIMPLEMENTED, "one request message per call: client streaming is not supported"));
+            return Err(Status::new(
+                Code::UNIMPLEMENTED,
+                "one request message per call: client streaming is not supported",
+            ));
         }
     }
-    let whole = if more.is_empty() { first.unwrap_or_default() } else { more.freeze() };
+    let whole = if more.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        more.freeze()
+    };
     match grpc::split(&whole, max) {
         Ok(Progress::Complete(frame)) if frame.compressed => Err(Status::new(
             Code::UNIMPLEMENTED,
@@ -728,10 +806,14 @@ async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status
             Code::UNIMPLEMENTED,
             "one request message per call: client streaming is not supported",
         )),
-        Ok(Progress::Partial(_)) if whole.is_empty() => {
-            Err(Status::new(Code::INVALID_ARGUMENT, "the call carried no request message"))
-        }
-        Ok(Progress::Partial(_)) => Err(Status::new(Code::INVALID_ARGUMENT, "the request ended inside a message")),
+        Ok(Progress::Partial(_)) if whole.is_empty() => Err(Status::new(
+            Code::INVALID_ARGUMENT,
+            "the call carried no request message",
+        )),
+        Ok(Progress::Partial(_)) => Err(Status::new(
+            Code::INVALID_ARGUMENT,
+            "the request ended inside a message",
+        )),
         Err(e) => Err(frame_error(e)),
     }
 }
@@ -742,7 +824,10 @@ fn frame_error(e: atomix_headers::DecodeError) -> Status {
             Code(8), // RESOURCE_EXHAUSTED, as gRPC servers refuse an oversized message
             "the request message is larger than --max-message-size",
         ),
-        _ => Status::new(Code::INVALID_ARGUMENT, format!("the request's gRPC frame: {e}")),
+        _ => Status::new(
+            Code::INVALID_ARGUMENT,
+            format!("the request's gRPC frame: {e}"),
+        ),
     }
 }
 
@@ -757,13 +842,19 @@ async fn read_first(body: &mut RecvStream) -> Result<First, ReadError> {
     let mut buf = BytesMut::new();
     let mut first: Option<Bytes> = None;
     loop {
-        let seen: &[u8] = if buf.is_empty() { first.as_deref().unwrap_or_default() } else { &buf };
+        let seen: &[u8] = if buf.is_empty() {
+            first.as_deref().unwrap_or_default()
+        } else {
+            &buf
+        };
         // Upstream messages are bounded only by the prefix's 4 GiB: the proxy holds one
         // message here, and an Atomix response is small.
         match grpc::split(seen, u32::MAX as usize) {
             Ok(Progress::Complete(frame)) => {
                 if frame.compressed {
-                    return Err(ReadError::Malformed("a compressed message (the proxy asks for none)".into()));
+                    return Err(ReadError::Malformed(
+                        "a compressed message (the proxy asks for none)".into(),
+                    ));
                 }
                 let not_leader = match ResponseEnvelope::decode(&seen[frame.body.clone()]) {
                     Ok(envelope) => envelope
@@ -772,8 +863,15 @@ async fn read_first(body: &mut RecvStream) -> Result<First, ReadError> {
                         .map(|h| h.leader.to_owned()),
                     Err(e) => return Err(ReadError::Malformed(e.to_string())),
                 };
-                let buffered = if buf.is_empty() { first.unwrap_or_default() } else { buf.freeze() };
-                return Ok(First { buffered, not_leader });
+                let buffered = if buf.is_empty() {
+                    first.unwrap_or_default()
+                } else {
+                    buf.freeze()
+                };
+                return Ok(First {
+                    buffered,
+                    not_leader,
+                });
             }
             Ok(Progress::Partial(_)) => {}
             Err(e) => return Err(ReadError::Malformed(e.to_string())),
@@ -791,7 +889,9 @@ async fn read_first(body: &mut RecvStream) -> Result<First, ReadError> {
             Some(Err(e)) => return Err(ReadError::Lost(e)),
             None => {
                 if !seen.is_empty() {
-                    return Err(ReadError::Malformed("the stream ended inside a message".into()));
+                    return Err(ReadError::Malformed(
+                        "the stream ended inside a message".into(),
+                    ));
                 }
                 return Ok(First {
                     buffered: Bytes::new(),

@@ -98,7 +98,10 @@ impl Status {
     pub fn trailers_only(&self) -> http::Response<()> {
         let mut response = http::Response::new(());
         let headers = response.headers_mut();
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc"),
+        );
         self.to_headers(headers);
         response
     }
@@ -178,9 +181,16 @@ mod tests {
         assert_eq!(parse_timeout(&v("2S")), Some(Duration::from_secs(2)));
         assert_eq!(parse_timeout(&v("150m")), Some(Duration::from_millis(150)));
         assert_eq!(parse_timeout(&v("1H")), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_timeout(&v("99999999n")), Some(Duration::from_nanos(99_999_999)));
+        assert_eq!(
+            parse_timeout(&v("99999999n")),
+            Some(Duration::from_nanos(99_999_999))
+        );
         for bad in ["", "S", "123456789S", "1x", "-1S", "1.5S", " 1S"] {
-            assert_eq!(parse_timeout(&HeaderValue::from_str(bad).unwrap()), None, "{bad:?}");
+            assert_eq!(
+                parse_timeout(&HeaderValue::from_str(bad).unwrap()),
+                None,
+                "{bad:?}"
+            );
         }
         for d in [
             Duration::from_nanos(1),
@@ -190,7 +200,10 @@ mod tests {
             Duration::from_secs(u64::MAX / 2),
         ] {
             let back = parse_timeout(&format_timeout(d)).unwrap();
-            assert!(back >= d.min(Duration::from_secs(99_999_999)), "{d:?} -> {back:?}");
+            assert!(
+                back >= d.min(Duration::from_secs(99_999_999)),
+                "{d:?} -> {back:?}"
+            );
             assert!(!back.is_zero());
         }
     }
@@ -205,6 +218,9 @@ mod tests {
         assert_eq!(Code::from_header(None), Code::UNKNOWN);
         assert_eq!(Code::UNAVAILABLE.name(), "UNAVAILABLE");
         assert_eq!(Code(99).name(), "UNKNOWN");
-        assert_eq!(Code::from_http(http::StatusCode::SERVICE_UNAVAILABLE), Code::UNAVAILABLE);
+        assert_eq!(
+            Code::from_http(http::StatusCode::SERVICE_UNAVAILABLE),
+            Code::UNAVAILABLE
+        );
     }
 }

@@ -37,9 +37,7 @@ impl Partition {
         let replicas = replicas
             .iter()
             .map(|addr| {
-                let authority = addr
-                    .parse()
-                    .map_err(|e| format!("replica {addr:?}: {e}"))?;
+                let authority = addr.parse().map_err(|e| format!("replica {addr:?}: {e}"))?;
                 Ok(Arc::new(Replica {
                     addr: addr.clone(),
                     authority,
@@ -81,7 +79,10 @@ pub struct ConnectOptions {
 impl Replica {
     /// A handle ready to open a stream: the pooled connection, or a new one. Errors
     /// mean nothing was sent.
-    pub async fn ready(self: &Arc<Self>, options: ConnectOptions) -> Result<SendRequest<Bytes>, ConnectError> {
+    pub async fn ready(
+        self: &Arc<Self>,
+        options: ConnectOptions,
+    ) -> Result<SendRequest<Bytes>, ConnectError> {
         let pooled = self.conn.lock().expect("not poisoned").clone();
         if let Some((generation, send)) = pooled {
             match send.ready().await {
@@ -105,8 +106,13 @@ impl Replica {
         }
     }
 
-    async fn connect(self: &Arc<Self>, options: ConnectOptions) -> Result<SendRequest<Bytes>, ConnectError> {
-        let fail = |what: &str, e: &dyn std::fmt::Display| ConnectError(format!("{}: {what}: {e}", self.addr));
+    async fn connect(
+        self: &Arc<Self>,
+        options: ConnectOptions,
+    ) -> Result<SendRequest<Bytes>, ConnectError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            ConnectError(format!("{}: {what}: {e}", self.addr))
+        };
         let handshake = async {
             let tcp = TcpStream::connect(self.addr.as_str())
                 .await
@@ -123,7 +129,12 @@ impl Replica {
         };
         let (send, mut connection) = tokio::time::timeout(options.connect_timeout, handshake)
             .await
-            .map_err(|_| fail("connect", &format!("no answer within {:?}", options.connect_timeout)))??;
+            .map_err(|_| {
+                fail(
+                    "connect",
+                    &format!("no answer within {:?}", options.connect_timeout),
+                )
+            })??;
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         *self.conn.lock().expect("not poisoned") = Some((generation, send.clone()));
         tracing::debug!(replica = %self.addr, "connected");
@@ -141,7 +152,8 @@ impl Replica {
                 };
                 loop {
                     tokio::time::sleep(keepalive).await;
-                    match tokio::time::timeout(keepalive, ping_pong.ping(h2::Ping::opaque())).await {
+                    match tokio::time::timeout(keepalive, ping_pong.ping(h2::Ping::opaque())).await
+                    {
                         Ok(Ok(_)) => {}
                         Ok(Err(e)) => return format!("PING failed: {e}"),
                         Err(_) => return format!("PING unanswered for {keepalive:?}"),

@@ -1,0 +1,648 @@
+//! atomix-proxy end to end on 127.0.0.1: the binary as a child process, fake Atomix
+//! partitions (Raft groups whose leader applies and whose followers answer NOT_LEADER
+//! naming it), tonic's generated clients and a raw HTTP/2 client. Every loop here is
+//! bounded in count and time.
+
+mod common;
+
+#[allow(clippy::all, dead_code)]
+mod generated {
+    pub mod atomix {
+        pub mod headers {
+            include!("../../tests/generated/atomix.headers.rs");
+        }
+        pub mod primitive {
+            include!("../../tests/generated/atomix.primitive.rs");
+        }
+        pub mod counter {
+            include!("../../tests/generated/atomix.counter.rs");
+        }
+    }
+}
+
+use atomix_headers::partition::fnv1a_32;
+use atomix_headers::ResponseStatus;
+use common::*;
+use generated::atomix::counter::counter_service_client::CounterServiceClient;
+use generated::atomix::counter::IncrementRequest;
+use generated::atomix::headers::RequestHeader;
+use generated::atomix::primitive::Name;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Names that the Go client's rule puts on each of `partitions`.
+fn names_for(partitions: u32, per_partition: usize) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut counts = vec![0; partitions as usize];
+    for i in 0.. {
+        let name = format!("counter-{i}");
+        let p = (fnv1a_32(name.as_bytes()) % partitions) as usize;
+        if counts[p] < per_partition {
+            counts[p] += 1;
+            out.push((name, p));
+        }
+        if counts.iter().all(|&c| c == per_partition) {
+            return out;
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tonic_clients_reach_leaders_and_every_request_is_applied_once() {
+    // Partition 1 led by its first replica, 2 by its second (the proxy learns it from
+    // NOT_LEADER), 3 by its third.
+    let groups = [group(3, 0).await, group(3, 1).await, group(3, 2).await];
+    let proxy = Proxy::start(
+        &[
+            partition_args(&[&groups[0], &groups[1], &groups[2]]),
+            args(&["--metrics", "127.0.0.1:0"]),
+        ]
+        .concat(),
+        0,
+    );
+    let names = names_for(3, 4);
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(
+            CounterServiceClient::connect(format!("http://{}", proxy.addr))
+                .await
+                .unwrap(),
+        );
+    }
+    const ROUNDS: u64 = 50;
+    let mut sent = 0u64;
+    for round in 0..ROUNDS {
+        if round == ROUNDS / 2 {
+            // A new election in partition 1: its followers now name replica 3.
+            groups[0].leader.store(2, Ordering::SeqCst);
+        }
+        let mut calls = Vec::new();
+        for (i, (name, _)) in names.iter().enumerate() {
+            let mut client = clients[i % clients.len()].clone();
+            let request = IncrementRequest {
+                header: Some(RequestHeader {
+                    name: Some(Name {
+                        name: name.clone(),
+                        namespace: "test".into(),
+                    }),
+                    session_id: 1 + i as u64,
+                    request_id: round + 1,
+                    ..Default::default()
+                }),
+                delta: 1,
+            };
+            calls.push(tokio::spawn(async move { client.increment(request).await }));
+        }
+        for call in calls {
+            let response = call.await.unwrap().expect("the call succeeds");
+            let header = response.into_inner().header.unwrap();
+            assert_eq!(header.status, 0, "the client never sees NOT_LEADER");
+            sent += 1;
+        }
+    }
+    for (p, g) in groups.iter().enumerate() {
+        let applied = g.applied.lock().unwrap();
+        assert!(
+            applied.values().all(|&n| n == 1),
+            "partition {}: applied twice: {applied:?}",
+            p + 1
+        );
+        let expected: u64 = names.iter().filter(|(_, q)| *q == p).count() as u64 * ROUNDS;
+        assert_eq!(applied.len() as u64, expected, "partition {}", p + 1);
+        // Every name went to the partition the Go client's rule picks.
+        for (_, _, name) in g.seen.lock().unwrap().iter() {
+            let q = names.iter().find(|(n, _)| n == name).unwrap().1;
+            assert_eq!(q, p, "{name}");
+        }
+    }
+    assert_eq!(
+        groups.iter().map(|g| g.applied_total() as u64).sum::<u64>(),
+        sent
+    );
+    // Partition 2's first call went to replica 1, then the leader; after that, the
+    // proxy goes straight to the leader.
+    // The first round's calls to it were concurrent: each of those may have met the
+    // follower once; none after.
+    let seen2 = groups[1].replicas_seen();
+    let redirected = seen2.iter().filter(|&&r| r == 0).count();
+    assert!((1..=4).contains(&redirected), "{seen2:?}");
+    assert!(
+        seen2[seen2.len() - 4 * (ROUNDS as usize - 1)..]
+            .iter()
+            .all(|&r| r == 1),
+        "{seen2:?}"
+    );
+    let metrics = proxy.metrics_text().await;
+    let ok_line = format!(
+        "atomix_proxy_requests_total{{partition=\"1\",method=\"atomix.counter.CounterService/Increment\",code=\"OK\"}} {}",
+        names.iter().filter(|(_, q)| *q == 0).count() as u64 * ROUNDS
+    );
+    assert!(metrics.contains(&ok_line), "{ok_line} not in\n{metrics}");
+    assert!(
+        metrics.contains("atomix_proxy_leader_changes_total{partition=\"1\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("atomix_proxy_leader_changes_total{partition=\"2\"} 1"),
+        "{metrics}"
+    );
+    let retries =
+        format!("atomix_proxy_retries_total{{partition=\"2\",reason=\"not_leader\"}} {redirected}");
+    assert!(metrics.contains(&retries), "{metrics}");
+    assert!(
+        metrics.contains("atomix_proxy_retries_total{partition=\"3\",reason=\"connect\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("atomix_proxy_request_duration_seconds_count"),
+        "{metrics}"
+    );
+    assert_eq!(
+        proxy.wait_logged("leader changed", 3).len(),
+        3,
+        "partitions 1 (twice: the election) and 2 and 3 (once each)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_leader_is_passed_over_and_nothing_is_applied_twice() {
+    let g = group(3, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    let r = client
+        .call(INCREMENT, &request("c", 1, 1, None, b"\x10\x01"), &[])
+        .await;
+    assert_eq!(r.code(), 0);
+    // The leader dies; replica 2 wins the election.
+    g.leader.store(1, Ordering::SeqCst);
+    g.kill(0);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for id in 2..=20 {
+        let r = client
+            .call(INCREMENT, &request("c", 1, id, None, b"\x10\x01"), &[])
+            .await;
+        assert_eq!(r.code(), 0, "{}", r.message());
+        assert_eq!(
+            r.header().header().header.unwrap().status,
+            ResponseStatus::OK
+        );
+    }
+    let applied = g.applied.lock().unwrap().clone();
+    assert_eq!(applied.len(), 20);
+    assert!(applied.values().all(|&n| n == 1), "{applied:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_leader_outside_the_configuration_goes_back_as_it_came() {
+    let g = group(2, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    // The leader itself says NOT_LEADER, naming an address the proxy was not given.
+    let r = call(
+        &proxy.addr,
+        INCREMENT,
+        &request("outsider", 1, 1, None, &[]),
+    )
+    .await;
+    assert_eq!(r.code(), 0);
+    let h = r.header();
+    let header = h.header().header.unwrap();
+    assert_eq!(header.status, ResponseStatus::NOT_LEADER);
+    assert_eq!(header.leader, "10.255.255.1:5678");
+    assert_eq!(g.replicas_seen(), [0], "never connected elsewhere");
+    assert_eq!(proxy.wait_logged("not a configured replica", 1).len(), 1);
+    // A follower naming a replica outside the configuration: the same.
+    *g.hint.lock().unwrap() = Some("10.255.255.2:5678".into());
+    g.leader.store(1, Ordering::SeqCst);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 2, None, &[])).await;
+    assert_eq!(
+        r.header().header().header.unwrap().leader,
+        "10.255.255.2:5678"
+    );
+    assert_eq!(g.applied_total(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_never_answers_ends_in_deadline_exceeded() {
+    let (addr, _silent) = silent().await;
+    let proxy = Proxy::start(&args(&["--partition", &addr, "--timeout", "700ms"]), 0);
+    let start = Instant::now();
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 4, "{}", r.message());
+    assert!(r.message().contains(&addr), "{}", r.message());
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(600) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    // The client's own deadline wins.
+    let start = Instant::now();
+    let mut client = Client::connect(&proxy.addr).await;
+    let r = client
+        .call(
+            INCREMENT,
+            &request("c", 1, 2, None, &[]),
+            &[("grpc-timeout", "200m")],
+        )
+        .await;
+    assert_eq!(r.code(), 4);
+    assert!(
+        start.elapsed() < Duration::from_millis(650),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_replica_is_skipped_before_sending() {
+    // The first replica refuses connections (nothing listens there any more).
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_addr = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let g = group(1, 0).await;
+    let spec = format!("{dead_addr},{}", g.addrs[0]);
+    let proxy = Proxy::start(
+        &args(&["--partition", &spec, "--metrics", "127.0.0.1:0"]),
+        0,
+    );
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    let metrics = proxy.metrics_text().await;
+    assert!(
+        metrics.contains("atomix_proxy_retries_total{partition=\"1\",reason=\"connect\"} 1"),
+        "{metrics}"
+    );
+    // Only unreachable replicas: UNAVAILABLE naming them.
+    let proxy = Proxy::start(&args(&["--partition", &dead_addr]), 0);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 14);
+    assert!(r.message().contains(&dead_addr), "{}", r.message());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_6_refusals_and_partition_listeners() {
+    let groups = [group(1, 0).await, group(1, 0).await, group(1, 0).await];
+    let mut a = partition_args(&[&groups[0], &groups[1], &groups[2]]);
+    a[5] = format!("127.0.0.1:0={}", groups[2].addrs[0]);
+    let proxy = Proxy::start(&a, 1);
+    let mut client = Client::connect(&proxy.addr).await;
+    // A whole-map call with no partition named: refused, saying how to name one.
+    let r = client
+        .call(MAP_SIZE, &request("m", 1, 1, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 9, "{}", r.message());
+    assert!(r.message().contains("field 6"), "{}", r.message());
+    for stream in [
+        MAP_EVENTS,
+        MAP_ENTRIES,
+        "/atomix.set.SetService/Iterate",
+        "/atomix.map.MapService/Create",
+    ] {
+        let r = client
+            .call(stream, &request("m", 1, 1, None, &[]), &[])
+            .await;
+        assert_eq!(r.code(), 9, "{stream}");
+    }
+    // Named: it goes there, whatever the name hashes to.
+    for p in 1..=3u64 {
+        let r = client
+            .call(MAP_SIZE, &request("m", 1, p, Some(p), &[]), &[])
+            .await;
+        assert_eq!(r.code(), 0);
+        assert_eq!(
+            r.headers["x-replica"],
+            groups[p as usize - 1].addrs[0].as_str()
+        );
+    }
+    for bad in [0u64, 4, 1 << 31] {
+        let r = client
+            .call(MAP_SIZE, &request("m", 1, 9, Some(bad), &[]), &[])
+            .await;
+        assert_eq!(r.code(), 9);
+        assert!(
+            r.message().contains(&(bad as u32).to_string()),
+            "{}",
+            r.message()
+        );
+    }
+    // A partition's own listener serves that partition, whole-map calls included.
+    let r = call(
+        &proxy.partition_addrs[0],
+        MAP_SIZE,
+        &request("m", 1, 20, None, &[]),
+    )
+    .await;
+    assert_eq!(r.code(), 0);
+    assert_eq!(r.headers["x-replica"], groups[2].addrs[0].as_str());
+    // A map Put routes by its key, the last length-delimited field 2, even when a
+    // field 2 of another wire type follows it.
+    let mut rest = Vec::new();
+    len_field(2, b"some-key", &mut rest);
+    varint_field(2, 5, &mut rest);
+    let r = client
+        .call(MAP_PUT, &request("m", 1, 30, None, &rest), &[])
+        .await;
+    assert_eq!(r.code(), 0);
+    let p = (fnv1a_32(b"some-key") % 3) as usize;
+    assert_eq!(r.headers["x-replica"], groups[p].addrs[0].as_str());
+    // Not an Atomix method; not a message; not a header.
+    let r = client
+        .call("/atomix.log.LogService/Produce", b"", &[])
+        .await;
+    assert_eq!(r.code(), 12);
+    let r = client.call(INCREMENT, b"\x0a\x05\x08", &[]).await;
+    assert_eq!(r.code(), 3);
+    assert!(r.message().contains("request"), "{}", r.message());
+    // Nothing reached an upstream that should not have.
+    assert_eq!(
+        groups
+            .iter()
+            .map(|g| g.seen.lock().unwrap().len())
+            .sum::<usize>(),
+        5
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_trailers_and_upstream_faults() {
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    // Metadata both ways; trailers of a successful call; the deadline passed on.
+    let headers = [
+        ("x-client", "hello"),
+        ("grpc-timeout", "5S"),
+        ("content-length", "40"),
+    ];
+    let message = request("c", 1, 1, None, b"\x10\x01");
+    let headers_len = [("x-client", "hello"), ("grpc-timeout", "5S")];
+    let r = client.call(INCREMENT, &message, &headers_len).await;
+    assert_eq!(r.code(), 0);
+    assert_eq!(r.headers["x-echo"], "hello");
+    assert_eq!(r.trailers["x-trailer"], "kept");
+    let seen: u64 = r.headers["x-seen-timeout"]
+        .to_str()
+        .unwrap()
+        .trim_end_matches('u')
+        .parse()
+        .unwrap();
+    assert!(seen > 4_000_000 && seen <= 5_000_000, "{seen}");
+    // A client that sends content-length (nghttp and h2load do).
+    let len = (message.len() + 5).to_string();
+    let r = client
+        .call(
+            INCREMENT,
+            &message,
+            &[("content-length", len.as_str()), headers[0]],
+        )
+        .await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    // An upstream's own error status passes through.
+    let r = client
+        .call(INCREMENT, &request("error", 1, 2, None, &[]), &[])
+        .await;
+    assert_eq!((r.code(), r.message().as_str()), (5, "no such thing"));
+    // A malformed response is INTERNAL and names the upstream.
+    let r = client
+        .call(INCREMENT, &request("malformed", 1, 3, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 13);
+    assert!(r.message().contains(&g.addrs[0]), "{}", r.message());
+    // An upstream lost mid-stream is UNAVAILABLE and named.
+    let r = client
+        .call(COUNTER_EVENTS_LIKE, &request("die", 1, 4, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 14, "{}", r.message());
+    assert!(r.message().contains(&g.addrs[0]), "{}", r.message());
+    assert_eq!(r.messages.len(), 1, "what came before the loss is relayed");
+    // A stream relays every message and its trailers.
+    let r = client
+        .call(
+            COUNTER_EVENTS_LIKE,
+            &request("events", 1, 5, None, &[]),
+            &[],
+        )
+        .await;
+    assert_eq!(r.code(), 0);
+    assert_eq!(r.messages.len(), 5);
+    // Faults are logged, one line each.
+    let failed = proxy.wait_logged("call failed", 3);
+    assert!(failed.len() >= 3, "{:?}", proxy.logs.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics() {
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(
+        &[partition_args(&[&g]), args(&["--metrics", "127.0.0.1:0"])].concat(),
+        0,
+    );
+    let mut client = Client::connect(&proxy.addr).await;
+    for service in ["", "atomix.map.MapService"] {
+        let mut m = Vec::new();
+        if !service.is_empty() {
+            len_field(1, service.as_bytes(), &mut m);
+        }
+        let r = client.call("/grpc.health.v1.Health/Check", &m, &[]).await;
+        assert_eq!(r.code(), 0);
+        assert_eq!(&r.messages[0][..], b"\x08\x01", "SERVING");
+    }
+    let mut m = Vec::new();
+    len_field(1, b"nope", &mut m);
+    let r = client.call("/grpc.health.v1.Health/Check", &m, &[]).await;
+    assert_eq!(r.code(), 5);
+    let r = client
+        .call(INCREMENT, &request("c", 1, 1, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 0);
+    let r = client.call("/atomix.nothing.Here/Call", b"", &[]).await;
+    assert_eq!(r.code(), 12);
+    let text = proxy.metrics_text().await;
+    for needle in [
+        "atomix_proxy_requests_total{partition=\"1\",method=\"atomix.counter.CounterService/Increment\",code=\"OK\"} 1",
+        "atomix_proxy_requests_total{partition=\"\",method=\"other\",code=\"UNIMPLEMENTED\"} 1",
+        "# TYPE atomix_proxy_request_duration_seconds histogram",
+        "atomix_proxy_request_duration_seconds_count 2",
+        "# TYPE atomix_proxy_leader_changes counter",
+        "# TYPE atomix_proxy_retries counter",
+    ] {
+        assert!(text.contains(needle), "{needle} not in\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_unary_calls_finish_and_ends_streams() {
+    let g = group(1, 0).await;
+    let mut proxy = Proxy::start(
+        &[partition_args(&[&g]), args(&["--drain-timeout", "1s"])].concat(),
+        0,
+    );
+    let addr = proxy.addr.clone();
+    let mut client = Client::connect(&addr).await;
+    let stream = client
+        .start(
+            COUNTER_EVENTS_LIKE,
+            &request("endless", 1, 1, None, &[]),
+            &[],
+        )
+        .await;
+    let slow = tokio::spawn({
+        let addr = addr.clone();
+        async move { call(&addr, INCREMENT, &request("slow", 1, 2, None, &[])).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let signalled = Instant::now();
+    proxy.signal("TERM");
+    let slow = slow.await.unwrap();
+    assert_eq!(
+        slow.code(),
+        0,
+        "the in-flight unary call finishes: {}",
+        slow.message()
+    );
+    let stream = read_reply(stream).await;
+    assert_eq!(stream.code(), 14, "{}", stream.message());
+    assert!(stream.messages.len() > 10);
+    let ended = signalled.elapsed();
+    assert!(ended >= Duration::from_millis(900), "{ended:?}");
+    let status = proxy
+        .wait_exit(Duration::from_secs(10))
+        .expect("the proxy exits");
+    assert!(status.success(), "{status}");
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "no longer listening"
+    );
+    assert_eq!(g.applied_total(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_with_nothing_open_exits_at_once() {
+    let g = group(1, 0).await;
+    let mut proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 0);
+    let start = Instant::now();
+    proxy.signal("INT");
+    let status = proxy
+        .wait_exit(Duration::from_secs(5))
+        .expect("the proxy exits");
+    assert!(status.success());
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_holds_the_upstream_back() {
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let before = proxy.rss_kib();
+    let mut client = Client::connect(&proxy.addr).await;
+    let response = client
+        .start(MAP_EVENTS, &request("flood", 1, 1, Some(1), &[]), &[])
+        .await;
+    // Read nothing for a while: the upstream could send about 100 MB.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = proxy.rss_kib().saturating_sub(before);
+    assert!(
+        held < 16 * 1024,
+        "the proxy grew by {held} KiB for a reader that reads nothing"
+    );
+    let r = read_reply(response).await;
+    assert_eq!(r.code(), 0);
+    assert_eq!(r.messages.len() as u64, FLOOD_MESSAGES);
+    for (n, m) in r.messages.iter().enumerate() {
+        let e = atomix_headers::OwnedResponseEnvelope::decode(m.clone()).unwrap();
+        assert_eq!(e.header().header.unwrap().response_id, n as u64);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_close_and_accept_errors_do_not_spin() {
+    let g = group(1, 0).await;
+    // 40 descriptors: a few dozen idle connections exhaust them.
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", "ulimit -n 40 && exec \"$0\" \"$@\"", BIN]);
+    let proxy = Proxy::start_with(
+        command,
+        &[partition_args(&[&g]), args(&["--idle-timeout", "1s"])].concat(),
+        0,
+    );
+    let mut idle = Vec::new();
+    for _ in 0..60 {
+        idle.push(tokio::net::TcpStream::connect(&proxy.addr).await.unwrap());
+    }
+    let cpu = proxy.cpu();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let spent = proxy.cpu() - cpu;
+    assert!(
+        spent < Duration::from_millis(300),
+        "{spent:?} of CPU in a second with no descriptors"
+    );
+    drop(idle);
+    // Served again once descriptors are free.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = tokio::time::timeout(
+            Duration::from_secs(2),
+            call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])),
+        )
+        .await;
+        if let Ok(r) = r {
+            assert_eq!(r.code(), 0);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never served again");
+    }
+    // An HTTP/2 client with no call open is closed after --idle-timeout.
+    let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
+    let (_send, conn) = h2::client::handshake(tcp).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), conn).await;
+    assert!(closed.is_ok(), "the idle connection stayed open");
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    let run = |a: &[&str]| std::process::Command::new(BIN).args(a).output().unwrap();
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8(help.stdout).unwrap();
+    for needle in [
+        "--partition",
+        "--timeout",
+        "--drain-timeout",
+        "--metrics",
+        "--config",
+        "Examples:",
+    ] {
+        assert!(text.contains(needle), "{needle}");
+    }
+    let version = run(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert!(String::from_utf8(version.stdout)
+        .unwrap()
+        .starts_with("atomix-proxy "));
+    for bad in [
+        &[][..],
+        &["--partition", "x"],
+        &["--nope"],
+        &["--partition", "a:1", "--timeout", "x"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    // Cannot listen: a runtime failure, exit 1.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(&["--listen", &addr, "--partition", "127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1));
+}
