@@ -16,16 +16,19 @@ use atomix_headers::grpc::{self, PREFIX_LEN};
 use atomix_headers::partition::{self, Method};
 use atomix_headers::{Message, Progress, RequestEnvelope, ResponseEnvelope, ResponseStatus};
 use bytes::{Bytes, BytesMut};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
-use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::time::{sleep_until, Instant};
+use tokio::time::{sleep_until, Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -149,45 +152,78 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
             return;
         }
     };
-    let open = Arc::new(AtomicUsize::new(0));
+    // The connection's calls are driven here, in its own task, rather than spawned:
+    // a call's progress and the connection's reads and writes then take turns on one
+    // task, without a wake-up between them.
+    let mut calls = FuturesUnordered::new();
     let idle_timeout = proxy.config.idle_timeout;
     let idle = tokio::time::sleep(idle_timeout);
     tokio::pin!(idle);
+    // Calls accepted since the idle timer last fired: a connection is idle when the
+    // timer fires with none accepted and none open (so it closes after one to two
+    // idle times), which costs a call nothing.
+    let mut accepted = 0u64;
     let mut closing = false;
+    let shutdown = proxy.shutdown.cancelled();
+    tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            next = conn.accept() => match next {
-                Some(Ok((request, respond))) => {
-                    idle.as_mut().reset(Instant::now() + idle_timeout);
-                    open.fetch_add(1, Ordering::Relaxed);
-                    let open = open.clone();
-                    let proxy = proxy.clone();
-                    proxy.tracker.clone().spawn(async move {
-                        serve_call(&proxy, request, respond, pinned).await;
-                        open.fetch_sub(1, Ordering::Relaxed);
-                    });
+        // Completed calls are collected first, then the connection is polled once:
+        // one pass over its socket for any number of calls that made progress.
+        let event = poll_fn(|cx| {
+            while let Poll::Ready(Some(())) = calls.poll_next_unpin(cx) {}
+            if !closing {
+                if shutdown.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Event::Shutdown);
                 }
-                Some(Err(e)) => {
+                if idle.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Event::Idle);
+                }
+            }
+            conn.poll_accept(cx).map(|next| match next {
+                Some(Ok((request, respond))) => Event::Call(request, respond),
+                Some(Err(e)) => Event::End(Some(e)),
+                None => Event::End(None),
+            })
+        })
+        .await;
+        match event {
+            Event::Call(request, respond) => {
+                accepted += 1;
+                calls.push(serve_call(&proxy, request, respond, pinned));
+            }
+            Event::End(error) => {
+                if let Some(e) = error {
                     tracing::debug!(error = %e, "client connection failed");
-                    break;
                 }
-                None => break,
-            },
-            _ = proxy.shutdown.cancelled(), if !closing => {
+                break;
+            }
+            Event::Shutdown => {
                 closing = true;
                 conn.graceful_shutdown();
             }
-            _ = &mut idle, if !closing => {
-                if open.load(Ordering::Relaxed) == 0 {
-                    tracing::debug!(after = ?idle_timeout, "closing an idle client connection");
-                    closing = true;
-                    conn.graceful_shutdown();
-                } else {
-                    idle.as_mut().reset(Instant::now() + idle_timeout);
-                }
+            Event::Idle if accepted == 0 && calls.is_empty() => {
+                tracing::debug!(after = ?idle_timeout, "closing an idle client connection");
+                closing = true;
+                conn.graceful_shutdown();
+            }
+            Event::Idle => {
+                accepted = 0;
+                idle.as_mut().reset(Instant::now() + idle_timeout);
             }
         }
     }
+    // The connection is gone; what its calls still hold ends with it.
+    while calls.next().await.is_some() {}
+}
+
+/// What a client connection's task wakes up for. (Built and matched at once, never
+/// stored: its size does not matter.)
+#[allow(clippy::large_enum_variant)]
+enum Event {
+    Call(http::Request<RecvStream>, SendResponse<Bytes>),
+    End(Option<h2::Error>),
+    Shutdown,
+    Idle,
 }
 
 /// Serves one call and records it.
@@ -292,12 +328,20 @@ fn hop_by_hop(name: &HeaderName) -> bool {
     )
 }
 
-fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
-    for (name, value) in from {
-        if !hop_by_hop(name) {
-            to.append(name, value.clone());
-        }
+/// Removes the hop-by-hop headers in place: the map itself goes on to the next hop,
+/// so that forwarding copies no header.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    while let Some(name) = headers.keys().find(|n| hop_by_hop(n)).cloned() {
+        headers.remove(&name);
     }
+}
+
+/// `headers` as the headers of a response.
+fn response_with(mut headers: HeaderMap) -> http::Response<()> {
+    strip_hop_by_hop(&mut headers);
+    let mut response = http::Response::new(());
+    *response.headers_mut() = headers;
+    response
 }
 
 /// Waits until the client resets its stream.
@@ -305,12 +349,30 @@ async fn client_reset(respond: &mut SendResponse<Bytes>) {
     let _ = poll_fn(|cx| respond.poll_reset(cx)).await;
 }
 
-/// Waits until `deadline`, or forever without one.
-async fn until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => sleep_until(d).await,
-        None => std::future::pending().await,
-    }
+/// Waits without a deadline are bounded by this instead, so that one timer type
+/// serves every call.
+const NO_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// One try of a call at one replica.
+struct Attempt<'a> {
+    partition: &'a Partition,
+    replica: usize,
+    path: &'a Option<http::uri::PathAndQuery>,
+    headers: &'a HeaderMap,
+    message: &'a Bytes,
+    deadline: Option<Instant>,
+    /// Whether a NOT_LEADER may still be followed.
+    hops_left: bool,
+}
+
+/// What one try came to.
+enum Tried {
+    /// The call is over: relayed, or ended with the proxy's status.
+    Answered(Outcome),
+    /// NOT_LEADER naming this configured replica; nothing was applied.
+    NotLeader(usize),
+    /// The request never reached the replica (connect or stream refused).
+    NotSent(String),
 }
 
 /// One routed call.
@@ -349,6 +411,7 @@ impl Call<'_, '_> {
             d.min(self.start + proxy.config.timeout)
         });
         let message = tokio::select! {
+            biased;
             m = read_request(&mut body, proxy.config.max_message_size) => m,
             _ = sleep_until(read_by) => Err(Status::new(
                 Code::DEADLINE_EXCEEDED,
@@ -396,12 +459,11 @@ impl Call<'_, '_> {
                 "call"
             );
         }
-        let mut headers = HeaderMap::with_capacity(parts.headers.len() + 2);
-        copy_headers(&parts.headers, &mut headers);
+        let mut headers = parts.headers;
+        strip_hop_by_hop(&mut headers);
         headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
         let path = parts.uri.path_and_query().cloned();
-        self.forward(p, path, headers, message, body, deadline)
-            .await
+        self.forward(p, path, headers, message, deadline).await
     }
 
     async fn forward(
@@ -410,209 +472,219 @@ impl Call<'_, '_> {
         path: Option<http::uri::PathAndQuery>,
         headers: HeaderMap,
         message: Bytes,
-        _client_body: RecvStream,
         deadline: Option<Instant>,
     ) -> Outcome {
         let proxy = self.proxy;
         let partition = &proxy.partitions[p];
         let n = partition.replicas.len();
+        // One timer for the whole call. Every wait below polls its work first
+        // (`biased`), so a call that never waits never registers the timer.
+        let timer = sleep_until(deadline.unwrap_or_else(|| Instant::now() + NO_DEADLINE));
+        tokio::pin!(timer);
         let mut current = partition.leader();
         let mut redirects = 0;
         let mut unreachable: Vec<String> = Vec::new();
         loop {
-            let replica = partition.replicas[current].clone();
-            let unavailable = |what: String| {
-                Status::new(
-                    Code::UNAVAILABLE,
-                    format!(
-                        "partition {}: upstream {} {what}",
-                        partition.label, replica.addr
-                    ),
-                )
+            let attempt = Attempt {
+                partition,
+                replica: current,
+                path: &path,
+                headers: &headers,
+                message: &message,
+                deadline,
+                // Redirects are bounded by --max-redirects.
+                hops_left: redirects < proxy.config.max_redirects,
             };
-            let ready = tokio::select! {
-                r = replica.ready(proxy.connect) => Some(r),
-                _ = until(deadline) => None,
-            };
-            let not_sent = match ready {
-                None => {
-                    let status = Status::new(
-                        Code::DEADLINE_EXCEEDED,
-                        format!(
-                            "partition {}: deadline passed connecting to {}",
-                            partition.label, replica.addr
-                        ),
-                    );
-                    return reply(self.respond, status);
+            match self.attempt(attempt, timer.as_mut()).await {
+                Tried::Answered(outcome) => return outcome,
+                Tried::NotLeader(next) => {
+                    redirects += 1;
+                    self.follow(partition, current, next);
+                    current = next;
                 }
-                Some(Err(e)) => Some(e.0),
-                Some(Ok(mut send)) => {
-                    let mut request = http::Request::new(());
-                    *request.method_mut() = http::Method::POST;
-                    let mut uri = http::uri::Parts::default();
-                    uri.scheme = Some(http::uri::Scheme::HTTP);
-                    uri.authority = Some(replica.authority.clone());
-                    uri.path_and_query = path.clone();
-                    *request.uri_mut() =
-                        http::Uri::from_parts(uri).expect("scheme, authority and path");
-                    let mut h = headers.clone();
-                    if let Some(d) = deadline {
-                        h.insert(
-                            GRPC_TIMEOUT,
-                            format_timeout(d.saturating_duration_since(Instant::now())),
+                Tried::NotSent(e) => {
+                    // Nothing reached the replica: the next one may have it.
+                    unreachable.push(e);
+                    if unreachable.len() >= n {
+                        let status = Status::new(
+                            Code::UNAVAILABLE,
+                            format!(
+                                "partition {}: no replica reachable ({})",
+                                partition.label,
+                                unreachable.join("; ")
+                            ),
                         );
+                        return reply(self.respond, status);
                     }
-                    *request.headers_mut() = h;
-                    match send.send_request(request, false) {
-                        Err(e) => Some(format!("{}: {e}", replica.addr)),
-                        Ok((response, mut upstream)) => {
-                            if let Err(e) = upstream.send_data(message.clone(), true) {
-                                // Nothing of the body left: the stream is gone.
-                                Some(format!("{}: {e}", replica.addr))
-                            } else {
-                                let response = tokio::select! {
-                                    r = response => r,
-                                    _ = until(deadline) => {
-                                        upstream.send_reset(h2::Reason::CANCEL);
-                                        return reply(self.respond, Status::new(
-                                            Code::DEADLINE_EXCEEDED,
-                                            format!("partition {}: upstream {} did not answer in time", partition.label, replica.addr),
-                                        ));
-                                    }
-                                    _ = client_reset(self.respond) => {
-                                        upstream.send_reset(h2::Reason::CANCEL);
-                                        return Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled"));
-                                    }
-                                };
-                                match response {
-                                    Err(e) if e.reason() == Some(h2::Reason::REFUSED_STREAM) => {
-                                        // Refused streams were not processed (RFC 9113, 8.7).
-                                        Some(format!("{}: {e}", replica.addr))
-                                    }
-                                    Err(e) => {
-                                        return reply(
-                                            self.respond,
-                                            unavailable(format!("failed: {e}")),
-                                        )
-                                    }
-                                    Ok(response) => {
-                                        let (head, mut body) = response.into_parts();
-                                        if head.status != http::StatusCode::OK {
-                                            let code = Code::from_http(head.status);
-                                            return reply(
-                                                self.respond,
-                                                Status::new(code, format!("partition {}: upstream {} answered HTTP {}", partition.label, replica.addr, head.status)),
-                                            );
-                                        }
-                                        if body.is_end_stream() {
-                                            // Trailers-only: the status is in the headers.
-                                            let code =
-                                                Code::from_header(head.headers.get(GRPC_STATUS));
-                                            let mut out = http::Response::new(());
-                                            copy_headers(&head.headers, out.headers_mut());
-                                            let _ = self.respond.send_response(out, true);
-                                            self.settle(p, current);
-                                            return Outcome::Upstream(code);
-                                        }
-                                        let first = tokio::select! {
-                                            f = read_first(&mut body) => f,
-                                            _ = until(deadline) => {
-                                                return reply(self.respond, Status::new(
-                                                    Code::DEADLINE_EXCEEDED,
-                                                    format!("partition {}: upstream {} did not answer in time", partition.label, replica.addr),
-                                                ));
-                                            }
-                                            _ = client_reset(self.respond) => {
-                                                return Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled"));
-                                            }
-                                        };
-                                        let first = match first {
-                                            Ok(first) => first,
-                                            Err(ReadError::Lost(e)) => {
-                                                return reply(
-                                                    self.respond,
-                                                    unavailable(format!("was lost: {e}")),
-                                                )
-                                            }
-                                            Err(ReadError::Malformed(e)) => {
-                                                return reply(self.respond, Status::new(
-                                                    Code::INTERNAL,
-                                                    format!("partition {}: upstream {} sent a malformed response: {e}", partition.label, replica.addr),
-                                                ));
-                                            }
-                                        };
-                                        if let Some(leader) = &first.not_leader {
-                                            match partition.find(leader) {
-                                                Some(next)
-                                                    if next != current
-                                                        && redirects
-                                                            < proxy.config.max_redirects =>
-                                                {
-                                                    redirects += 1;
-                                                    self.follow(p, current, next);
-                                                    current = next;
-                                                    continue;
-                                                }
-                                                Some(_) => {}
-                                                None if leader.is_empty() => {}
-                                                None => tracing::warn!(
-                                                    partition = partition.label,
-                                                    upstream = %replica.addr,
-                                                    leader = %leader,
-                                                    "NOT_LEADER names a leader that is not a configured replica; passing the response on"
-                                                ),
-                                            }
-                                        } else {
-                                            self.settle(p, current);
-                                        }
-                                        return self
-                                            .relay(
-                                                p,
-                                                &replica.addr,
-                                                head.headers,
-                                                first.buffered,
-                                                body,
-                                                deadline,
-                                            )
-                                            .await;
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    let partition_label = partition.label;
+                    proxy
+                        .metrics
+                        .retries
+                        .get_or_create(&RetryLabels {
+                            partition: partition_label,
+                            reason: "connect",
+                        })
+                        .inc();
+                    current = (current + 1) % n;
                 }
-            };
-            // Here the request was not sent: the next replica may have it.
-            if let Some(e) = not_sent {
-                unreachable.push(e);
-                if unreachable.len() >= n {
-                    let status = Status::new(
-                        Code::UNAVAILABLE,
-                        format!(
-                            "partition {}: no replica reachable ({})",
-                            partition.label,
-                            unreachable.join("; ")
-                        ),
-                    );
-                    return reply(self.respond, status);
-                }
-                proxy
-                    .metrics
-                    .retries
-                    .get_or_create(&RetryLabels {
-                        partition: partition.label,
-                        reason: "connect",
-                    })
-                    .inc();
-                current = (current + 1) % n;
             }
         }
     }
 
+    /// Sends the request to one replica and, unless it must go elsewhere, relays the
+    /// answer.
+    async fn attempt(&mut self, a: Attempt<'_>, mut timer: Pin<&mut Sleep>) -> Tried {
+        let partition = a.partition;
+        let replica = &partition.replicas[a.replica];
+        let late = |what: &str| {
+            Status::new(
+                Code::DEADLINE_EXCEEDED,
+                format!(
+                    "partition {}: upstream {} {what}",
+                    partition.label, replica.addr
+                ),
+            )
+        };
+        let send = tokio::select! {
+            biased;
+            r = replica.ready(self.proxy.connect) => r,
+            _ = &mut timer => return self.answered_with(late("could not be reached in time")),
+        };
+        let mut send = match send {
+            Ok(send) => send,
+            Err(e) => return Tried::NotSent(e.0),
+        };
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::POST;
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(http::uri::Scheme::HTTP);
+        uri.authority = Some(replica.authority.clone());
+        uri.path_and_query = a.path.clone();
+        *request.uri_mut() = http::Uri::from_parts(uri).expect("scheme, authority and path");
+        *request.headers_mut() = a.headers.clone();
+        if let Some(d) = a.deadline {
+            // A value that differs on every call: sensitive, so that HPACK never
+            // indexes it (each insertion would evict the entries that let the other
+            // headers go as one byte each).
+            let mut timeout = format_timeout(d.saturating_duration_since(Instant::now()));
+            timeout.set_sensitive(true);
+            request.headers_mut().insert(GRPC_TIMEOUT, timeout);
+        }
+        let (response, mut upstream) = match send.send_request(request, false) {
+            Ok(opened) => opened,
+            Err(e) => return Tried::NotSent(format!("{}: {e}", replica.addr)),
+        };
+        if let Err(e) = upstream.send_data(a.message.clone(), true) {
+            // The stream was gone before the body was queued.
+            return Tried::NotSent(format!("{}: {e}", replica.addr));
+        }
+        let response = tokio::select! {
+            biased;
+            r = response => r,
+            _ = &mut timer => {
+                upstream.send_reset(h2::Reason::CANCEL);
+                return self.answered_with(late("did not answer in time"));
+            }
+            _ = client_reset(self.respond) => {
+                upstream.send_reset(h2::Reason::CANCEL);
+                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
+            }
+        };
+        let unavailable = |what: String| {
+            Status::new(
+                Code::UNAVAILABLE,
+                format!(
+                    "partition {}: upstream {} {what}",
+                    partition.label, replica.addr
+                ),
+            )
+        };
+        let response = match response {
+            Ok(response) => response,
+            // A refused stream was not processed (RFC 9113, 8.7).
+            Err(e) if e.reason() == Some(h2::Reason::REFUSED_STREAM) => {
+                return Tried::NotSent(format!("{}: {e}", replica.addr));
+            }
+            Err(e) => return self.answered_with(unavailable(format!("failed: {e}"))),
+        };
+        let (head, mut body) = response.into_parts();
+        if head.status != http::StatusCode::OK {
+            let status = Status::new(
+                Code::from_http(head.status),
+                format!(
+                    "partition {}: upstream {} answered HTTP {}",
+                    partition.label, replica.addr, head.status
+                ),
+            );
+            return self.answered_with(status);
+        }
+        if body.is_end_stream() {
+            // Trailers-only: the status is in the headers.
+            let code = Code::from_header(head.headers.get(GRPC_STATUS));
+            let _ = self
+                .respond
+                .send_response(response_with(head.headers), true);
+            self.settle(a.partition, a.replica);
+            return Tried::Answered(Outcome::Upstream(code));
+        }
+        let first = tokio::select! {
+            biased;
+            f = read_first(&mut body) => f,
+            _ = &mut timer => return self.answered_with(late("did not answer in time")),
+            _ = client_reset(self.respond) => {
+                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
+            }
+        };
+        let first = match first {
+            Ok(first) => first,
+            Err(ReadError::Lost(e)) => {
+                return self.answered_with(unavailable(format!("was lost: {e}")))
+            }
+            Err(ReadError::Malformed(e)) => {
+                let status = Status::new(
+                    Code::INTERNAL,
+                    format!(
+                        "partition {}: upstream {} sent a malformed response: {e}",
+                        partition.label, replica.addr
+                    ),
+                );
+                return self.answered_with(status);
+            }
+        };
+        match &first.not_leader {
+            None => self.settle(a.partition, a.replica),
+            Some(leader) => match partition.find(leader) {
+                Some(next) if next != a.replica && a.hops_left => return Tried::NotLeader(next),
+                Some(_) => {}
+                None if leader.is_empty() => {}
+                None => tracing::warn!(
+                    partition = partition.label,
+                    upstream = %replica.addr,
+                    leader = %leader,
+                    "NOT_LEADER names a leader that is not a configured replica; passing the response on"
+                ),
+            },
+        }
+        let outcome = self
+            .relay(
+                partition,
+                &replica.addr,
+                head.headers,
+                first.buffered,
+                body,
+                timer,
+            )
+            .await;
+        Tried::Answered(outcome)
+    }
+
+    fn answered_with(&mut self, status: Status) -> Tried {
+        Tried::Answered(reply(self.respond, status))
+    }
+
     /// A NOT_LEADER named `next`: make it the leader and count the redirect.
-    fn follow(&self, p: usize, from: usize, next: usize) {
+    fn follow(&self, partition: &Partition, from: usize, next: usize) {
         let proxy = self.proxy;
-        let partition = &proxy.partitions[p];
         proxy
             .metrics
             .retries
@@ -640,8 +712,7 @@ impl Call<'_, '_> {
 
     /// `current` answered as a leader: if the proxy had another in mind (it reached
     /// this one past unreachable ones), this one leads now.
-    fn settle(&self, p: usize, current: usize) {
-        let partition = &self.proxy.partitions[p];
+    fn settle(&self, partition: &Partition, current: usize) {
         if partition.leader() != current && partition.set_leader(current) {
             self.proxy
                 .metrics
@@ -663,18 +734,16 @@ impl Call<'_, '_> {
     /// takes: its window, not the proxy's memory, holds a slow reader's backlog.
     async fn relay(
         &mut self,
-        p: usize,
+        partition: &Partition,
         upstream: &str,
         headers: HeaderMap,
         buffered: Bytes,
         mut body: RecvStream,
-        deadline: Option<Instant>,
+        mut timer: Pin<&mut Sleep>,
     ) -> Outcome {
         let proxy = self.proxy;
-        let label = proxy.partitions[p].label;
-        let mut head = http::Response::new(());
-        copy_headers(&headers, head.headers_mut());
-        let mut out = match self.respond.send_response(head, false) {
+        let label = partition.label;
+        let mut out = match self.respond.send_response(response_with(headers), false) {
             Ok(out) => out,
             Err(_) => return Outcome::Proxy(Status::new(Code::CANCELLED, "the client went away")),
         };
@@ -689,7 +758,7 @@ impl Call<'_, '_> {
                 _ = proxy.streams_end.cancelled() => {
                     return end(&mut out, Status::new(Code::UNAVAILABLE, "the proxy is shutting down"));
                 }
-                _ = until(deadline) => {
+                _ = &mut timer => {
                     return end(&mut out, Status::new(Code::DEADLINE_EXCEEDED, format!("partition {label}: upstream {upstream} did not finish in time")));
                 }
                 chunk = body.data() => match chunk {
@@ -711,8 +780,9 @@ impl Call<'_, '_> {
             }
         }
         let trailers = tokio::select! {
+            biased;
             t = body.trailers() => t,
-            _ = until(deadline) => {
+            _ = &mut timer => {
                 return end(&mut out, Status::new(Code::DEADLINE_EXCEEDED, format!("partition {label}: upstream {upstream} did not finish in time")));
             }
         };

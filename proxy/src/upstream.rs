@@ -93,7 +93,9 @@ impl Replica {
                 }
             }
         }
-        let send = self.connect(options).await?;
+        // Boxed: the handshake future is large and rarely needed, and inline it
+        // would make every call's future (copied when spawned) as large.
+        let send = Box::pin(self.connect(options)).await?;
         send.ready()
             .await
             .map_err(|e| ConnectError(format!("{}: {e}", self.addr)))
