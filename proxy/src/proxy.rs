@@ -189,7 +189,9 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
         match event {
             Event::Call(request, respond) => {
                 accepted += 1;
-                calls.push(serve_call(&proxy, request, respond, pinned));
+                // Boxed before it is pushed: the set moves a pointer, not the
+                // call's whole state.
+                calls.push(Box::pin(serve_call(&proxy, request, respond, pinned)));
             }
             Event::End(error) => {
                 if let Some(e) = error {
@@ -361,6 +363,9 @@ struct Attempt<'a> {
     headers: &'a HeaderMap,
     message: &'a Bytes,
     deadline: Option<Instant>,
+    /// Whether the client sent grpc-timeout, to be passed on. (Without one the proxy's
+    /// --timeout bounds the call here; the upstream need not know it.)
+    pass_timeout: bool,
     /// Whether a NOT_LEADER may still be followed.
     hops_left: bool,
 }
@@ -463,7 +468,9 @@ impl Call<'_, '_> {
         strip_hop_by_hop(&mut headers);
         headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
         let path = parts.uri.path_and_query().cloned();
-        self.forward(p, path, headers, message, deadline).await
+        let pass_timeout = timeout.is_some();
+        self.forward(p, path, headers, message, deadline, pass_timeout)
+            .await
     }
 
     async fn forward(
@@ -473,6 +480,7 @@ impl Call<'_, '_> {
         headers: HeaderMap,
         message: Bytes,
         deadline: Option<Instant>,
+        pass_timeout: bool,
     ) -> Outcome {
         let proxy = self.proxy;
         let partition = &proxy.partitions[p];
@@ -492,6 +500,7 @@ impl Call<'_, '_> {
                 headers: &headers,
                 message: &message,
                 deadline,
+                pass_timeout,
                 // Redirects are bounded by --max-redirects.
                 hops_left: redirects < proxy.config.max_redirects,
             };
@@ -562,8 +571,8 @@ impl Call<'_, '_> {
         uri.path_and_query = a.path.clone();
         *request.uri_mut() = http::Uri::from_parts(uri).expect("scheme, authority and path");
         *request.headers_mut() = a.headers.clone();
-        if let Some(d) = a.deadline {
-            // A value that differs on every call: sensitive, so that HPACK never
+        if let (true, Some(d)) = (a.pass_timeout, a.deadline) {
+            // The client's deadline, less the time spent so far. A value that differs on every call: sensitive, so that HPACK never
             // indexes it (each insertion would evict the entries that let the other
             // headers go as one byte each).
             let mut timeout = format_timeout(d.saturating_duration_since(Instant::now()));

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""What a hop costs: h2load against the same upstream, directly and through haproxy,
+nghttpx and atomix-proxy, in rounds, on one machine.
+
+    apt-get install haproxy nghttp2-proxy nghttp2-client   # once
+    python3 proxy/bench/compare.py                         # 5 rounds, about 4 minutes
+    python3 proxy/bench/compare.py --rounds 1 --calls 20000
+
+Each proxy runs alone on CPU 1 with one thread (haproxy nbthread 1; nghttpx one
+worker, single thread; atomix-proxy is single-threaded), h2load and the upstream
+(proxy/examples/bench_upstream.rs) share CPU 0. The request is a counter.Increment
+with its header (name, session_id, delta) in one gRPC frame, the response an
+IncrementResponse. atomix-proxy runs as shipped: metrics on, logs at info, default
+timeouts; it decodes every request's header and every response's header.
+
+Per round and target:
+- loaded: h2load -c 16 -m 8, N calls: calls/s, and the proxy's CPU (user + system,
+  from /proc) per call;
+- paced: 16 clients at --rps each for --paced-seconds: CPU per call at an equal rate;
+- sequential: h2load -c 1 -m 1: p50 and p99 latency from its per-request log;
+- RSS of the proxy after the round.
+Ratios are taken within each round (the machine is shared and noisy), then the median
+over rounds is reported.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RELEASE = os.path.join(ROOT, "target", "release")
+PATH = "/atomix.counter.CounterService/Increment"
+UPSTREAM = "127.0.0.1:7401"
+PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404}
+METRICS = "127.0.0.1:7405"
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def field(number, payload):
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def request_body():
+    # counter.IncrementRequest { header { name { name: "bench-counter" namespace: "bench" }
+    # session_id: 7 request_id: 1 } delta: 1 }
+    name = field(1, b"bench-counter") + field(2, b"bench")
+    header = field(1, name) + b"\x10\x07\x18\x01"
+    message = field(1, header) + b"\x10\x01"
+    return b"\x00" + len(message).to_bytes(4, "big") + message
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        after = f.read().rsplit(")", 1)[1].split()
+    return int(after[11]) + int(after[12])
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def wait_port(port, limit=10.0):
+    import socket
+
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"nothing listens on {port}")
+
+
+def start(target, tmp):
+    """Starts a proxy on CPU 1; returns (process, pid to measure, port)."""
+    port = PORTS[target]
+    if target == "haproxy":
+        cfg = os.path.join(tmp, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(
+                "global\n  nbthread 1\n  maxconn 4000\n"
+                "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
+                "  timeout server 30s\n"
+                f"frontend fe\n  bind 127.0.0.1:{port} proto h2\n  default_backend be\n"
+                f"backend be\n  server up {UPSTREAM} proto h2\n"
+            )
+        cmd = ["haproxy", "-f", cfg, "-db"]
+    elif target == "nghttpx":
+        cmd = [
+            "nghttpx",
+            f"--frontend=127.0.0.1,{port};no-tls",
+            f"--backend={UPSTREAM.replace(':', ',')};;proto=h2",
+            "--workers=1",
+            "--single-thread",
+            "--errorlog-file=/dev/null",
+            "--accesslog-file=/dev/null",
+            "--no-ocsp",
+        ]
+    else:
+        cmd = [
+            os.path.join(RELEASE, "atomix-proxy"),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--partition",
+            UPSTREAM,
+            "--metrics",
+            METRICS,
+        ]
+    proc = subprocess.Popen(
+        ["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_port(port)
+    pid = proc.pid
+    if target == "nghttpx":
+        # nghttpx serves from a worker process under its master.
+        out = subprocess.run(["pgrep", "-P", str(proc.pid), "nghttpx"], capture_output=True, text=True)
+        pid = int(out.stdout.split()[0]) if out.stdout.split() else proc.pid
+    return proc, pid, port
+
+
+def h2load(port, args, body_file, log=None):
+    cmd = ["taskset", "-c", "0", "h2load"] + args + [
+        "-H", "content-type: application/grpc",
+        "-H", "te: trailers",
+        "-d", body_file,
+    ]
+    if log:
+        cmd.append(f"--log-file={log}")
+    cmd.append(f"http://127.0.0.1:{port}{PATH}")
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    done = re.search(r"(\d+) succeeded", out)
+    rate = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+    if not done or not rate:
+        sys.exit("h2load failed:\n" + out)
+    return int(done.group(1)), float(rate.group(1))
+
+
+def percentiles(log):
+    with open(log) as f:
+        times = sorted(int(line.split("\t")[2]) for line in f if line.strip())
+    pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]
+    return pick(0.5), pick(0.99)
+
+
+def ok_calls():
+    """atomix-proxy's count of OK calls, from its metrics."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://{METRICS}/metrics").read().decode()
+    return sum(
+        float(m.group(1))
+        for m in re.finditer(r'atomix_proxy_requests_total\{[^}]*code="OK"\} ([\d.e+]+)', text)
+    )
+
+
+def measure(target, port, pid, a, body, tmp):
+    row = {}
+    h2load(port, ["-n", "2000", "-c", "16", "-m", "8"], body)  # warm up
+    t0 = cpu_ticks(pid) if pid else 0
+    done, rate = h2load(port, ["-n", str(a.calls), "-c", "16", "-m", "8"], body)
+    row["calls/s"] = rate
+    if pid:
+        row["cpu us/call"] = (cpu_ticks(pid) - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / done
+    t0 = cpu_ticks(pid) if pid else 0
+    done, _ = h2load(
+        port,
+        ["-c", "16", "-m", "1", f"--rps={a.rps}", "-D", str(a.paced_seconds)],
+        body,
+    )
+    if pid:
+        row["paced cpu us/call"] = (cpu_ticks(pid) - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / max(done, 1)
+    log = os.path.join(tmp, f"{target}.log")
+    h2load(port, ["-n", str(a.sequential), "-c", "1", "-m", "1"], body, log)
+    row["p50 us"], row["p99 us"] = percentiles(log)
+    if pid:
+        row["rss KiB"] = rss_kib(pid)
+    return row
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--calls", type=int, default=50000, help="calls of the loaded run")
+    p.add_argument("--sequential", type=int, default=3000, help="calls of the sequential run")
+    p.add_argument("--rps", type=int, default=250, help="paced rate per client (16 clients)")
+    p.add_argument("--paced-seconds", type=int, default=4)
+    p.add_argument("--no-build", action="store_true")
+    a = p.parse_args()
+    for tool in ["haproxy", "nghttpx", "h2load", "taskset"]:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: apt-get install haproxy nghttp2-proxy nghttp2-client")
+    if not a.no_build:
+        subprocess.run(
+            ["cargo", "build", "--release", "-q", "-p", "atomix-proxy", "--bin", "atomix-proxy",
+             "--example", "bench_upstream"],
+            cwd=ROOT, check=True,
+        )
+    tmp = tempfile.mkdtemp()
+    body = os.path.join(tmp, "increment.bin")
+    with open(body, "wb") as f:
+        f.write(request_body())
+    upstream = subprocess.Popen(
+        ["taskset", "-c", "0", os.path.join(RELEASE, "examples", "bench_upstream"), UPSTREAM],
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(int(UPSTREAM.split(":")[1]))
+    targets = ["direct", "haproxy", "nghttpx", "atomix-proxy"]
+    rounds = []
+    try:
+        for r in range(a.rounds):
+            results = {}
+            for target in targets:
+                if target == "direct":
+                    results[target] = measure(target, int(UPSTREAM.split(":")[1]), None, a, body, tmp)
+                    continue
+                proc, pid, port = start(target, tmp)
+                try:
+                    results[target] = measure(target, port, pid, a, body, tmp)
+                    if target == "atomix-proxy":
+                        results[target]["ok calls"] = ok_calls()
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=30)
+            rounds.append(results)
+            print(f"round {r + 1}: " + ", ".join(
+                f"{t} {results[t].get('cpu us/call', 0):.1f} us/call p50 {results[t]['p50 us']} us"
+                for t in targets), flush=True)
+    finally:
+        upstream.send_signal(signal.SIGTERM)
+        upstream.wait()
+
+    columns = ["calls/s", "cpu us/call", "paced cpu us/call", "p50 us", "p99 us", "rss KiB"]
+    print(f"\nmedians over {a.rounds} rounds ({a.calls} loaded calls, 16x8; paced 16 x {a.rps}/s "
+          f"for {a.paced_seconds} s; {a.sequential} sequential calls)\n")
+    print("| target | " + " | ".join(columns) + " |")
+    print("| --- |" + " ---: |" * len(columns))
+    for t in targets:
+        cells = []
+        for c in columns:
+            vals = [r[t][c] for r in rounds if c in r[t]]
+            cells.append(f"{statistics.median(vals):,.1f}" if vals else "")
+        print(f"| {t} | " + " | ".join(cells) + " |")
+    print("\nratios within each round, median over rounds (atomix-proxy / reference; below 1 is cheaper):\n")
+    for ref in ["haproxy", "nghttpx"]:
+        parts = []
+        for c in ["cpu us/call", "paced cpu us/call", "p50 us", "p99 us"]:
+            ratios = [r["atomix-proxy"][c] / r[ref][c] for r in rounds if r[ref].get(c)]
+            parts.append(f"{c} {statistics.median(ratios):.2f}x")
+        print(f"- vs {ref}: " + ", ".join(parts))
+    ok = [r["atomix-proxy"]["ok calls"] for r in rounds]
+    print(f"\natomix-proxy answered OK (its metrics) {ok[-1]:.0f} calls in the last round")
+
+
+if __name__ == "__main__":
+    main()
