@@ -14,6 +14,11 @@ mod status;
 mod upstream;
 
 use clap::Parser;
+
+// A call allocates a few dozen small objects (frames, header maps, stream slots) in
+// the HTTP/2 stack; mimalloc serves them from per-size free lists.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use config::{Config, LogFormat};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
