@@ -374,10 +374,12 @@ impl Proxy {
     }
 
     pub fn start_with(mut command: Command, args: &[String], pinned: usize) -> Proxy {
+        if !command.get_envs().any(|(k, _)| k == "RUST_LOG") {
+            command.env("RUST_LOG", "info");
+        }
         let mut child = command
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(args)
-            .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
