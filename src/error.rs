@@ -152,8 +152,9 @@ impl fmt::Display for DecodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for DecodeError {}
+// core::error::Error (stable since 1.81, below the crate's rust-version), so that
+// no_std users get it too; std::error::Error is the same trait.
+impl core::error::Error for DecodeError {}
 
 /// Why a message could not be encoded.
 #[non_exhaustive]
@@ -243,5 +244,16 @@ impl fmt::Display for EncodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for EncodeError {}
+// core::error::Error (stable since 1.81, below the crate's rust-version), so that
+// no_std users get it too; std::error::Error is the same trait.
+impl core::error::Error for EncodeError {}
+
+// Every error type is a `core::error::Error` in every build, no_std included (CI builds
+// without std, so this fails there if an impl goes missing).
+const _: () = {
+    const fn is_error<T: core::error::Error>() {}
+    is_error::<DecodeError>();
+    is_error::<EncodeError>();
+    is_error::<crate::unknown::UnknownFieldsError>();
+    is_error::<crate::partition::RouteError>();
+};

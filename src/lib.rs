@@ -29,12 +29,14 @@
 //! there, keeping the operation's own fields byte for byte; [`grpc`] reads and writes the
 //! frames; [`partition`] routes as the Atomix Go client does. [`framing`] reads varint
 //! length-delimited frames, the `Owned*` types keep a header with its `Bytes` across
-//! `.await`s, and [`codec`] (feature `tokio-util`) plugs both framings into
-//! `tokio_util::codec`; [`tonic_codec`] (feature `tonic`) is a tonic `Codec` of envelopes.
+//! `.await`s, and `codec` (feature `tokio-util`) plugs both framings into
+//! `tokio_util::codec`; `tonic_codec` (feature `tonic`) is a tonic `Codec` of envelopes.
 //! `Display` prints text format as `protoc --decode` does, and the `atomix-headers`
 //! binary is a `protoc --decode/--encode` for these messages. [`schema`] lists every
 //! message type and field, by number and by name. The wire rules are in the
 //! repository's `docs/wire-semantics.md`.
+// `codec` and `tonic_codec` above are not links: a link to a module that a feature
+// leaves out breaks the docs built without that feature (CI builds them both ways).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]

@@ -264,14 +264,25 @@ async fn keepalive_finds_a_replica_that_went_silent() {
     // was sent, is UNAVAILABLE (not retried: it may have been applied).
     let (addr, _silent) = silent().await;
     let proxy = Proxy::start(
-        &args(&["--partition", &addr, "--timeout", "20s", "--keepalive", "300ms"]),
+        &args(&[
+            "--partition",
+            &addr,
+            "--timeout",
+            "20s",
+            "--keepalive",
+            "300ms",
+        ]),
         0,
     );
     let start = Instant::now();
     let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
     assert_eq!(r.code(), 14, "{}", r.message());
     assert!(r.message().contains(&addr), "{}", r.message());
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,10 +291,18 @@ async fn debug_logs_one_line_per_call_with_its_header() {
     let mut command = std::process::Command::new(BIN);
     command.env("RUST_LOG", "debug");
     let proxy = Proxy::start_with(command, &partition_args(&[&g]), 0);
-    let r = call(&proxy.addr, INCREMENT, &request("logged-counter", 42, 7, Some(1), &[])).await;
+    let r = call(
+        &proxy.addr,
+        INCREMENT,
+        &request("logged-counter", 42, 7, Some(1), &[]),
+    )
+    .await;
     assert_eq!(r.code(), 0);
     let lines = proxy.wait_logged("call", 1);
-    let line = lines.iter().find(|l| l["message"] == "call").expect("a call line");
+    let line = lines
+        .iter()
+        .find(|l| l["message"] == "call")
+        .expect("a call line");
     assert_eq!(line["name"], "logged-counter");
     assert_eq!(line["session_id"], 42);
     assert_eq!(line["request_id"], 7);
