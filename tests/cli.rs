@@ -119,7 +119,7 @@ fn a_string_that_is_not_utf8_is_refused() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("input:2:9: string field is not valid UTF-8"),
+        err.contains("<stdin>:2:9: string field is not valid UTF-8"),
         "{err}"
     );
     // Escapes that make valid UTF-8 are fine: \303\251 is é.
@@ -143,25 +143,146 @@ fn errors_go_to_stderr_with_a_location_and_nothing_to_stdout() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("at byte 3 (field 5)"), "{err}");
 
-    // A bad second frame: the first frame's text must not be printed either.
+    // A bad second frame: the first frame is printed, then the error.
     let out = run(
         &["decode", "stream", "--delimited"],
         &[0x02, 0x08, 0x01, 0x02, 0x08, 0x80],
     );
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stdout, b"stream_id: 1\n");
     let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("<stdin>: invalid"), "{err}");
     assert!(err.contains("at byte 5 (field 1)"), "{err}");
 
     let out = run(&["encode", "response"], b"session_id: 1\nleader: 5\n");
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("input:2:9: expected a string"), "{err}");
+    assert!(err.contains("<stdin>:2:9: expected a string"), "{err}");
 
     let out = run(&["decode", "resp"], b"");
-    assert!(!out.status.success());
-    assert!(String::from_utf8(out.stderr).unwrap().contains("Usage:"));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("Usage:"), "{err}");
+    assert!(
+        err.contains("\"resp\" (expected request, response or stream)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn exit_codes_version_and_top_level_help() {
+    for (args, code) in [
+        (&["decode"][..], 2),
+        (&["nonsense"], 2),
+        (&["decode", "stream", "--bogus"], 2),
+        (&["decode", "stream", "--max-frame-len", "x", "--grpc"], 2),
+        (&["decode", "stream", "--max-frame-len", "9"], 2),
+        (&["decode", "stream", "/no/such/file"], 1),
+        (&["decode", "stream"], 0),
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+    let out = run(&["decode", "stream"], b"\x08");
+    assert_eq!(out.status.code(), Some(1), "bad data");
+    let out = run(&["--version"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let version = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        version,
+        format!("atomix-headers {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = run(&["--help"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("Examples:") && help.contains("--max-frame-len"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    // 200,000 frames print far more than a pipe holds; the reader takes one line.
+    let mut input = Vec::new();
+    for _ in 0..200_000 {
+        input.extend_from_slice(&[0x02, 0x08, 0x01]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atomix-headers"))
+        .args(["decode", "stream", "--delimited"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 12];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"stream_id: 1");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+}
+
+#[test]
+fn frame_limits_are_checked_from_the_prefix() {
+    // A gRPC prefix announcing 4 GiB - 1, and an input that stays open: refused at once,
+    // without waiting for the body.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atomix-headers"))
+        .args(["decode", "stream", "--grpc"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&[0, 0xff, 0xff, 0xff, 0xff]).unwrap();
+    stdin.flush().unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "waited for the body"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(1));
+    // --max-frame-len: a 2-byte body passes at 2 and fails at 1, in both framings.
+    for (framing, frame) in [
+        ("--grpc", &[0, 0, 0, 0, 2, 8, 1][..]),
+        ("--delimited", &[2, 8, 1]),
+    ] {
+        let out = run(
+            &["decode", "stream", framing, "--max-frame-len", "2"],
+            frame,
+        );
+        assert_eq!(out.status.code(), Some(0), "{framing}");
+        assert_eq!(out.stdout, b"stream_id: 1\n");
+        let out = run(
+            &["decode", "stream", framing, "--max-frame-len", "1"],
+            frame,
+        );
+        assert_eq!(out.status.code(), Some(1), "{framing}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("at byte"), "{err}");
+    }
+    // Truncated frames say where.
+    let out = run(&["decode", "stream", "--grpc"], &[0, 0, 0, 0, 2, 8]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("ends inside the frame at byte 0"));
 }
 
 #[test]

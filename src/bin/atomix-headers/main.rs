@@ -16,16 +16,28 @@ const USAGE: &str = "\
 atomix-headers: decode and encode Atomix protocol headers (atomix.headers)
 
 Usage:
-  atomix-headers decode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
+  atomix-headers decode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [--max-frame-len N] [FILE]
   atomix-headers encode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
   atomix-headers <decode|encode> --help
+  atomix-headers --version
 
 Reads FILE, or standard input when there is none. Output is identical to
 `protoc --decode=atomix.headers.<Type>` and `protoc --encode=atomix.headers.<Type>`
 (with --envelope, `atomix.envelope.<Request|Response>Envelope` of
 testdata/schema/atomix/envelope/envelope.proto: an Atomix primitive message seen
 through its header, field 1).
+
+Exit status: 0 on success, 1 when the input cannot be read as asked, 2 for a usage
+error. A closed output (`| head`) ends the program quietly.
+
+Examples:
+  printf '0801' | xxd -r -p | atomix-headers decode stream
+  echo '00 00000006 0a021007 1005' | atomix-headers decode request --envelope --grpc --hex
+  echo 'session_id: 7 status: NOT_LEADER' | atomix-headers encode response --hex
 ";
+
+/// The message types, as a usage error lists them.
+const KINDS: &str = "request, response or stream";
 
 const DECODE_HELP: &str = "\
 atomix-headers decode <request|response|stream> [--envelope] [--hex] [--delimited|--grpc] [FILE]
@@ -41,6 +53,13 @@ Reads one binary message and prints it in protobuf text format, exactly as
                printed, separated by a blank line
   --grpc       the input is a stream of gRPC-framed messages (flag byte, 4-byte
                big-endian length); each is printed, separated by a blank line
+  --max-frame-len N
+               the largest frame body accepted, checked from its prefix before the
+               body is read (default: 65536 with --delimited, 4194304 with --grpc,
+               the library's defaults)
+
+Frames are read and printed one at a time: the frames before a bad one are printed,
+then the error.
 
 Example:
   printf '0801' | xxd -r -p | atomix-headers decode stream
@@ -68,6 +87,7 @@ struct Options {
     kind: MessageType,
     hex: bool,
     framing: Framing,
+    max_frame_len: Option<usize>,
     file: Option<String>,
 }
 
@@ -75,6 +95,23 @@ enum Command {
     Decode(Options),
     Encode(Options),
     Help(&'static str),
+    Version,
+}
+
+/// Why the program stops.
+enum Failure {
+    /// The command line is wrong: exit 2.
+    Usage(String),
+    /// The input is not what was asked for, or cannot be read: exit 1.
+    Data(String),
+    /// The output cannot be written.
+    Output(std::io::Error),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Output(e)
+    }
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -85,6 +122,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         "decode" => DECODE_HELP,
         "encode" => ENCODE_HELP,
         "-h" | "--help" | "help" => return Ok(Command::Help(USAGE)),
+        "-V" | "--version" => return Ok(Command::Version),
         other => {
             return Err(format!(
                 "unknown command {other:?} (expected decode or encode)"
@@ -97,6 +135,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         kind: MessageType::StreamHeader,
         hex: false,
         framing: Framing::None,
+        max_frame_len: None,
         file: None,
     };
     let frame = |options: &mut Options, framing| {
@@ -106,13 +145,23 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         options.framing = framing;
         Ok(())
     };
-    for arg in rest {
+    let mut rest = rest.iter();
+    while let Some(arg) = rest.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help(help)),
             "--hex" => options.hex = true,
             "--delimited" => frame(&mut options, Framing::Delimited)?,
             "--grpc" => frame(&mut options, Framing::Grpc)?,
             "--envelope" => envelope = true,
+            "--max-frame-len" if command == "decode" => {
+                let n = rest
+                    .next()
+                    .ok_or("--max-frame-len needs a number of bytes")?;
+                options.max_frame_len = Some(
+                    n.parse()
+                        .map_err(|_| format!("--max-frame-len {n:?} is not a number of bytes"))?,
+                );
+            }
             "request" | "response" | "stream" if kind.is_none() => {
                 kind = Some(match arg.as_str() {
                     "request" => MessageType::RequestHeader,
@@ -126,11 +175,17 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             file if kind.is_some() && options.file.is_none() => {
                 options.file = Some(file.to_owned())
             }
+            other if kind.is_none() => {
+                return Err(format!("unknown message type {other:?} (expected {KINDS})"))
+            }
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
+    if options.max_frame_len.is_some() && options.framing == Framing::None {
+        return Err("--max-frame-len goes with --delimited or --grpc".to_owned());
+    }
     options.kind = match (
-        kind.ok_or("missing message type (request, response or stream)")?,
+        kind.ok_or_else(|| format!("missing message type ({KINDS})"))?,
         envelope,
     ) {
         (kind, false) => kind,
@@ -145,20 +200,28 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     })
 }
 
-fn read_input(file: &Option<String>) -> Result<Vec<u8>, String> {
-    let mut data = Vec::new();
+/// The input's name in messages: the file, or `<stdin>`.
+fn input_name(file: &Option<String>) -> &str {
     match file.as_deref() {
-        None | Some("-") => std::io::stdin().read_to_end(&mut data).map(drop),
-        Some(path) => std::fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut data))
-            .map(drop),
+        None | Some("-") => "<stdin>",
+        Some(path) => path,
     }
-    .map_err(|e| {
-        format!(
-            "cannot read {}: {e}",
-            file.as_deref().unwrap_or("standard input")
-        )
-    })?;
+}
+
+fn open_input(file: &Option<String>) -> Result<Box<dyn Read>, Failure> {
+    match file.as_deref() {
+        None | Some("-") => Ok(Box::new(std::io::stdin().lock())),
+        Some(path) => std::fs::File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| Failure::Data(format!("cannot read {path}: {e}"))),
+    }
+}
+
+fn read_all(file: &Option<String>) -> Result<Vec<u8>, Failure> {
+    let mut data = Vec::new();
+    open_input(file)?
+        .read_to_end(&mut data)
+        .map_err(|e| Failure::Data(format!("cannot read {}: {e}", input_name(file))))?;
     Ok(data)
 }
 
@@ -188,109 +251,184 @@ fn unhex(text: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn to_text(kind: MessageType, data: &[u8]) -> Result<String, DecodeError> {
+/// Decodes one message and prints it straight into `out`, after `before` (the blank line
+/// between frames, written only once the message has decoded): the text is never held
+/// whole, so memory stays at the input's size.
+fn write_text(
+    kind: MessageType,
+    data: &[u8],
+    before: &[u8],
+    out: &mut dyn Write,
+) -> Result<std::io::Result<()>, DecodeError> {
+    fn print(out: &mut dyn Write, before: &[u8], m: impl std::fmt::Display) -> std::io::Result<()> {
+        out.write_all(before)?;
+        write!(out, "{m}")
+    }
     Ok(match kind {
-        MessageType::RequestHeader => RequestHeader::decode(data)?.to_string(),
-        MessageType::ResponseHeader => ResponseHeader::decode(data)?.to_string(),
-        MessageType::RequestEnvelope => RequestEnvelope::decode(data)?.to_string(),
-        MessageType::ResponseEnvelope => ResponseEnvelope::decode(data)?.to_string(),
-        _ => StreamHeader::decode(data)?.to_string(),
+        MessageType::RequestHeader => print(out, before, RequestHeader::decode(data)?),
+        MessageType::ResponseHeader => print(out, before, ResponseHeader::decode(data)?),
+        MessageType::RequestEnvelope => print(out, before, RequestEnvelope::decode(data)?),
+        MessageType::ResponseEnvelope => print(out, before, ResponseEnvelope::decode(data)?),
+        _ => print(out, before, StreamHeader::decode(data)?),
     })
 }
 
-fn decode(options: &Options) -> Result<Vec<u8>, String> {
-    let mut data = read_input(&options.file)?;
-    if options.hex {
-        data = unhex(&data)?;
+/// Reads one byte; `None` at the end of the input.
+fn read_byte(input: &mut dyn Read) -> std::io::Result<Option<u8>> {
+    let mut byte = [0u8];
+    loop {
+        return match input.read(&mut byte) {
+            Ok(0) => Ok(None),
+            Ok(_) => Ok(Some(byte[0])),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Err(e),
+        };
     }
-    let fail = |e: DecodeError, base: usize| {
+}
+
+fn decode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
+    let name = input_name(&options.file);
+    let invalid = |e: DecodeError, base: usize| {
         let at = base + e.offset();
         let field = e
             .field()
             .map(|f| format!(" (field {f})"))
             .unwrap_or_default();
-        format!("invalid {} at byte {at}{field}: {}", options.kind, e.kind())
+        Failure::Data(format!(
+            "{name}: invalid {} at byte {at}{field}: {}",
+            options.kind,
+            e.kind()
+        ))
     };
-    if options.framing == Framing::None {
-        return to_text(options.kind, &data)
-            .map(String::into_bytes)
-            .map_err(|e| fail(e, 0));
-    }
-    let mut out = String::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let rest = &data[pos..];
-        let split = match options.framing {
-            Framing::Grpc => atomix_headers::grpc::split(rest, usize::MAX).map(|s| match s {
-                Progress::Complete(frame) if frame.compressed => Err(format!(
-                    "the gRPC message at byte {pos} is compressed and cannot be read"
-                )),
-                Progress::Complete(frame) => Ok(Progress::Complete(frame.body)),
-                Progress::Partial(needed) => Ok(Progress::Partial(needed)),
-            }),
-            _ => atomix_headers::framing::split_frame(rest, usize::MAX).map(|s| match s {
-                Progress::Complete(frame) => Ok(Progress::Complete(frame.body)),
-                Progress::Partial(needed) => Ok(Progress::Partial(needed)),
-            }),
-        };
-        let body = match split.map_err(|e| fail(e, pos))?? {
-            Progress::Complete(body) => body,
-            Progress::Partial(needed) => {
-                return Err(format!(
-                    "input ends inside the frame at byte {pos}: {needed} more bytes needed"
-                ))
+    let mut input: Box<dyn Read> = if options.framing == Framing::None || options.hex {
+        let mut data = read_all(&options.file)?;
+        if options.hex {
+            data = unhex(&data).map_err(|e| Failure::Data(format!("{name}: {e}")))?;
+        }
+        if options.framing == Framing::None {
+            return write_text(options.kind, &data, b"", out)
+                .map_err(|e| invalid(e, 0))?
+                .map_err(Failure::Output);
+        }
+        Box::new(std::io::Cursor::new(data))
+    } else {
+        Box::new(std::io::BufReader::new(open_input(&options.file)?))
+    };
+    let max = options.max_frame_len.unwrap_or(match options.framing {
+        Framing::Grpc => atomix_headers::grpc::DEFAULT_MAX_MESSAGE_LEN,
+        _ => atomix_headers::framing::DEFAULT_MAX_FRAME_LEN,
+    });
+    let cannot_read = |e: std::io::Error| Failure::Data(format!("cannot read {name}: {e}"));
+    let truncated = |pos: usize| {
+        Failure::Data(format!(
+            "{name}: the input ends inside the frame at byte {pos}"
+        ))
+    };
+    let mut pos = 0usize;
+    loop {
+        // The prefix, a byte at a time (it is 5 bytes, or a varint of at most 10), so
+        // that its length is checked against the limit before any body is read.
+        let mut prefix = Vec::with_capacity(10);
+        let body_len = loop {
+            let split = match options.framing {
+                Framing::Grpc => atomix_headers::grpc::split(&prefix, max).map(|p| match p {
+                    Progress::Complete(frame) => Progress::Complete((frame.compressed, 0)),
+                    Progress::Partial(n) if prefix.len() >= PREFIX_LEN => {
+                        Progress::Complete((prefix[0] == 1, n))
+                    }
+                    Progress::Partial(n) => Progress::Partial(n),
+                }),
+                _ => atomix_headers::framing::split_frame(&prefix, max).map(|p| match p {
+                    Progress::Complete(_) => Progress::Complete((false, 0)),
+                    Progress::Partial(n) if prefix.last().is_some_and(|b| b & 0x80 == 0) => {
+                        Progress::Complete((false, n))
+                    }
+                    Progress::Partial(n) => Progress::Partial(n),
+                }),
+            };
+            match split.map_err(|e| invalid(e, pos))? {
+                Progress::Complete((true, _)) => {
+                    return Err(Failure::Data(format!(
+                        "{name}: the gRPC message at byte {pos} is compressed and cannot be read"
+                    )))
+                }
+                Progress::Complete((false, n)) => break n,
+                Progress::Partial(_) => match read_byte(&mut input).map_err(cannot_read)? {
+                    Some(b) => prefix.push(b),
+                    None if prefix.is_empty() => return Ok(()),
+                    None => return Err(truncated(pos)),
+                },
             }
         };
-        let text =
-            to_text(options.kind, &rest[body.clone()]).map_err(|e| fail(e, pos + body.start))?;
-        if pos > 0 {
-            out.push('\n');
-        }
-        out.push_str(&text);
-        pos += body.end;
+        let mut body = vec![0u8; body_len];
+        input.read_exact(&mut body).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => truncated(pos),
+            _ => cannot_read(e),
+        })?;
+        let before: &[u8] = if pos > 0 { b"\n" } else { b"" };
+        write_text(options.kind, &body, before, out)
+            .map_err(|e| invalid(e, pos + prefix.len()))??;
+        pos += prefix.len() + body_len;
     }
-    Ok(out.into_bytes())
 }
 
-fn encode(options: &Options) -> Result<Vec<u8>, String> {
-    let data = read_input(&options.file)?;
+/// A varint-length frame's prefix is complete when its last byte ends the varint; the
+/// gRPC prefix is 5 bytes.
+const PREFIX_LEN: usize = atomix_headers::grpc::PREFIX_LEN;
+
+fn encode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
+    let name = input_name(&options.file);
+    let data = read_all(&options.file)?;
     let text = String::from_utf8(data).map_err(|e| {
-        format!(
-            "input is not UTF-8 text (byte {})",
+        Failure::Data(format!(
+            "{name}: input is not UTF-8 text (byte {})",
             e.utf8_error().valid_up_to()
-        )
+        ))
     })?;
-    let name = options.file.as_deref().unwrap_or("input");
-    let out = text_parse::encode_text(options.kind, &text, options.framing)
-        .map_err(|e| format!("{name}:{e}"))?;
+    let bytes = text_parse::encode_text(options.kind, &text, options.framing)
+        .map_err(|e| Failure::Data(format!("{name}:{e}")))?;
     if options.hex {
-        let mut hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+        let mut hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         hex.push('\n');
-        return Ok(hex.into_bytes());
+        out.write_all(hex.as_bytes())?;
+    } else {
+        out.write_all(&bytes)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match parse_args(&args) {
-        Ok(Command::Help(text)) => Ok(text.as_bytes().to_vec()),
-        Ok(Command::Decode(options)) => decode(&options),
-        Ok(Command::Encode(options)) => encode(&options),
-        Err(usage) => Err(format!("{usage}\n\n{USAGE}")),
-    };
-    match result {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(&out).and_then(|()| stdout.flush()) {
-                eprintln!("atomix-headers: cannot write the output: {e}");
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
+        Ok(Command::Help(text)) => out.write_all(text.as_bytes()).map_err(Failure::Output),
+        Ok(Command::Version) => {
+            writeln!(out, "atomix-headers {}", env!("CARGO_PKG_VERSION")).map_err(Failure::Output)
         }
-        Err(message) => {
+        Ok(Command::Decode(options)) => decode(&options, &mut out),
+        Ok(Command::Encode(options)) => encode(&options, &mut out),
+        Err(usage) => Err(Failure::Usage(usage)),
+    };
+    // What was printed goes out before any error is reported.
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Err(Failure::Usage(message)), _) => {
+            eprintln!("atomix-headers: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        (Err(Failure::Output(e)), _) | (Ok(()), Err(e)) => {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                // The reader has gone (`| head`): what it wanted, it has.
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("atomix-headers: cannot write the output: {e}");
+            ExitCode::FAILURE
+        }
+        (Err(Failure::Data(message)), _) => {
             eprintln!("atomix-headers: {message}");
             ExitCode::FAILURE
         }
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
     }
 }
