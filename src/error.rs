@@ -5,6 +5,7 @@
 //! carries what went wrong, the byte offset in the input where it went wrong, and the
 //! field number whose value was being read, when there was one.
 
+use crate::schema::MessageType;
 use core::fmt;
 
 /// What kind of malformation a [`DecodeError`] reports.
@@ -75,10 +76,12 @@ impl DecodeErrorKind {
     }
 }
 
-/// Why a message could not be decoded, and where.
+/// Why a message could not be decoded, and where: the byte offset, the message type
+/// that was being decoded, and the path of fields from it to the field whose value was
+/// being read.
 ///
 /// ```
-/// use atomix_headers::{DecodeErrorKind, Message, ResponseHeader};
+/// use atomix_headers::{DecodeErrorKind, Message, RequestEnvelope, ResponseHeader};
 ///
 /// // Field 5 (leader) announces 3 bytes, but only one follows.
 /// let err = ResponseHeader::decode(&[0x2a, 0x03, b'a']).unwrap_err();
@@ -87,15 +90,34 @@ impl DecodeErrorKind {
 /// assert_eq!(err.field(), Some(5));
 /// assert_eq!(
 ///     err.to_string(),
-///     "invalid header at byte 1 (field 5): field runs past the end of its message"
+///     "invalid atomix.headers.ResponseHeader at byte 1 (leader): field runs past the end of its message"
 /// );
+///
+/// // header { name { namespace: "\xff" } }: the path names the string at fault.
+/// let err = RequestEnvelope::decode(b"\x0a\x05\x0a\x03\x12\x01\xff").unwrap_err();
+/// assert_eq!(err.path().to_string(), "header.name.namespace");
+/// assert_eq!(err.offset(), 6);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DecodeError {
     kind: DecodeErrorKind,
     offset: usize,
-    field: Option<u32>,
+    /// Field numbers, innermost first: `path[..len]`. Each level adds its own as the
+    /// error returns through it, so the path costs nothing until an error happens.
+    path: [u32; MAX_PATH],
+    len: u8,
+    /// Levels further out than `MAX_PATH` were dropped.
+    more: bool,
+    /// For a repeated message field on the path: its level, counted from the innermost,
+    /// and the element's position.
+    index: Option<(u8, u32)>,
+    /// The message type the decoding started from.
+    message: Option<MessageType>,
 }
+
+/// Levels of a path kept: the deepest the schema nests (envelope, header, name or
+/// stream, field) plus one level of unknown groups.
+const MAX_PATH: usize = 4;
 
 impl DecodeError {
     #[cold]
@@ -104,17 +126,45 @@ impl DecodeError {
         Self {
             kind,
             offset,
-            field: None,
+            path: [0; MAX_PATH],
+            len: 0,
+            more: false,
+            index: None,
+            message: None,
         }
     }
 
-    /// Attaches a field number, unless a deeper one is already attached.
+    /// Adds the field `field` of the enclosing message to the path, as the error leaves
+    /// that field.
     #[cold]
     #[inline(never)]
     pub(crate) fn in_field(mut self, field: u32) -> Self {
-        if self.field.is_none() {
-            self.field = Some(field);
+        match self.path.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = field;
+                self.len += 1;
+            }
+            None => self.more = true,
         }
+        self
+    }
+
+    /// Adds element `index` of the repeated field `field` to the path.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn in_element(self, field: u32, index: usize) -> Self {
+        let mut e = self.in_field(field);
+        if !e.more {
+            e.index = Some((e.len - 1, u32::try_from(index).unwrap_or(u32::MAX)));
+        }
+        e
+    }
+
+    /// Names the message type the decoding started from.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn in_message(mut self, message: MessageType) -> Self {
+        self.message = Some(message);
         self
     }
 
@@ -136,17 +186,99 @@ impl DecodeError {
         self.offset
     }
 
-    /// The field number whose value was being read, when the error is inside a field.
+    /// The number of the innermost field whose value was being read, when the error is
+    /// inside a field.
     pub fn field(&self) -> Option<u32> {
-        self.field
+        (self.len > 0).then_some(self.path[0])
+    }
+
+    /// The message type that was being decoded; `None` for an error of framing, found
+    /// before any message was read.
+    pub fn message(&self) -> Option<MessageType> {
+        self.message
+    }
+
+    /// The fields from the message decoded to the one at fault, by name where the
+    /// schema knows them (`header.streams[2].stream_id`), by number inside unknown
+    /// fields (`header.9.1`).
+    pub fn path(&self) -> FieldPath {
+        FieldPath { error: *self }
+    }
+
+    /// Whether this is an error of the framing around a message rather than of the
+    /// message itself.
+    fn is_framing(&self) -> bool {
+        matches!(
+            self.kind,
+            DecodeErrorKind::FrameTooLarge
+                | DecodeErrorKind::TruncatedFrame
+                | DecodeErrorKind::CompressedMessage
+                | DecodeErrorKind::InvalidCompressionFlag
+        )
+    }
+}
+
+/// The path of a [`DecodeError`], printed with `Display`: field names joined by dots,
+/// with the element's position in a repeated field, empty when the error is not inside
+/// a field.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldPath {
+    error: DecodeError,
+}
+
+impl FieldPath {
+    /// Whether the error lies inside no field.
+    pub fn is_empty(&self) -> bool {
+        self.error.len == 0
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.error;
+        // Names are known while the path stays inside the schema: from the message
+        // decoded, through message fields, until a field it does not know.
+        let mut message = if e.more { None } else { e.message };
+        if e.more {
+            f.write_str("…")?;
+        }
+        for level in (0..usize::from(e.len)).rev() {
+            let number = e.path[level];
+            if level + 1 < usize::from(e.len) || e.more {
+                f.write_str(".")?;
+            }
+            match message.and_then(|m| m.field(number)) {
+                Some(field) => {
+                    f.write_str(field.name())?;
+                    message = match field.ty() {
+                        crate::schema::FieldType::Message(m) => Some(m),
+                        _ => None,
+                    };
+                }
+                None => {
+                    write!(f, "{number}")?;
+                    message = None;
+                }
+            }
+            if let Some((at, index)) = e.index {
+                if usize::from(at) == level {
+                    write!(f, "[{index}]")?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid header at byte {}", self.offset)?;
-        if let Some(field) = self.field {
-            write!(f, " (field {field})")?;
+        match self.message {
+            Some(message) => write!(f, "invalid {} at byte {}", message.full_name(), self.offset)?,
+            None if self.is_framing() => write!(f, "invalid frame at byte {}", self.offset)?,
+            None => write!(f, "invalid message at byte {}", self.offset)?,
+        }
+        if !self.path().is_empty() {
+            write!(f, " ({})", self.path())?;
         }
         write!(f, ": {}", self.kind)
     }
@@ -248,12 +380,11 @@ impl fmt::Display for EncodeError {
 // no_std users get it too; std::error::Error is the same trait.
 impl core::error::Error for EncodeError {}
 
-// Every error type is a `core::error::Error` in every build, no_std included (CI builds
-// without std, so this fails there if an impl goes missing).
+/// Checks at compile time, in every build (CI builds without std too), that an error
+/// type is a `core::error::Error`.
+pub(crate) const fn is_error<T: core::error::Error>() {}
+
 const _: () = {
-    const fn is_error<T: core::error::Error>() {}
     is_error::<DecodeError>();
     is_error::<EncodeError>();
-    is_error::<crate::unknown::UnknownFieldsError>();
-    is_error::<crate::partition::RouteError>();
 };

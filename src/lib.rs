@@ -64,7 +64,7 @@ mod wire;
 
 pub use enums::{ResponseStatus, ResponseType};
 pub use envelope::{Envelope, RequestEnvelope, ResponseEnvelope};
-pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath};
 pub use message::name::Name;
 pub use message::request::RequestHeader;
 pub use message::response::ResponseHeader;

@@ -272,6 +272,8 @@ impl core::fmt::Display for RouteError {
 
 impl core::error::Error for RouteError {}
 
+const _: () = crate::error::is_error::<RouteError>();
+
 /// The partition, counted from 0, that `request`, a call of `method`, goes to among
 /// `partitions`:
 ///
@@ -308,7 +310,7 @@ impl core::error::Error for RouteError {}
 /// ```
 pub fn route(
     method: Method,
-    request: &crate::RequestEnvelope<'_>,
+    request: &crate::envelope::RequestEnvelope<'_>,
     partitions: u32,
 ) -> Result<u32, RouteError> {
     if partitions == 0 {

@@ -402,6 +402,8 @@ impl fmt::Display for UnknownFieldsError {
 // no_std users get it too; std::error::Error is the same trait.
 impl core::error::Error for UnknownFieldsError {}
 
+const _: () = crate::error::is_error::<UnknownFieldsError>();
+
 /// Collects the span of a message's unknown fields while it is decoded.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Tracker {

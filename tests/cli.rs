@@ -141,7 +141,7 @@ fn errors_go_to_stderr_with_a_location_and_nothing_to_stdout() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("at byte 3 (field 5)"), "{err}");
+    assert!(err.contains("ResponseHeader at byte 3 (leader)"), "{err}");
 
     // A bad second frame: the first frame is printed, then the error.
     let out = run(
@@ -152,7 +152,7 @@ fn errors_go_to_stderr_with_a_location_and_nothing_to_stdout() {
     assert_eq!(out.stdout, b"stream_id: 1\n");
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("<stdin>: invalid"), "{err}");
-    assert!(err.contains("at byte 5 (field 1)"), "{err}");
+    assert!(err.contains("at byte 5 (stream_id)"), "{err}");
 
     let out = run(&["encode", "response"], b"session_id: 1\nleader: 5\n");
     assert!(!out.status.success());

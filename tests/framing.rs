@@ -130,7 +130,7 @@ fn a_truncated_stream_at_eof_is_reported() {
     assert_eq!(
         err.to_string(),
         format!(
-            "invalid header at byte {}: stream ends inside a frame",
+            "invalid frame at byte {}: stream ends inside a frame",
             buf.len()
         )
     );

@@ -10,12 +10,14 @@ use std::path::{Path, PathBuf};
 /// The library's top-level modules, bottom layer first; a module may use only modules of
 /// lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["error", "progress", "enums", "partition"],
-    &["wire", "schema"],
+    &["progress", "enums"],
+    &["schema"],
+    &["error"],
+    &["wire"],
     &["unknown"],
     &["message"],
     &["envelope"],
-    &["text", "owned"],
+    &["partition", "text", "owned"],
     &["framing"],
     &["grpc"],
     &["codec", "tonic_codec"],

@@ -242,6 +242,66 @@ fn display_reads_as_a_sentence() {
     let err = ResponseHeader::decode(&[0x2a, 0x01, 0xff]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid header at byte 2 (field 5): string field is not valid UTF-8"
+        "invalid atomix.headers.ResponseHeader at byte 2 (leader): string field is not valid UTF-8"
+    );
+}
+
+/// Every error names the path from the message decoded to the field at fault, by name
+/// inside the schema and by number inside unknown fields, with a stream's position.
+#[test]
+fn errors_name_the_path_to_the_field() {
+    use atomix_headers::{RequestEnvelope, ResponseEnvelope, StreamHeader};
+    let cases: &[(&str, &[u8], &str, usize)] = &[
+        // header { name { namespace: "\xff" } } and a delta
+        (
+            "envelope",
+            b"\x0a\x05\x0a\x03\x12\x01\xff\x10\x01",
+            "header.name.namespace",
+            6,
+        ),
+        // three streams, the third's stream_id cut short
+        (
+            "request",
+            b"\x2a\x02\x08\x01\x2a\x02\x08\x02\x2a\x01\x08",
+            "streams[2].stream_id",
+            11,
+        ),
+        // a stream's response_id cut short, inside an envelope's header
+        (
+            "envelope",
+            b"\x0a\x04\x2a\x02\x10\x80",
+            "header.streams[0].response_id",
+            5,
+        ),
+        ("request", b"\x0a\x03\x0a\x01\xff", "name.name", 4),
+        ("response", b"\x08\x80", "session_id", 1),
+        // an unknown group 9 holding a group 1 holding a varint 1 cut short
+        ("response", b"\x4b\x0b\x08", "9.1.1", 3),
+        // an unknown length-delimited field 12 running past the end
+        ("stream", b"\x62\x05\x01", "12", 1),
+        // inside an envelope's unknown field: its number
+        ("response-envelope", b"\x12\x05\x01", "2", 1),
+        // the header itself cut short: the path is the header
+        ("envelope", b"\x0a\x05\x08", "header", 1),
+    ];
+    for &(kind, wire, path, offset) in cases {
+        let err = match kind {
+            "envelope" => RequestEnvelope::decode(wire).unwrap_err(),
+            "response-envelope" => ResponseEnvelope::decode(wire).unwrap_err(),
+            "request" => RequestHeader::decode(wire).unwrap_err(),
+            "response" => ResponseHeader::decode(wire).unwrap_err(),
+            _ => StreamHeader::decode(wire).unwrap_err(),
+        };
+        assert_eq!(err.path().to_string(), path, "{kind} {wire:02x?}: {err}");
+        assert_eq!(err.offset(), offset, "{kind} {wire:02x?}: {err}");
+        assert!(err.to_string().contains(&format!("({path})")), "{err}");
+        assert!(err.message().is_some());
+    }
+    // A framing error is the frame's, not a message's.
+    let err = atomix_headers::grpc::split(&[0, 0xff, 0xff, 0xff, 0xff], 16).unwrap_err();
+    assert!(err.message().is_none());
+    assert_eq!(
+        err.to_string(),
+        "invalid frame at byte 1: frame length exceeds the configured limit"
     );
 }

@@ -23,7 +23,7 @@ pub(crate) mod sealed {
     use crate::wire::speculative::Speculative;
 
     /// The per-message parts of [`super::Message`], out of users' reach.
-    pub trait Sealed<'a>: Sized + core::fmt::Debug {
+    pub trait Sealed<'a>: Sized + core::fmt::Debug + crate::unknown::private::Known {
         /// The fast path: the message in its canonical shape, or `None` (no error built)
         /// on anything else, malformed or not. It may decline anything; it must never
         /// decode differently from [`Sealed::decode_any`].
@@ -122,6 +122,7 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     #[inline]
     fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
         Self::decode_at_depth(Reader::new(buf, 0), RECURSION_LIMIT)
+            .map_err(|e| e.in_message(Self::kind()))
     }
 
     /// The exact number of bytes [`Message::encode`] writes.

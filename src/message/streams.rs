@@ -369,8 +369,8 @@ impl StreamsTracker {
     ) -> Result<(), DecodeError> {
         self.depth = depth;
         let body_len = body.data().len();
-        let (stream, canonical) =
-            StreamHeader::decode_noting_canonical(body, depth).map_err(|e| e.in_field(5))?;
+        let (stream, canonical) = StreamHeader::decode_noting_canonical(body, depth)
+            .map_err(|e| e.in_element(5, self.count))?;
         self.record((stream.stream_id, stream.response_id), start, end);
         // The one-byte tag and a minimal length prefix make the occurrence canonical too.
         self.canonical &= canonical && end - start == size::bytes(body_len);

@@ -290,13 +290,15 @@ fn decode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
     let name = input_name(&options.file);
     let invalid = |e: DecodeError, base: usize| {
         let at = base + e.offset();
-        let field = e
-            .field()
-            .map(|f| format!(" (field {f})"))
-            .unwrap_or_default();
+        let what = e.message().map_or("frame", |m| m.full_name());
+        let path = e.path();
+        let path = if path.is_empty() {
+            String::new()
+        } else {
+            format!(" ({path})")
+        };
         Failure::Data(format!(
-            "{name}: invalid {} at byte {at}{field}: {}",
-            options.kind,
+            "{name}: invalid {what} at byte {at}{path}: {}",
             e.kind()
         ))
     };
