@@ -11,28 +11,115 @@
 //! message size limits (4 MiB to decode by default) and compression; a compressed
 //! message reaches the codec only if the server or client enables that compression.
 //!
-//! With the method path chosen at run time, as a proxy does:
+//! A complete server and client, talking on 127.0.0.1. What tonic needs of a server
+//! that is not generated from a `.proto`:
+//! - `NamedService` names the service that tonic's router sends to it.
+//! - `Service<http::Request<tonic::body::Body>>` takes each HTTP request. Its future must
+//!   be `Send`, and its error `Infallible`.
+//! - `tonic::server::Grpc::new(ServerCodec::default())` runs one call with this codec:
+//!   `.unary(...)` for one response, `.server_streaming(...)` for a stream.
+//! - `Status::into_http` answers a path that has no handler.
 //!
-//! ```no_run
-//! use atomix_headers::tonic_codec::{ClientCodec, ServerCodec};
-//! use atomix_headers::OwnedRequestEnvelope;
-//! # async fn f(channel: tonic::transport::Channel, request: OwnedRequestEnvelope) -> Result<(), tonic::Status> {
-//! // Client side: any unary or server-streaming method.
-//! let mut client = tonic::client::Grpc::new(channel);
-//! client.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-//! let path = "/atomix.counter.CounterService/Increment".parse().unwrap();
-//! let mut responses = client
-//!     .server_streaming(tonic::Request::new(request), path, ClientCodec::default())
-//!     .await?
-//!     .into_inner();
-//! while let Some(response) = responses.message().await? {
-//!     println!("{}", response.header());
-//! }
-//! // Server side: `tonic::server::Grpc::new(ServerCodec::default())` then
-//! // `.unary(service, http_request)` or `.server_streaming(service, http_request)`;
-//! // examples/grpc_proxy.rs does both ends.
-//! # Ok(()) }
+//! A server for every service at once, as a proxy is, replaces `add_service` with a
+//! fallback service on tonic's `Routes`. examples/grpc_proxy.rs shows this.
+//!
 //! ```
+//! use atomix_headers::tonic_codec::{ClientCodec, ServerCodec};
+//! use atomix_headers::{OwnedRequestEnvelope, OwnedResponseEnvelope, ResponseEnvelope, ResponseHeader};
+//! use std::convert::Infallible;
+//! use std::future::Future;
+//! use std::pin::Pin;
+//! use std::task::{Context, Poll};
+//! use tonic::codegen::{http, Service};
+//! use tonic::server::{NamedService, UnaryService};
+//!
+//! type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+//!
+//! /// The server: the counter service, whatever the counter's schema.
+//! #[derive(Clone)]
+//! struct Counter;
+//!
+//! impl NamedService for Counter {
+//!     const NAME: &'static str = "atomix.counter.CounterService";
+//! }
+//!
+//! impl Service<http::Request<tonic::body::Body>> for Counter {
+//!     type Response = http::Response<tonic::body::Body>;
+//!     type Error = Infallible;
+//!     type Future = BoxFuture<Result<Self::Response, Infallible>>;
+//!
+//!     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+//!         Poll::Ready(Ok(()))
+//!     }
+//!
+//!     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+//!         Box::pin(async move {
+//!             if request.uri().path() != "/atomix.counter.CounterService/Increment" {
+//!                 return Ok(tonic::Status::unimplemented("only Increment here").into_http());
+//!             }
+//!             let mut grpc = tonic::server::Grpc::new(ServerCodec::default());
+//!             Ok(grpc.unary(Increment, request).await)
+//!         })
+//!     }
+//! }
+//!
+//! /// One method: reads the request's header, answers with a header of its own.
+//! struct Increment;
+//!
+//! impl UnaryService<OwnedRequestEnvelope> for Increment {
+//!     type Response = OwnedResponseEnvelope;
+//!     type Future = BoxFuture<Result<tonic::Response<OwnedResponseEnvelope>, tonic::Status>>;
+//!
+//!     fn call(&mut self, request: tonic::Request<OwnedRequestEnvelope>) -> Self::Future {
+//!         let session_id = request.get_ref().header().header.map_or(0, |h| h.session_id);
+//!         Box::pin(async move {
+//!             let header = ResponseHeader { session_id, index: 1, ..Default::default() };
+//!             let response = ResponseEnvelope { header: Some(header), ..Default::default() };
+//!             let response = OwnedResponseEnvelope::from_message(&response)
+//!                 .map_err(|e| tonic::Status::internal(e.to_string()))?;
+//!             Ok(tonic::Response::new(response))
+//!         })
+//!     }
+//! }
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let incoming = tonic::transport::server::TcpIncoming::from(listener);
+//!     let server = tonic::transport::Server::builder().add_service(Counter);
+//!     tokio::spawn(server.serve_with_incoming(incoming));
+//!
+//!     // The client: any method, its path chosen at run time.
+//!     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+//!         .connect()
+//!         .await?;
+//!     let mut client = tonic::client::Grpc::new(channel);
+//!     client.ready().await?;
+//!     // counter.IncrementRequest { header { session_id: 7 } delta: 1 }
+//!     let request = OwnedRequestEnvelope::decode(bytes::Bytes::from_static(b"\x0a\x02\x10\x07\x10\x01"))?;
+//!     let path = "/atomix.counter.CounterService/Increment".parse()?;
+//!     let response = client
+//!         .unary(tonic::Request::new(request), path, ClientCodec::default())
+//!         .await?;
+//!     let header = response.get_ref().header().header.unwrap();
+//!     assert_eq!((header.session_id, header.index), (7, 1));
+//!
+//!     // Another method of the service: the server's own status comes back.
+//!     client.ready().await?;
+//!     let request = OwnedRequestEnvelope::decode(bytes::Bytes::from_static(b"\x0a\x00"))?;
+//!     let path = "/atomix.counter.CounterService/Get".parse()?;
+//!     let status = client
+//!         .unary(tonic::Request::new(request), path, ClientCodec::default())
+//!         .await
+//!         .unwrap_err();
+//!     assert_eq!(status.code(), tonic::Code::Unimplemented);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! For a server-streaming method, the client calls `server_streaming` with the same
+//! arguments and reads the responses with `.into_inner().message().await`.
 
 use crate::framing::OwnedMessage;
 use crate::owned::{OwnedRequestEnvelope, OwnedResponseEnvelope};
