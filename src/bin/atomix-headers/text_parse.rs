@@ -222,7 +222,7 @@ impl<'s> Lexer<'s> {
                 }
                 out.push(v as u8);
             }
-            b'x' | b'X' => {
+            b'x' => {
                 if !self.peek_byte().is_some_and(|d| d.is_ascii_hexdigit()) {
                     return self.error("\\x must be followed by a hex digit");
                 }
