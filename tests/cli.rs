@@ -418,3 +418,41 @@ fn hex_input_errors_name_the_byte() {
         .unwrap()
         .contains("odd number of digits"));
 }
+
+#[test]
+fn output_is_streamed_not_held() {
+    // 4 MB of nested unknown groups print as 208 MB of text. Read the start of it and
+    // stop reading: the program blocks on the full pipe, and its memory then is the
+    // input's, not the text's (building the text first would hold all 208 MB).
+    let input: Vec<u8> = [[0x4bu8; 50], [0x4c; 50]].concat().repeat(40_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atomix-headers"))
+        .args(["decode", "response"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut start = vec![0u8; 64 * 1024];
+    std::io::Read::read_exact(&mut stdout, &mut start).unwrap();
+    assert!(start.starts_with(b"9 {\n  9 {\n"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let rss_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        rss_kib < 48 * 1024,
+        "{rss_kib} KiB while printing a 4 MB input"
+    );
+    drop(stdout);
+    writer.join().unwrap().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a closed pipe ends quietly");
+}
