@@ -147,7 +147,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             },
             None => match shape(r.clone(), depth, H::ENVELOPE) {
                 Ok(shape) => shape,
-                Err(e) => return Err(first_error::<H>(r, depth, e)),
+                Err(e) => return Err(first_error::<H>(r, depth, e).in_message(H::ENVELOPE)),
             },
         };
         let mut envelope = Envelope {
@@ -156,9 +156,10 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         };
         if let Some(body) = shape.first {
             envelope.header = Some(if shape.merged {
-                merge_headers::<H>(r.clone(), depth)?
+                merge_headers::<H>(r.clone(), depth).map_err(|e| e.in_message(H::ENVELOPE))?
             } else {
-                H::decode_at_depth(body, depth - 1).map_err(|e| e.in_field(1))?
+                H::decode_at_depth(body, depth - 1)
+                    .map_err(|e| e.in_field(1).in_message(H::ENVELOPE))?
             });
         }
         #[cfg(debug_assertions)]

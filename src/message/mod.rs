@@ -55,7 +55,10 @@ pub(crate) mod sealed {
                     }
                     Ok(message)
                 }
-                None => Self::decode_any(reader, depth),
+                // The message type goes on the error here, on the general path,
+                // which every error takes: the fast path stays as it was. An
+                // enclosing message's own call names itself over it.
+                None => Self::decode_any(reader, depth).map_err(|e| e.in_message(Self::kind())),
             }
         }
 
@@ -122,7 +125,6 @@ pub trait Message<'a>: sealed::Sealed<'a> {
     #[inline]
     fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
         Self::decode_at_depth(Reader::new(buf, 0), RECURSION_LIMIT)
-            .map_err(|e| e.in_message(Self::kind()))
     }
 
     /// The exact number of bytes [`Message::encode`] writes.
