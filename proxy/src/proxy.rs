@@ -703,39 +703,40 @@ impl Call<'_, '_> {
             })
             .inc();
         if partition.set_leader(next) {
-            proxy
-                .metrics
-                .leader_changes
-                .get_or_create(&PartitionLabels {
-                    partition: partition.label,
-                })
-                .inc();
-            tracing::info!(
-                partition = partition.label,
-                from = %partition.replicas[from].addr,
-                to = %partition.replicas[next].addr,
-                "leader changed (NOT_LEADER)"
-            );
+            self.leader_changed(partition, from, next, "NOT_LEADER named it");
         }
     }
 
     /// `current` answered as a leader: if the proxy had another in mind (it reached
     /// this one past unreachable ones), this one leads now.
     fn settle(&self, partition: &Partition, current: usize) {
-        if partition.leader() != current && partition.set_leader(current) {
-            self.proxy
-                .metrics
-                .leader_changes
-                .get_or_create(&PartitionLabels {
-                    partition: partition.label,
-                })
-                .inc();
-            tracing::info!(
-                partition = partition.label,
-                to = %partition.replicas[current].addr,
-                "leader changed (the believed leader was unreachable)"
+        let from = partition.leader();
+        if from != current && partition.set_leader(current) {
+            self.leader_changed(
+                partition,
+                from,
+                current,
+                "the believed leader was unreachable",
             );
         }
+    }
+
+    /// Counts and logs a new leader of `partition`.
+    fn leader_changed(&self, partition: &Partition, from: usize, to: usize, why: &'static str) {
+        self.proxy
+            .metrics
+            .leader_changes
+            .get_or_create(&PartitionLabels {
+                partition: partition.label,
+            })
+            .inc();
+        tracing::info!(
+            partition = partition.label,
+            from = %partition.replicas[from].addr,
+            to = %partition.replicas[to].addr,
+            why,
+            "leader changed"
+        );
     }
 
     /// Sends the upstream's headers and what was read, then relays the rest of the
