@@ -574,6 +574,52 @@ async fn sigterm_lets_unary_calls_finish_and_ends_streams() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_watch_turns_not_serving_on_sigterm() {
+    let g = group(1, 0).await;
+    let mut proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    let response = client.start("/grpc.health.v1.Health/Watch", b"", &[]).await;
+    let (_, mut body) = response.into_parts();
+    let first = body.data().await.unwrap().unwrap();
+    assert_eq!(&first[5..], b"\x08\x01", "SERVING");
+    proxy.signal("TERM");
+    let mut rest = Vec::new();
+    while let Some(chunk) = body.data().await {
+        rest.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(messages(&rest), [&b"\x08\x02"[..]], "NOT_SERVING");
+    let trailers = body.trailers().await.unwrap().unwrap();
+    assert_eq!(trailers["grpc-status"], "0");
+    assert!(proxy.wait_exit(Duration::from_secs(10)).unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_gives_what_flags_do_not() {
+    let g = group(1, 0).await;
+    let dir = std::env::temp_dir().join(format!("atomix-proxy-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("proxy.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "partition = [\"{}\"]\ntimeout = \"50ms\"\nmetrics = \"127.0.0.1:0\"\n",
+            g.addrs[0]
+        ),
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    // The file's --timeout (50 ms) makes a slow call fail; the flag's (5 s) wins over it.
+    let proxy = Proxy::start(&args(&["--config", config]), 0);
+    assert!(proxy.metrics.is_some(), "metrics from the file");
+    let r = call(&proxy.addr, INCREMENT, &request("slow", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 4, "{}", r.message());
+    let proxy = Proxy::start(&args(&["--config", config, "--timeout", "5s"]), 0);
+    let r = call(&proxy.addr, INCREMENT, &request("slow", 1, 2, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_with_nothing_open_exits_at_once() {
     let g = group(1, 0).await;
     let mut proxy = Proxy::start(&partition_args(&[&g]), 0);
