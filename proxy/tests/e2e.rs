@@ -198,6 +198,31 @@ async fn a_killed_leader_is_passed_over_and_nothing_is_applied_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_follows_not_leader_in_its_first_message() {
+    // Replica 2 leads; the proxy starts at replica 1, whose stream opens with NOT_LEADER.
+    let g = group(2, 1).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let r = call(
+        &proxy.addr,
+        COUNTER_EVENTS_LIKE,
+        &request("events", 1, 1, None, &[]),
+    )
+    .await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    assert_eq!(
+        r.messages.len(),
+        5,
+        "the leader's stream, and nothing of the follower's"
+    );
+    for m in &r.messages {
+        let e = atomix_headers::OwnedResponseEnvelope::decode(m.clone()).unwrap();
+        assert_eq!(e.header().header.unwrap().status, ResponseStatus::OK);
+    }
+    assert_eq!(g.replicas_seen(), [0, 1]);
+    assert_eq!(g.applied_total(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_leader_outside_the_configuration_goes_back_as_it_came() {
     let g = group(2, 0).await;
     let proxy = Proxy::start(&partition_args(&[&g]), 0);
