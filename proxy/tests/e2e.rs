@@ -336,6 +336,39 @@ async fn debug_logs_one_line_per_call_with_its_header() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_is_bounded_by_connect_timeout() {
+    // A replica whose accept queue is full: the kernel drops further SYNs, so a connect
+    // to it hangs. The next replica takes the call once --connect-timeout passes.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let full = socket.listen(1).unwrap();
+    let full_addr = full.local_addr().unwrap().to_string();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let connect = tokio::net::TcpStream::connect(&full_addr);
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(200), connect).await {
+            fillers.push(s);
+        }
+    }
+    let g = group(1, 0).await;
+    let spec = format!("{full_addr},{}", g.addrs[0]);
+    let proxy = Proxy::start(
+        &args(&["--partition", &spec, "--connect-timeout", "300ms"]),
+        0,
+    );
+    let start = Instant::now();
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(250),
+        "{took:?}: the connect did not hang"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    drop(full);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_replica_is_skipped_before_sending() {
     // The first replica refuses connections (nothing listens there any more).
     let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
