@@ -315,6 +315,8 @@ fn end(stream: &mut SendStream<Bytes>, status: Status) -> Outcome {
 }
 
 /// Headers that belong to one HTTP/2 hop, or that the proxy sets itself.
+/// `grpc-accept-encoding` is the proxy's to say: it reads every message, so it accepts
+/// no compression, and an upstream that is told none compresses none.
 fn hop_by_hop(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
@@ -327,6 +329,7 @@ fn hop_by_hop(name: &HeaderName) -> bool {
             | "host"
             | "content-length"
             | "grpc-timeout"
+            | "grpc-accept-encoding"
     )
 }
 
@@ -838,28 +841,54 @@ async fn send_bounded(out: &mut SendStream<Bytes>, mut data: Bytes) -> Result<()
     Ok(())
 }
 
+/// Chunks of a body gathered until a whole message is in: the first chunk kept as it
+/// came (no copy in the common case, a message in one chunk), later ones appended to a
+/// copy.
+#[derive(Default)]
+struct Gathered {
+    first: Option<Bytes>,
+    more: BytesMut,
+}
+
+impl Gathered {
+    fn push(&mut self, chunk: Bytes) {
+        match &self.first {
+            None => self.first = Some(chunk),
+            Some(first) => {
+                if self.more.is_empty() {
+                    self.more.extend_from_slice(first);
+                }
+                self.more.extend_from_slice(&chunk);
+            }
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.more.is_empty() {
+            self.first.as_deref().unwrap_or_default()
+        } else {
+            &self.more
+        }
+    }
+
+    fn freeze(self) -> Bytes {
+        if self.more.is_empty() {
+            self.first.unwrap_or_default()
+        } else {
+            self.more.freeze()
+        }
+    }
+}
+
 /// The request's one gRPC message, prefix included, exactly as it arrived.
 async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status> {
-    let mut first: Option<Bytes> = None;
-    let mut more = BytesMut::new();
+    let mut gathered = Gathered::default();
     while let Some(chunk) = body.data().await {
         let chunk = chunk
             .map_err(|e| Status::new(Code::CANCELLED, format!("the request stream failed: {e}")))?;
         let _ = body.flow_control().release_capacity(chunk.len());
-        match &first {
-            None => first = Some(chunk),
-            Some(f) => {
-                if more.is_empty() {
-                    more.extend_from_slice(f);
-                }
-                more.extend_from_slice(&chunk);
-            }
-        }
-        let seen: &[u8] = if more.is_empty() {
-            first.as_deref().unwrap_or_default()
-        } else {
-            &more
-        };
+        gathered.push(chunk);
+        let seen = gathered.bytes();
         // Refuse an oversized message from its prefix, before its body arrives.
         if let Err(e) = grpc::split(seen, max) {
             return Err(frame_error(e));
@@ -871,11 +900,7 @@ async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status
             ));
         }
     }
-    let whole = if more.is_empty() {
-        first.unwrap_or_default()
-    } else {
-        more.freeze()
-    };
+    let whole = gathered.freeze();
     match grpc::split(&whole, max) {
         Ok(Progress::Complete(frame)) if frame.compressed => Err(Status::new(
             Code::UNIMPLEMENTED,
@@ -919,14 +944,9 @@ enum ReadError {
 /// Reads the upstream response up to the end of its first message (or of the stream)
 /// and reads that message's header.
 async fn read_first(body: &mut RecvStream) -> Result<First, ReadError> {
-    let mut buf = BytesMut::new();
-    let mut first: Option<Bytes> = None;
+    let mut gathered = Gathered::default();
     loop {
-        let seen: &[u8] = if buf.is_empty() {
-            first.as_deref().unwrap_or_default()
-        } else {
-            &buf
-        };
+        let seen = gathered.bytes();
         // Upstream messages are bounded only by the prefix's 4 GiB: the proxy holds one
         // message here, and an Atomix response is small.
         match grpc::split(seen, u32::MAX as usize) {
@@ -943,40 +963,28 @@ async fn read_first(body: &mut RecvStream) -> Result<First, ReadError> {
                         .map(|h| h.leader.to_owned()),
                     Err(e) => return Err(ReadError::Malformed(e.to_string())),
                 };
-                let buffered = if buf.is_empty() {
-                    first.unwrap_or_default()
-                } else {
-                    buf.freeze()
-                };
                 return Ok(First {
-                    buffered,
+                    buffered: gathered.freeze(),
                     not_leader,
                 });
             }
             Ok(Progress::Partial(_)) => {}
             Err(e) => return Err(ReadError::Malformed(e.to_string())),
         }
+        let ended_inside = !seen.is_empty();
         match body.data().await {
-            Some(Ok(chunk)) => match &first {
-                None => first = Some(chunk),
-                Some(f) => {
-                    if buf.is_empty() {
-                        buf.extend_from_slice(f);
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-            },
+            Some(Ok(chunk)) => gathered.push(chunk),
             Some(Err(e)) => return Err(ReadError::Lost(e)),
+            None if ended_inside => {
+                return Err(ReadError::Malformed(
+                    "the stream ended inside a message".into(),
+                ));
+            }
             None => {
-                if !seen.is_empty() {
-                    return Err(ReadError::Malformed(
-                        "the stream ended inside a message".into(),
-                    ));
-                }
                 return Ok(First {
                     buffered: Bytes::new(),
                     not_leader: None,
-                });
+                })
             }
         }
     }

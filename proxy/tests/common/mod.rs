@@ -225,6 +225,10 @@ async fn answer(
     if let Some(v) = parts.headers.get("grpc-timeout") {
         head.headers_mut().insert("x-seen-timeout", v.clone());
     }
+    if let Some(v) = parts.headers.get("grpc-accept-encoding") {
+        head.headers_mut()
+            .insert("x-seen-accept-encoding", v.clone());
+    }
     let mut trailers = HeaderMap::new();
     trailers.insert("grpc-status", "0".parse().unwrap());
     trailers.insert("x-trailer", "kept".parse().unwrap());
