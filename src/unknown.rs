@@ -13,6 +13,7 @@ use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use crate::wire::skip::skip_simple;
 use crate::wire::speculative::Speculative;
+use crate::wire::varint;
 use core::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -556,14 +557,9 @@ impl<'a> UnknownField<'a> {
         if self.tag & 7 != 0 {
             return None;
         }
-        // `raw` is a checked field: a tag varint, then a value varint that ends the
-        // field. Skip the tag's bytes, then fold the value's 7-bit groups (a tenth byte's
-        // bits past 64 fall away, as in every protobuf runtime).
-        let tag_len = self.raw.iter().position(|b| b & 0x80 == 0)? + 1;
-        let mut value = 0u64;
-        for (i, b) in self.raw.get(tag_len..)?.iter().enumerate() {
-            value |= u64::from(b & 0x7f).checked_shl(7 * i as u32).unwrap_or(0);
-        }
+        // `raw` is a checked field: a tag varint, then a value varint that ends it.
+        let (_, tag_len) = varint::decode(self.raw, varint::MAX_VARINT_LEN).ok()?;
+        let (value, _) = varint::decode(self.raw.get(tag_len..)?, varint::MAX_VARINT_LEN).ok()?;
         Some(value)
     }
 }

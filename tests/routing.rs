@@ -4,8 +4,11 @@
 //! and how the header's `partition` (field 6) and the key are read when a message
 //! repeats them or writes them with another wire type.
 
+mod common;
+
 use atomix_headers::partition::{fnv1a_32, method, methods, route, RouteError, Scope};
 use atomix_headers::{Message, RequestEnvelope};
+use common::{len_field, varint};
 
 /// Every rpc of atomix-api 1954176's primitive services (proto/atomix/*/*.proto):
 /// path, client-streaming, server-streaming.
@@ -172,20 +175,6 @@ fn expected_scope(path: &str) -> Scope {
     } else {
         Scope::Name
     }
-}
-
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn len_field(number: u64, body: &[u8], out: &mut Vec<u8>) {
-    varint(number << 3 | 2, out);
-    varint(body.len() as u64, out);
-    out.extend_from_slice(body);
 }
 
 /// A request: header { name { name } [partition (field 6)] } key (field 2), then `tail`.

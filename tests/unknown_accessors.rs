@@ -3,15 +3,10 @@
 //! length, every wire type against every accessor, and the last occurrence of the
 //! declared wire type winning over later ones of another.
 
-use atomix_headers::{StreamHeader, UnknownFields};
+mod common;
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
+use atomix_headers::{StreamHeader, UnknownFields};
+use common::varint;
 
 /// Field 3 (unknown to StreamHeader) with each wire type.
 fn fields(value: u64) -> Vec<u8> {

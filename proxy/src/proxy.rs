@@ -926,7 +926,8 @@ async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status
 fn frame_error(e: atomix_headers::DecodeError) -> Status {
     match e.kind() {
         atomix_headers::DecodeErrorKind::FrameTooLarge => Status::new(
-            Code(8), // RESOURCE_EXHAUSTED, as gRPC servers refuse an oversized message
+            // As gRPC servers refuse an oversized message.
+            Code::RESOURCE_EXHAUSTED,
             "the request message is larger than --max-message-size",
         ),
         _ => Status::new(

@@ -15,10 +15,13 @@ impl Code {
     pub const INVALID_ARGUMENT: Code = Code(3);
     pub const DEADLINE_EXCEEDED: Code = Code(4);
     pub const NOT_FOUND: Code = Code(5);
+    pub const PERMISSION_DENIED: Code = Code(7);
+    pub const RESOURCE_EXHAUSTED: Code = Code(8);
     pub const FAILED_PRECONDITION: Code = Code(9);
     pub const UNIMPLEMENTED: Code = Code(12);
     pub const INTERNAL: Code = Code(13);
     pub const UNAVAILABLE: Code = Code(14);
+    pub const UNAUTHENTICATED: Code = Code(16);
 
     /// The code's name, as gRPC spells it (`OK`, `NOT_FOUND`, ...): the metrics' label.
     pub fn name(self) -> &'static str {
@@ -58,8 +61,8 @@ impl Code {
     pub fn from_http(status: http::StatusCode) -> Code {
         match status.as_u16() {
             400 => Code::INTERNAL,
-            401 => Code(16),
-            403 => Code(7),
+            401 => Code::UNAUTHENTICATED,
+            403 => Code::PERMISSION_DENIED,
             404 => Code::UNIMPLEMENTED,
             429 | 502..=504 => Code::UNAVAILABLE,
             _ => Code::UNKNOWN,

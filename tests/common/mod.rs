@@ -100,3 +100,19 @@ impl Rng {
         self.next() % 100 < percent
     }
 }
+
+/// Appends `v` as a varint: written here byte by byte, apart from the crate's encoder.
+pub fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends a length-delimited field.
+pub fn len_field(number: u64, body: &[u8], out: &mut Vec<u8>) {
+    varint(number << 3 | 2, out);
+    varint(body.len() as u64, out);
+    out.extend_from_slice(body);
+}

@@ -276,13 +276,10 @@ fn write_text(
 /// Reads one byte; `None` at the end of the input.
 fn read_byte(input: &mut dyn Read) -> std::io::Result<Option<u8>> {
     let mut byte = [0u8];
-    loop {
-        return match input.read(&mut byte) {
-            Ok(0) => Ok(None),
-            Ok(_) => Ok(Some(byte[0])),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => Err(e),
-        };
+    match input.read_exact(&mut byte) {
+        Ok(()) => Ok(Some(byte[0])),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -335,7 +332,7 @@ fn decode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
             let split = match options.framing {
                 Framing::Grpc => atomix_headers::grpc::split(&prefix, max).map(|p| match p {
                     Progress::Complete(frame) => Progress::Complete((frame.compressed, 0)),
-                    Progress::Partial(n) if prefix.len() >= PREFIX_LEN => {
+                    Progress::Partial(n) if prefix.len() >= atomix_headers::grpc::PREFIX_LEN => {
                         Progress::Complete((prefix[0] == 1, n))
                     }
                     Progress::Partial(n) => Progress::Partial(n),
@@ -373,10 +370,6 @@ fn decode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
         pos += prefix.len() + body_len;
     }
 }
-
-/// A varint-length frame's prefix is complete when its last byte ends the varint; the
-/// gRPC prefix is 5 bytes.
-const PREFIX_LEN: usize = atomix_headers::grpc::PREFIX_LEN;
 
 fn encode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
     let name = input_name(&options.file);
