@@ -31,8 +31,8 @@
 //! ```
 
 use crate::error::DecodeError;
-use crate::message::request::{RequestHeader, RequestMerge};
-use crate::message::response::{ResponseHeader, ResponseMerge};
+use crate::message::request::{self, RequestHeader};
+use crate::message::response::{self, ResponseHeader};
 use crate::message::sealed::{Merge, Sealed};
 use crate::message::Message;
 use crate::schema::MessageType;
@@ -361,7 +361,7 @@ impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {
 
 impl<'a> Merge<'a> for RequestHeader<'a> {
     const ENVELOPE: MessageType = MessageType::RequestEnvelope;
-    type Merger = RequestMerge<'a>;
+    type Merger = request::Merge<'a>;
 
     fn merge(merger: &mut Self::Merger, body: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
         merger.add(body, depth)
@@ -374,7 +374,7 @@ impl<'a> Merge<'a> for RequestHeader<'a> {
 
 impl<'a> Merge<'a> for ResponseHeader<'a> {
     const ENVELOPE: MessageType = MessageType::ResponseEnvelope;
-    type Merger = ResponseMerge<'a>;
+    type Merger = response::Merge<'a>;
 
     fn merge(merger: &mut Self::Merger, body: Reader<'a>, depth: u32) -> Result<(), DecodeError> {
         merger.add(body, depth)

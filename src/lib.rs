@@ -65,12 +65,11 @@ mod wire;
 pub use enums::{ResponseStatus, ResponseType};
 pub use envelope::{Envelope, RequestEnvelope, ResponseEnvelope};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath};
-pub use message::name::Name;
 pub use message::request::RequestHeader;
 pub use message::response::ResponseHeader;
-pub use message::stream::StreamHeader;
-pub use message::streams::{Streams, StreamsIter};
+pub use message::streams::StreamsIter;
 pub use message::Message;
+pub use message::{Name, StreamHeader, Streams};
 pub use owned::{
     OwnedRequestEnvelope, OwnedRequestHeader, OwnedResponseEnvelope, OwnedResponseHeader,
     OwnedStreamHeader,

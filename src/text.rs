@@ -7,12 +7,10 @@
 //! protoc guesses it to be one, up to 10 levels deep.
 
 use crate::envelope::{Envelope, RequestEnvelope, ResponseEnvelope};
-use crate::message::name::Name;
 use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
 use crate::message::sealed::Merge;
-use crate::message::stream::StreamHeader;
-use crate::message::streams::Streams;
+use crate::message::{Name, StreamHeader, Streams};
 use crate::schema::{FieldType, MessageType};
 use crate::unknown::UnknownFields;
 use crate::wire::varint;
@@ -251,12 +249,17 @@ enum Value<'m, 'a> {
     Message(Option<&'m dyn Fields<'a>>),
     /// RequestHeader's repeated `streams`.
     Streams(&'m Streams<'a>),
+    /// No field of the message has this number. The printer asks only for the numbers
+    /// of `message_type().fields()`, which the declaration generates the values of, so
+    /// this is never printed.
+    Absent,
 }
 
 /// A message seen through its schema: the printer asks it for each field's value.
 trait Fields<'a> {
     fn message_type(&self) -> MessageType;
-    /// The value of the field numbered `number`, one of `message_type().fields()`.
+    /// The value of the field numbered `number`, one of `message_type().fields()`;
+    /// generated from the declaration, as the field tables are.
     fn value(&self, number: u32) -> Value<'_, 'a>;
     fn unknown_fields(&self) -> &UnknownFields<'a>;
 }
@@ -284,7 +287,7 @@ fn write_message(t: &mut Text<'_, '_>, message: &dyn Fields<'_>) -> fmt::Result 
                 write_message(t, inner)?;
                 t.close()?;
             }
-            Value::Message(None) => {}
+            Value::Message(None) | Value::Absent => {}
             Value::Streams(streams) => {
                 for stream in streams {
                     t.open(name)?;
@@ -297,73 +300,42 @@ fn write_message(t: &mut Text<'_, '_>, message: &dyn Fields<'_>) -> fmt::Result 
     t.unknown(message.unknown_fields())
 }
 
-impl<'a> Fields<'a> for Name<'a> {
-    fn message_type(&self) -> MessageType {
-        MessageType::Name
-    }
-    fn value(&self, number: u32) -> Value<'_, 'a> {
-        match number {
-            1 => Value::Str(self.name),
-            _ => Value::Str(self.namespace),
+/// Implements [`Fields`] for every declared message, from the schema's declaration.
+macro_rules! text_fields {
+    (
+        $(
+            $(#[$doc:meta])*
+            message $ty:ident in $module:ident, $shape:ident {
+                $( $(#[$fdoc:meta])* $num:literal $field:ident : $kind:ident $(($arg:ident))? , )*
+            }
+        )*
+        $( envelope $envelope:ident { $($envelope_fields:tt)* } )*
+    ) => { $(
+        impl<'a> Fields<'a> for $ty<'a> {
+            fn message_type(&self) -> MessageType {
+                MessageType::$ty
+            }
+            fn value(&self, number: u32) -> Value<'_, 'a> {
+                match number {
+                    $( $num => text_fields!(@value $kind $($arg)?; self.$field), )*
+                    _ => Value::Absent,
+                }
+            }
+            fn unknown_fields(&self) -> &UnknownFields<'a> {
+                &self.unknown_fields
+            }
         }
-    }
-    fn unknown_fields(&self) -> &UnknownFields<'a> {
-        &self.unknown_fields
-    }
+    )* };
+    (@value uint64; $v:expr) => { Value::Uint64($v) };
+    (@value string; $v:expr) => { Value::Str($v) };
+    (@value enumeration $e:ident; $v:expr) => { Value::Enum($v.value()) };
+    (@value message $m:ident; $v:expr) => {
+        Value::Message($v.as_ref().map(|value| value as &dyn Fields<'a>))
+    };
+    (@value repeated $m:ident; $v:expr) => { Value::Streams(&$v) };
 }
 
-impl<'a> Fields<'a> for StreamHeader<'a> {
-    fn message_type(&self) -> MessageType {
-        MessageType::StreamHeader
-    }
-    fn value(&self, number: u32) -> Value<'_, 'a> {
-        match number {
-            1 => Value::Uint64(self.stream_id),
-            _ => Value::Uint64(self.response_id),
-        }
-    }
-    fn unknown_fields(&self) -> &UnknownFields<'a> {
-        &self.unknown_fields
-    }
-}
-
-impl<'a> Fields<'a> for RequestHeader<'a> {
-    fn message_type(&self) -> MessageType {
-        MessageType::RequestHeader
-    }
-    fn value(&self, number: u32) -> Value<'_, 'a> {
-        match number {
-            1 => Value::Message(self.name.as_ref().map(|name| name as &dyn Fields<'a>)),
-            2 => Value::Uint64(self.session_id),
-            3 => Value::Uint64(self.request_id),
-            4 => Value::Uint64(self.index),
-            _ => Value::Streams(&self.streams),
-        }
-    }
-    fn unknown_fields(&self) -> &UnknownFields<'a> {
-        &self.unknown_fields
-    }
-}
-
-impl<'a> Fields<'a> for ResponseHeader<'a> {
-    fn message_type(&self) -> MessageType {
-        MessageType::ResponseHeader
-    }
-    fn value(&self, number: u32) -> Value<'_, 'a> {
-        match number {
-            1 => Value::Uint64(self.session_id),
-            2 => Value::Uint64(self.stream_id),
-            3 => Value::Uint64(self.response_id),
-            4 => Value::Uint64(self.index),
-            5 => Value::Str(self.leader),
-            6 => Value::Enum(self.status.value()),
-            _ => Value::Enum(self.r#type.value()),
-        }
-    }
-    fn unknown_fields(&self) -> &UnknownFields<'a> {
-        &self.unknown_fields
-    }
-}
+crate::schema::declaration!(text_fields);
 
 impl<'a, H: Merge<'a> + Fields<'a>> Fields<'a> for Envelope<'a, H> {
     fn message_type(&self) -> MessageType {

@@ -10,11 +10,59 @@ use crate::wire::sink::{put_in_chunk, BufSink, Sink};
 use crate::wire::size;
 use bytes::{BufMut, BytesMut};
 
-pub(crate) mod name;
-pub(crate) mod request;
-pub(crate) mod response;
-pub(crate) mod stream;
+mod declared;
 pub(crate) mod streams;
+
+use declared::message_types;
+crate::schema::declaration!(message_types);
+
+pub use name::Name;
+pub use stream::StreamHeader;
+pub use streams::Streams;
+pub(crate) use streams::StreamsTracker;
+
+/// The occurrences of a singular message field in one occurrence of its parent, while
+/// the parent is decoded: where the first starts and the last ends, how many there
+/// are, and how many bytes of unknown fields they hold between them.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Occurrences {
+    count: usize,
+    start: usize,
+    end: usize,
+    pub(crate) unknown: usize,
+}
+
+impl Occurrences {
+    /// Records an occurrence spanning `start..end` of the parent, with `unknown` bytes
+    /// of unknown fields.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, start: usize, end: usize, unknown: usize) {
+        if self.count == 0 {
+            self.start = start;
+        }
+        self.count += 1;
+        self.end = end;
+        self.unknown += unknown;
+    }
+
+    /// Whether the field occurred more than once, and so merged: its unknown fields
+    /// then lie in several places.
+    #[inline(always)]
+    pub(crate) fn merged(&self) -> bool {
+        self.count > 1
+    }
+
+    /// The run of the parent's bytes `data` from the first occurrence to the last,
+    /// when the field merged.
+    #[inline(always)]
+    pub(crate) fn span<'a>(&self, data: &'a [u8]) -> Option<&'a [u8]> {
+        if self.merged() {
+            data.get(self.start..self.end)
+        } else {
+            None
+        }
+    }
+}
 
 pub(crate) mod sealed {
     use crate::error::DecodeError;

@@ -2,11 +2,9 @@
 //! input (or in a caller's slice), readable without allocating; its iterator; and the
 //! tracker that collects it while a RequestHeader is decoded.
 
-use super::stream::{StreamHeader, RESPONSE_ID, STREAM_ID};
+use super::stream::{self, StreamHeader};
 use super::{sealed::Sealed, Message};
 use crate::error::DecodeError;
-use crate::schema::MessageType;
-use crate::unknown::UnknownFields;
 use crate::wire::fields::{NestedFields, Path};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
@@ -14,7 +12,7 @@ use crate::wire::size;
 use crate::wire::speculative::Speculative;
 use core::fmt;
 
-pub(crate) const STREAMS: u32 = MessageType::RequestHeader.tag_of("streams");
+pub(crate) const STREAMS: u32 = super::request::tag::streams;
 
 /// Streams a decoded RequestHeader keeps ready, without re-reading the input, when they
 /// carry no unknown fields.
@@ -44,7 +42,7 @@ enum Repr<'a> {
     /// Up to [`CACHED`] decoded streams without unknown fields, and the run of
     /// RequestHeader fields that held them.
     Cached {
-        ids: [(u64, u64); CACHED],
+        ids: [stream::Values<'a>; CACHED],
         count: u8,
         src: &'a [u8],
         canonical: bool,
@@ -343,7 +341,7 @@ impl fmt::Debug for Streams<'_> {
 
 /// Collects the `streams` occurrences while a RequestHeader is decoded.
 #[derive(Default)]
-pub(crate) struct StreamsTracker {
+pub(crate) struct StreamsTracker<'a> {
     start: usize,
     end: usize,
     count: usize,
@@ -351,27 +349,28 @@ pub(crate) struct StreamsTracker {
     raw_len: usize,
     canonical: bool,
     cacheable: bool,
-    ids: [(u64, u64); CACHED],
+    ids: [stream::Values<'a>; CACHED],
     /// The recursion depth left in each occurrence.
     depth: u32,
 }
 
-impl StreamsTracker {
+impl<'a> StreamsTracker<'a> {
     /// Checks one occurrence: its field spans `start..end` of the parent, its body is
     /// `body`.
     #[inline(always)]
     pub(crate) fn add(
         &mut self,
-        body: Reader<'_>,
+        body: Reader<'a>,
         depth: u32,
+        number: u32,
         start: usize,
         end: usize,
     ) -> Result<(), DecodeError> {
         self.depth = depth;
         let body_len = body.data().len();
         let (stream, canonical) = StreamHeader::decode_noting_canonical(body, depth)
-            .map_err(|e| e.in_element(5, self.count))?;
-        self.record((stream.stream_id, stream.response_id), start, end);
+            .map_err(|e| e.in_element(number, self.count))?;
+        self.record(stream.values(), start, end);
         // The one-byte tag and a minimal length prefix make the occurrence canonical too.
         self.canonical &= canonical && end - start == size::bytes(body_len);
         self.cacheable &= stream.unknown_fields.is_empty();
@@ -385,16 +384,16 @@ impl StreamsTracker {
     #[inline(always)]
     pub(crate) fn add_exact<const KEEP: bool>(
         &mut self,
-        parent: &mut Speculative<'_>,
+        parent: &mut Speculative<'a>,
         start: usize,
     ) -> Option<()> {
         let body = parent.length_delimited()?;
         let body_len = body.data().len();
         let ids = if KEEP {
-            StreamHeader::fast_ids(body)?
+            StreamHeader::fast_values(body)?
         } else {
             StreamHeader::fast_check(body)?;
-            (0, 0)
+            stream::Values::default()
         };
         let end = parent.pos();
         if end - start != body_len + 2 {
@@ -411,7 +410,7 @@ impl StreamsTracker {
     }
 
     #[inline(always)]
-    fn record(&mut self, ids: (u64, u64), start: usize, end: usize) {
+    fn record(&mut self, ids: stream::Values<'a>, start: usize, end: usize) {
         if self.count == 0 {
             self.start = start;
             self.canonical = true;
@@ -436,7 +435,7 @@ impl StreamsTracker {
     }
 
     #[inline(always)]
-    pub(crate) fn finish<'a>(self, data: &'a [u8], lookahead: &'a [u8]) -> Streams<'a> {
+    pub(crate) fn finish(self, data: &'a [u8], lookahead: &'a [u8]) -> Streams<'a> {
         if self.count == 0 {
             return Streams::default();
         }
@@ -463,7 +462,7 @@ impl StreamsTracker {
 
     /// The streams of a RequestHeader merged from the fields tagged `outer` in `span`,
     /// a run of the enclosing message's fields.
-    pub(crate) fn finish_merged<'a>(self, span: &'a [u8], outer: u8) -> Streams<'a> {
+    pub(crate) fn finish_merged(self, span: &'a [u8], outer: u8) -> Streams<'a> {
         let repr = if self.count == 0 {
             return Streams::default();
         } else if self.cacheable && self.count <= CACHED {
@@ -494,7 +493,7 @@ pub struct StreamsIter<'a> {
 #[derive(Clone, Debug)]
 enum IterRepr<'a> {
     Cached {
-        ids: [(u64, u64); CACHED],
+        ids: [stream::Values<'a>; CACHED],
         next: u8,
         count: u8,
     },
@@ -523,13 +522,9 @@ impl<'a> Iterator for StreamsIter<'a> {
                 if *next >= *count {
                     return None;
                 }
-                let (stream_id, response_id) = *ids.get(usize::from(*next))?;
+                let values = *ids.get(usize::from(*next))?;
                 *next += 1;
-                Some(StreamHeader {
-                    stream_id,
-                    response_id,
-                    unknown_fields: UnknownFields::EMPTY,
-                })
+                Some(StreamHeader::from_values(values))
             }
             IterRepr::Slice(iter) => iter.next().copied(),
             IterRepr::Wire { reader, left } => next_on_wire(reader, left),
@@ -574,22 +569,14 @@ fn next_exact<'a>(streams: &mut Speculative<'a>, left: &mut usize) -> Option<Str
     if !streams.next_is(STREAMS) {
         return None;
     }
-    let mut body = streams.length_delimited()?;
+    let body = streams.length_delimited()?;
     #[cfg(debug_assertions)]
     let whole = body.clone().into_reader();
     *left = left.saturating_sub(1);
-    let stream = StreamHeader {
-        stream_id: body.varint_words_if(STREAM_ID)?,
-        response_id: body.varint_words_if(RESPONSE_ID)?,
-        unknown_fields: UnknownFields::EMPTY,
-    };
+    let stream = StreamHeader::checked(body)?;
     // In debug builds (tests, fuzzing) every stream read here is decoded again in full.
     #[cfg(debug_assertions)]
     {
-        assert!(
-            !body.has_remaining(),
-            "a canonical stream holds its ids alone"
-        );
         let full = StreamHeader::decode_at_depth(whole, RECURSION_LIMIT);
         assert_eq!(full, Ok(stream), "the exact path read a stream differently");
     }

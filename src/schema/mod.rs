@@ -1,5 +1,6 @@
-//! The schema, in one place: every message type the crate reads, with its fields'
-//! numbers, names and types, as `testdata/schema/` declares them.
+//! The schema: every message type the crate reads, with its fields' numbers, names and
+//! types, as `testdata/schema/` declares them. The fields come from one declaration
+//! (`declaration.rs`), which also generates the messages' code.
 //!
 //! The messages take their field tags from here, the unknown-field checks ask which tags a
 //! message knows, the text printer takes the field names, and the command-line tool finds
@@ -119,43 +120,61 @@ impl Field {
     }
 }
 
-use FieldType::{Enum, Message, String, Uint64};
+mod declaration;
+pub(crate) use declaration::declaration;
 
-const NAME: &[Field] = &[
-    Field::new(1, "name", String),
-    Field::new(2, "namespace", String),
-];
+/// Builds [`declared`], the field tables, from the declaration.
+macro_rules! field_tables {
+    (
+        $(
+            $(#[$doc:meta])*
+            message $ty:ident in $module:ident, $shape:ident {
+                $( $(#[$fdoc:meta])* $num:literal $field:ident : $kind:ident $(($arg:ident))? , )*
+            }
+        )*
+        $(
+            envelope $env:ident {
+                $( $enum:literal $efield:ident : $ekind:ident $(($earg:ident))? , )*
+            }
+        )*
+    ) => {
+        /// The fields of `ty`, as declared.
+        const fn declared(ty: MessageType) -> &'static [Field] {
+            match ty {
+                $( MessageType::$ty => const { &[
+                    $( field_tables!(@field $num, $field, $kind $($arg)?), )*
+                ] }, )*
+                $( MessageType::$env => const { &[
+                    $( field_tables!(@field $enum, $efield, $ekind $($earg)?), )*
+                ] }, )*
+            }
+        }
+    };
+    (@field $num:literal, $field:ident, repeated $arg:ident) => {
+        Field::repeated($num, field_name(stringify!($field)), FieldType::Message(MessageType::$arg))
+    };
+    (@field $num:literal, $field:ident, $kind:ident $($arg:ident)?) => {
+        Field::new($num, field_name(stringify!($field)), field_tables!(@type $kind $($arg)?))
+    };
+    (@type uint64) => { FieldType::Uint64 };
+    (@type string) => { FieldType::String };
+    (@type enumeration $arg:ident) => { FieldType::Enum(EnumType::$arg) };
+    (@type message $arg:ident) => { FieldType::Message(MessageType::$arg) };
+}
 
-const REQUEST_HEADER: &[Field] = &[
-    Field::new(1, "name", Message(MessageType::Name)),
-    Field::new(2, "session_id", Uint64),
-    Field::new(3, "request_id", Uint64),
-    Field::new(4, "index", Uint64),
-    Field::repeated(5, "streams", Message(MessageType::StreamHeader)),
-];
+declaration!(field_tables);
 
-const RESPONSE_HEADER: &[Field] = &[
-    Field::new(1, "session_id", Uint64),
-    Field::new(2, "stream_id", Uint64),
-    Field::new(3, "response_id", Uint64),
-    Field::new(4, "index", Uint64),
-    Field::new(5, "leader", String),
-    Field::new(6, "status", Enum(EnumType::ResponseStatus)),
-    Field::new(7, "type", Enum(EnumType::ResponseType)),
-];
-
-const STREAM_HEADER: &[Field] = &[
-    Field::new(1, "stream_id", Uint64),
-    Field::new(2, "response_id", Uint64),
-];
-
-const REQUEST_ENVELOPE: &[Field] = &[Field::new(1, "header", Message(MessageType::RequestHeader))];
-
-const RESPONSE_ENVELOPE: &[Field] = &[Field::new(
-    1,
-    "header",
-    Message(MessageType::ResponseHeader),
-)];
+/// A field's name as the schema writes it: an identifier that Rust reserves is declared
+/// raw (`r#type`), and the `r#` is not part of the name.
+const fn field_name(declared: &'static str) -> &'static str {
+    match declared.as_bytes() {
+        [b'r', b'#', rest @ ..] => match core::str::from_utf8(rest) {
+            Ok(name) => name,
+            Err(_) => panic!("a field name is UTF-8"),
+        },
+        _ => declared,
+    }
+}
 
 /// The tags of `fields` below 64, as bits: every tag of this schema is.
 const fn known_tags(fields: &[Field]) -> u64 {
@@ -223,12 +242,12 @@ impl MessageType {
     /// The fields, in field-number order.
     pub const fn fields(self) -> &'static [Field] {
         match self {
-            MessageType::Name => NAME,
-            MessageType::RequestHeader => REQUEST_HEADER,
-            MessageType::ResponseHeader => RESPONSE_HEADER,
-            MessageType::StreamHeader => STREAM_HEADER,
-            MessageType::RequestEnvelope => REQUEST_ENVELOPE,
-            MessageType::ResponseEnvelope => RESPONSE_ENVELOPE,
+            MessageType::Name => const { declared(MessageType::Name) },
+            MessageType::RequestHeader => const { declared(MessageType::RequestHeader) },
+            MessageType::ResponseHeader => const { declared(MessageType::ResponseHeader) },
+            MessageType::StreamHeader => const { declared(MessageType::StreamHeader) },
+            MessageType::RequestEnvelope => const { declared(MessageType::RequestEnvelope) },
+            MessageType::ResponseEnvelope => const { declared(MessageType::ResponseEnvelope) },
         }
     }
 
@@ -256,17 +275,37 @@ impl MessageType {
         panic!("no such field")
     }
 
+    /// Whether every field is a singular scalar: a message whose occurrences merge by
+    /// overwriting field by field.
+    pub(crate) const fn holds_scalars_only(self) -> bool {
+        let fields = self.fields();
+        let mut i = 0;
+        while i < fields.len() {
+            if fields[i].repeated || matches!(fields[i].ty, FieldType::Message(_)) {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// Whether a field with this tag is one of this message's known fields. A known
     /// field number with another wire type is unknown.
     #[inline(always)]
     pub(crate) const fn is_known(self, tag: u32) -> bool {
         let mask = match self {
-            MessageType::Name => const { known_tags(NAME) },
-            MessageType::RequestHeader => const { known_tags(REQUEST_HEADER) },
-            MessageType::ResponseHeader => const { known_tags(RESPONSE_HEADER) },
-            MessageType::StreamHeader => const { known_tags(STREAM_HEADER) },
-            MessageType::RequestEnvelope => const { known_tags(REQUEST_ENVELOPE) },
-            MessageType::ResponseEnvelope => const { known_tags(RESPONSE_ENVELOPE) },
+            MessageType::Name => const { known_tags(MessageType::Name.fields()) },
+            MessageType::RequestHeader => const { known_tags(MessageType::RequestHeader.fields()) },
+            MessageType::ResponseHeader => {
+                const { known_tags(MessageType::ResponseHeader.fields()) }
+            }
+            MessageType::StreamHeader => const { known_tags(MessageType::StreamHeader.fields()) },
+            MessageType::RequestEnvelope => {
+                const { known_tags(MessageType::RequestEnvelope.fields()) }
+            }
+            MessageType::ResponseEnvelope => {
+                const { known_tags(MessageType::ResponseEnvelope.fields()) }
+            }
         };
         tag < 64 && mask >> tag & 1 == 1
     }
