@@ -45,6 +45,9 @@ use crate::wire::speculative::Speculative;
 /// Field 1 of every Atomix primitive message, the header.
 // Both envelopes carry their header as field 1.
 const HEADER: u32 = MessageType::RequestEnvelope.tag_of("header");
+/// The header's field number, the same in both envelopes.
+const HEADER_NUMBER: u32 = HEADER >> 3;
+const _: () = assert!(MessageType::ResponseEnvelope.tag_of("header") == HEADER);
 
 /// An Atomix primitive message seen through its header, field 1.
 ///
@@ -159,7 +162,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
                 merge_headers::<H>(r.clone(), depth).map_err(|e| e.in_message(H::ENVELOPE))?
             } else {
                 H::decode_at_depth(body, depth - 1)
-                    .map_err(|e| e.in_field(1).in_message(H::ENVELOPE))?
+                    .map_err(|e| e.in_field(HEADER_NUMBER).in_message(H::ENVELOPE))?
             });
         }
         #[cfg(debug_assertions)]
@@ -189,8 +192,8 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
                 rest.add(start, r.pos());
                 continue;
             }
-            let body = r.message_field(1, depth)?;
-            let at_field = |e: DecodeError| e.in_field(1);
+            let body = r.message_field(HEADER_NUMBER, depth)?;
+            let at_field = |e: DecodeError| e.in_field(HEADER_NUMBER);
             match (&mut merge, first.take()) {
                 (None, None) => {
                     span_start = start;
@@ -277,7 +280,7 @@ fn shape<'a>(mut r: Reader<'a>, depth: u32, ty: MessageType) -> Result<Shape<'a>
         let start = r.pos();
         let tag = r.tag()?;
         if tag == HEADER {
-            let body = r.message_field(1, depth)?;
+            let body = r.message_field(HEADER_NUMBER, depth)?;
             match first {
                 None => first = Some(body),
                 Some(_) => merged = true,
@@ -308,8 +311,8 @@ fn merge_headers<'a, H: Merge<'a>>(mut r: Reader<'a>, depth: u32) -> Result<H, D
             r.skip(tag, start, depth)?;
             continue;
         }
-        let body = r.message_field(1, depth)?;
-        H::merge(&mut merger, body, depth - 1).map_err(|e| e.in_field(1))?;
+        let body = r.message_field(HEADER_NUMBER, depth)?;
+        H::merge(&mut merger, body, depth - 1).map_err(|e| e.in_field(HEADER_NUMBER))?;
         span_start.get_or_insert(start);
         span_end = r.pos();
     }

@@ -56,7 +56,7 @@ mod owned;
 pub mod partition;
 mod progress;
 pub mod schema;
-mod text;
+pub mod text;
 #[cfg(feature = "tonic")]
 pub mod tonic_codec;
 mod unknown;

@@ -3,10 +3,6 @@
 //! exactly what `protoc --encode` wrote, and text round-trips over the conformance corpus.
 
 mod common;
-#[path = "../src/bin/atomix-headers/text_parse.rs"]
-#[allow(dead_code)]
-mod text_parse;
-
 use atomix_headers::schema::MessageType;
 use common::*;
 use std::io::Write;
@@ -323,7 +319,7 @@ fn text_round_trips_over_the_conformance_corpus() {
             {
                 continue;
             }
-            let bytes = text_parse::encode_text(message, &decoded.text, text_parse::Framing::None)
+            let bytes = atomix_headers::text::parse(message, &decoded.text)
                 .unwrap_or_else(|e| panic!("{kind} {}: {e}\n{}", row[0], decoded.text));
             assert_eq!(bytes, unhex(&row[2]), "{kind} {}", row[0]);
             checked += 1;

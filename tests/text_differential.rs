@@ -9,17 +9,12 @@
 //!   allowed difference is the documented one: a text that makes protoc write a string
 //!   that is not UTF-8 is refused here.
 
-#[path = "../src/bin/atomix-headers/text_parse.rs"]
-#[allow(dead_code)]
-mod text_parse;
-
 mod common;
 use atomix_headers::schema::MessageType;
 use atomix_headers::{Message, RequestHeader, ResponseHeader};
 use common::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use text_parse::{encode_text, Framing};
 
 fn message_type(kind: &str) -> MessageType {
     match kind {
@@ -45,7 +40,7 @@ fn every_class_found_is_read_as_protoc_reads_it() {
     for row in &rows {
         let (class, kind) = (&row[0], &row[1]);
         let text = String::from_utf8(unhex(&row[2])).unwrap();
-        let ours = encode_text(message_type(kind), &text, Framing::None);
+        let ours = atomix_headers::text::parse(message_type(kind), &text);
         match (row[3].as_str(), class.as_str()) {
             ("OK", "divergence") => {
                 assert!(
@@ -324,7 +319,7 @@ fn generated_texts_encode_as_protoc_encodes_them_when_protoc_is_installed() {
             text.as_bytes(),
         )
         .expect("protoc runs");
-        let ours = encode_text(message_type(kind), &text, Framing::None).ok();
+        let ours = atomix_headers::text::parse(message_type(kind), &text).ok();
         match (&want, &ours) {
             (a, b) if a == b => same += 1,
             (Some(bytes), None) if !decodes(kind, bytes) => divergent += 1,
@@ -404,7 +399,7 @@ fn every_escape_encodes_as_protoc_encodes_it_when_protoc_is_installed() {
                 let text = format!("leader: {quote}\\{c}{tail}{quote}\n");
                 let want = protoc(&["--encode=atomix.headers.ResponseHeader"], text.as_bytes())
                     .expect("protoc runs");
-                let ours = encode_text(MessageType::ResponseHeader, &text, Framing::None).ok();
+                let ours = atomix_headers::text::parse(MessageType::ResponseHeader, &text).ok();
                 match (&want, &ours) {
                     (a, b) if a == b => same += 1,
                     (Some(bytes), None) if !decodes("response", bytes) => utf8_difference += 1,

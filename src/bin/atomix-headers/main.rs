@@ -1,8 +1,6 @@
 //! `atomix-headers`: decode and encode Atomix headers from the shell, byte for byte as
 //! `protoc --decode` and `protoc --encode` do, without protoc or the .proto files.
 
-mod text_parse;
-
 use atomix_headers::schema::MessageType;
 use atomix_headers::{
     DecodeError, Message, Progress, RequestEnvelope, RequestHeader, ResponseEnvelope,
@@ -10,7 +8,42 @@ use atomix_headers::{
 };
 use std::io::{Read, Write};
 use std::process::ExitCode;
-use text_parse::Framing;
+
+/// How a message is framed, on input and output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    /// The message alone.
+    None,
+    /// A varint length prefix.
+    Delimited,
+    /// A gRPC prefix: flag 0 and a 4-byte big-endian length.
+    Grpc,
+}
+
+/// `body` framed as `framing` says.
+fn framed(body: Vec<u8>, framing: Framing) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + atomix_headers::grpc::PREFIX_LEN);
+    match framing {
+        Framing::None => return body,
+        Framing::Delimited => {
+            let mut len = body.len() as u64;
+            while len >= 0x80 {
+                out.push(len as u8 | 0x80);
+                len >>= 7;
+            }
+            out.push(len as u8);
+        }
+        Framing::Grpc => {
+            // The CLI reads the whole text into memory: a message over 4 GiB is not
+            // one it can hold, let alone frame.
+            let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+            out.push(0);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&body);
+    out
+}
 
 const USAGE: &str = "\
 atomix-headers: decode and encode Atomix protocol headers (atomix.headers)
@@ -380,8 +413,9 @@ fn encode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let bytes = text_parse::encode_text(options.kind, &text, options.framing)
+    let bytes = atomix_headers::text::parse(options.kind, &text)
         .map_err(|e| Failure::Data(format!("{name}:{e}")))?;
+    let bytes = framed(bytes, options.framing);
     if options.hex {
         let mut hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         hex.push('\n');

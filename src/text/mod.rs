@@ -1,6 +1,8 @@
-//! Protobuf text format, exactly as `protoc --decode` (libprotoc 3.21) prints it.
+//! Protobuf text format: printed exactly as `protoc --decode` (libprotoc 3.21) prints
+//! it, by every message's `Display`, and read as `protoc --encode` reads it, by
+//! `parse` (feature `std`).
 //!
-//! Known fields come in field-number order and only when set; nested messages are
+//! Printing: known fields come in field-number order and only when set; nested messages are
 //! `name {` blocks indented by two spaces; strings are C-escaped byte by byte (non-ASCII
 //! bytes as three-digit octal); unknown fields follow the known ones as `N: value`. An
 //! unknown length-delimited field that parses as a message is printed as a block, as
@@ -15,6 +17,15 @@ use crate::schema::{FieldType, MessageType};
 use crate::unknown::UnknownFields;
 use crate::wire::varint;
 use core::fmt::{self, Display, Formatter, Write};
+
+#[cfg(feature = "std")]
+mod lex;
+#[cfg(feature = "std")]
+mod parse;
+#[cfg(feature = "std")]
+pub use lex::TextError;
+#[cfg(feature = "std")]
+pub use parse::parse;
 
 /// How deep protoc looks into unknown length-delimited fields for embedded messages.
 const UNKNOWN_RECURSION_BUDGET: u32 = 10;
