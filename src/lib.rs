@@ -75,8 +75,6 @@ pub use owned::{
     OwnedStreamHeader,
 };
 pub use progress::Progress;
-#[allow(deprecated)]
-pub use progress::Status;
 pub use unknown::{
     KnownFields, UnknownField, UnknownFields, UnknownFieldsError, UnknownFieldsIter,
 };

@@ -24,8 +24,3 @@ impl<T> Progress<T> {
         matches!(self, Progress::Complete(_))
     }
 }
-
-/// The former name of [`Progress`], which collided with `tonic::Status` in every gRPC
-/// file.
-#[deprecated(since = "0.1.0", note = "renamed to `Progress`")]
-pub type Status<T> = Progress<T>;

@@ -133,15 +133,6 @@ impl<'a> UnknownFields<'a> {
         self.len
     }
 
-    /// Number of bytes the unknown fields take on the wire.
-    #[deprecated(
-        since = "0.1.0",
-        note = "counts bytes, not fields: use `encoded_len` (or `iter().count()` for fields)"
-    )]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len == 0
