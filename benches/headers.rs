@@ -258,7 +258,7 @@ fn owned(c: &mut Criterion) {
     let owned = atomix_headers::OwnedRequestHeader::decode(input.bytes.clone().into()).unwrap();
     let mut g = group(c, "owned/request/read_field".into(), input.bytes.len());
     g.bench_function("stored header", |b| {
-        b.iter(|| black_box(&owned).header().index)
+        b.iter(|| black_box(&owned).message().index)
     });
     g.bench_function("decode again", |b| {
         b.iter(|| {

@@ -239,7 +239,7 @@ fn route(
     request: Request<OwnedRequestEnvelope>,
 ) -> Result<(usize, Request<OwnedRequestEnvelope>), Status> {
     let (metadata, extensions, message) = request.into_parts();
-    let envelope = message.header();
+    let envelope = message.message();
     let key = routing_key(method, envelope)?;
     // Partitions are counted in u32, as the Go client counts them.
     let count = u32::try_from(proxy.upstreams.len()).unwrap_or(u32::MAX);
@@ -291,7 +291,7 @@ async fn forward(
     let proxy = proxy.clone();
     let stream = stream.map(move |message| {
         let message = message?;
-        if let Some(header) = message.header().header {
+        if let Some(header) = message.message().header {
             let upstream = &proxy.upstreams[index];
             upstream
                 .last_index

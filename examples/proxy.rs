@@ -16,8 +16,8 @@
 //! failed, client or upstream.
 #![allow(dead_code)]
 
-use atomix_headers::codec::HeaderCodec;
 use atomix_headers::framing::FrameDecoder;
+use atomix_headers::tokio_codec::HeaderCodec;
 use atomix_headers::{OwnedRequestHeader, OwnedResponseHeader, Progress, RequestHeader};
 use futures_util::{SinkExt, Stream, StreamExt};
 use std::io;
@@ -90,7 +90,7 @@ pub async fn proxy_connection(client: TcpStream, upstream: SocketAddr) -> io::Re
         while let Some(request) = from_client.next().await {
             let request = request.map_err(|e| on("client", e))?;
             sequence += 1;
-            let mut header = *request.header();
+            let mut header = *request.message();
             header.index = sequence;
             to_server
                 .feed(header)

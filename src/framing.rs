@@ -1,7 +1,7 @@
 //! Length-delimited framing: a varint length followed by that many bytes of one message,
 //! the layout of Java's `writeDelimitedTo` and Go's `protodelim`.
 //!
-//! [`split_frame`] finds the first frame at the front of a buffer without decoding it.
+//! [`split`] finds the first frame at the front of a buffer without decoding it.
 //! A length above the caller's limit is an error as soon as the prefix has arrived, before
 //! any body byte is buffered; a buffer that ends inside a frame is not an error but a
 //! request for more bytes. [`FrameDecoder`] carries the limit and reads frames off a
@@ -12,7 +12,7 @@
 //! comes back on every call, so the connection should be closed. A frame whose prefix is
 //! good but whose body is not a valid header is consumed, its error returned, and the
 //! next call goes on with the next frame. The offset of a body error counts from the
-//! start of that frame's body for [`FrameDecoder::next`], which hands the body on as a
+//! start of that frame's body for [`FrameDecoder::decode_owned`], which hands the body on as a
 //! `Bytes` of its own, and from the start of the buffer for [`FrameDecoder::decode`].
 
 use crate::error::{DecodeError, DecodeErrorKind};
@@ -21,7 +21,7 @@ use crate::progress::Progress;
 use bytes::{Buf, Bytes, BytesMut};
 
 pub use crate::owned::OwnedMessage;
-pub use crate::wire::delimited::{split_frame, Frame};
+pub use crate::wire::delimited::{split, Frame};
 
 /// The most a partial frame makes a decoder reserve at once, however long its prefix says
 /// it is: a prefix alone must never make the receive buffer large.
@@ -49,10 +49,10 @@ pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024;
 /// StreamHeader { stream_id: 7, ..Default::default() }.encode_length_delimited(&mut wire)?;
 ///
 /// received.extend_from_slice(&wire[..2]); // part of a frame
-/// assert_eq!(frames.next::<OwnedStreamHeader>(&mut received)?, Progress::Partial(1));
+/// assert_eq!(frames.decode_owned::<OwnedStreamHeader>(&mut received)?, Progress::Partial(1));
 /// received.extend_from_slice(&wire[2..]);
-/// let Progress::Complete(stream) = frames.next::<OwnedStreamHeader>(&mut received)? else { panic!() };
-/// assert_eq!(stream.header().stream_id, 7);
+/// let Progress::Complete(stream) = frames.decode_owned::<OwnedStreamHeader>(&mut received)? else { panic!() };
+/// assert_eq!(stream.message().stream_id, 7);
 /// assert!(received.is_empty());
 /// frames.finish(&received)?; // no partial frame left at EOF
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -84,9 +84,9 @@ impl FrameDecoder {
         self.max_frame_len
     }
 
-    /// Locates the frame at the front of `buf`; see [`split_frame`].
+    /// Locates the frame at the front of `buf`; see [`split`].
     pub fn split(&self, buf: &[u8]) -> Result<Progress<Frame>, DecodeError> {
-        split_frame(buf, self.max_frame_len)
+        split(buf, self.max_frame_len)
     }
 
     /// Decodes the borrowed header of the frame at the front of `buf`, returning it and
@@ -100,25 +100,32 @@ impl FrameDecoder {
         crate::message::decode_frame(buf, self.max_frame_len)
     }
 
-    /// Splits the first complete frame off `buf` and returns its body, sharing `buf`'s
+    /// Splits the first complete frame off the front of `buf`, without reading its
+    /// message, as [`BytesMut::split_to`] splits bytes off; the body shares `buf`'s
     /// memory. Nothing is consumed when the frame is incomplete or its prefix is bad.
-    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Progress<Bytes>, DecodeError> {
+    pub fn split_to(&self, buf: &mut BytesMut) -> Result<Progress<Frame<Bytes>>, DecodeError> {
         Ok(match self.split(buf)? {
             Progress::Partial(needed) => Progress::Partial(needed),
             Progress::Complete(frame) => {
                 buf.advance(frame.body.start);
-                Progress::Complete(buf.split_to(frame.body.len()).freeze())
+                Progress::Complete(Frame {
+                    compressed: false,
+                    body: buf.split_to(frame.body.len()).freeze(),
+                })
             }
         })
     }
 
-    /// Splits the first complete frame off `buf` and decodes it into an owned header that
-    /// shares `buf`'s memory. A frame with a malformed body is consumed and its error
-    /// returned.
-    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Progress<T>, DecodeError> {
-        Ok(match self.next_frame(buf)? {
+    /// Splits the first complete frame off the front of `buf` and decodes it into an
+    /// owned header that shares `buf`'s memory. A frame with a malformed body is
+    /// consumed and its error returned.
+    pub fn decode_owned<T: OwnedMessage>(
+        &self,
+        buf: &mut BytesMut,
+    ) -> Result<Progress<T>, DecodeError> {
+        Ok(match self.split_to(buf)? {
             Progress::Partial(needed) => Progress::Partial(needed),
-            Progress::Complete(body) => Progress::Complete(T::decode_owned(body)?),
+            Progress::Complete(frame) => Progress::Complete(T::decode(frame.body)?),
         })
     }
 

@@ -12,8 +12,8 @@
 //!   nothing and comes back on every call: the stream has lost its framing, close it;
 //! - a good prefix over a body that cannot be read (a malformed message, or a compressed
 //!   one: [`DecodeErrorKind::CompressedMessage`]) consumes the frame in
-//!   [`GrpcDecoder::next`], and the next call goes on with the next frame. To pass
-//!   compressed messages through unread, take frames with [`GrpcDecoder::next_frame`].
+//!   [`GrpcDecoder::decode_owned`], and the next call goes on with the next frame. To pass
+//!   compressed messages through unread, take frames with [`GrpcDecoder::split_to`].
 //!
 //! Error offsets count from the start of the buffer given.
 //!
@@ -32,11 +32,11 @@
 //! received.truncate(received.len() - 2);
 //!
 //! let frames = GrpcDecoder::new();
-//! let Progress::Complete(first) = frames.next::<OwnedRequestEnvelope>(&mut received)? else {
+//! let Progress::Complete(first) = frames.decode_owned::<OwnedRequestEnvelope>(&mut received)? else {
 //!     panic!("a whole frame is there");
 //! };
-//! assert_eq!(first.header().header.unwrap().session_id, 7);
-//! assert_eq!(frames.next::<OwnedRequestEnvelope>(&mut received)?, Progress::Partial(2));
+//! assert_eq!(first.message().header.unwrap().session_id, 7);
+//! assert_eq!(frames.decode_owned::<OwnedRequestEnvelope>(&mut received)?, Progress::Partial(2));
 //!
 //! // Rewriting: decode borrowed, change, write the frame back in one go.
 //! let mut request = RequestEnvelope::decode(first.bytes())?;
@@ -52,7 +52,6 @@ use crate::framing::OwnedMessage;
 use crate::message::Message;
 use crate::progress::Progress;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use core::ops::Range;
 
 /// The largest message accepted by default: 4 MiB, as in grpc-go and tonic.
 pub const DEFAULT_MAX_MESSAGE_LEN: usize = 4 * 1024 * 1024;
@@ -60,24 +59,17 @@ pub const DEFAULT_MAX_MESSAGE_LEN: usize = 4 * 1024 * 1024;
 /// Bytes of the prefix: the flag and the 4-byte length.
 pub const PREFIX_LEN: usize = 5;
 
-/// Where a gRPC frame lies in a buffer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GrpcFrame {
-    /// The flag byte was 1: the message is compressed.
-    pub compressed: bool,
-    /// The message bytes. `body.end` is the frame's total length, prefix included.
-    pub body: Range<usize>,
-}
+pub use crate::framing::Frame;
 
 /// Locates the gRPC frame at the front of `buf`, whose message may be at most `max_len`
 /// bytes.
 ///
 /// ```
-/// use atomix_headers::grpc::{split, GrpcFrame};
+/// use atomix_headers::grpc::{split, Frame};
 /// use atomix_headers::{DecodeErrorKind, Progress};
 ///
 /// let buf = [0, 0, 0, 0, 2, 0x10, 0x05, 0];
-/// assert_eq!(split(&buf, 16)?, Progress::Complete(GrpcFrame { compressed: false, body: 5..7 }));
+/// assert_eq!(split(&buf, 16)?, Progress::Complete(Frame { compressed: false, body: 5..7 }));
 /// assert_eq!(split(&buf[..3], 16)?, Progress::Partial(2));
 /// // A hostile prefix fails before any of its body arrives.
 /// let err = split(&[0, 0xff, 0xff, 0xff, 0xff], 16).unwrap_err();
@@ -85,7 +77,7 @@ pub struct GrpcFrame {
 /// assert_eq!(split(&[2], 16).unwrap_err().kind(), DecodeErrorKind::InvalidCompressionFlag);
 /// # Ok::<(), atomix_headers::DecodeError>(())
 /// ```
-pub fn split(buf: &[u8], max_len: usize) -> Result<Progress<GrpcFrame>, DecodeError> {
+pub fn split(buf: &[u8], max_len: usize) -> Result<Progress<Frame>, DecodeError> {
     let compressed = match buf.first() {
         None => return Ok(Progress::Partial(PREFIX_LEN)),
         Some(0) => false,
@@ -104,7 +96,7 @@ pub fn split(buf: &[u8], max_len: usize) -> Result<Progress<GrpcFrame>, DecodeEr
     if available < len {
         return Ok(Progress::Partial(len - available));
     }
-    Ok(Progress::Complete(GrpcFrame {
+    Ok(Progress::Complete(Frame {
         compressed,
         body: PREFIX_LEN..PREFIX_LEN + len,
     }))
@@ -176,22 +168,25 @@ pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeErr
     put_body(0, body, dst)
 }
 
-/// A gRPC frame split off a receive buffer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GrpcMessage {
-    /// The flag byte was 1: `body` is compressed.
-    pub compressed: bool,
-    /// The message bytes, sharing the receive buffer's memory.
-    pub body: Bytes,
-}
-
-impl GrpcMessage {
-    /// Writes the frame again, as it came: the way to pass on a compressed message. A
-    /// body longer than gRPC's 4-byte length can say (possible only for one built by
-    /// hand) is an error, and nothing is written.
-    pub fn put(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
-        put_body(u8::from(self.compressed), &self.body, dst)
-    }
+/// Appends `frame` to `dst` as a gRPC frame, as it came: the way to pass on a compressed
+/// message. A body longer than gRPC's 4-byte length can say (possible only for one
+/// built by hand) is an error, and nothing is written.
+///
+/// ```
+/// use atomix_headers::grpc::{self, Frame, GrpcDecoder};
+/// use atomix_headers::Progress;
+/// use bytes::BytesMut;
+///
+/// let mut received = BytesMut::from(&[1, 0, 0, 0, 2, 0xaa, 0xbb][..]);
+/// let Progress::Complete(frame) = GrpcDecoder::new().split_to(&mut received)? else { panic!() };
+/// assert!(frame.compressed);
+/// let mut out = BytesMut::new();
+/// grpc::encode_frame(&frame, &mut out)?;
+/// assert_eq!(out[..], [1, 0, 0, 0, 2, 0xaa, 0xbb]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn encode_frame(frame: &Frame<Bytes>, dst: &mut BytesMut) -> Result<(), EncodeError> {
+    put_body(u8::from(frame.compressed), &frame.body, dst)
 }
 
 /// Reads gRPC frames off a receive buffer, under a message size limit.
@@ -223,7 +218,7 @@ impl GrpcDecoder {
     }
 
     /// Locates the frame at the front of `buf`; see [`split`].
-    pub fn split(&self, buf: &[u8]) -> Result<Progress<GrpcFrame>, DecodeError> {
+    pub fn split(&self, buf: &[u8]) -> Result<Progress<Frame>, DecodeError> {
         split(buf, self.max_message_len)
     }
 
@@ -259,9 +254,10 @@ impl GrpcDecoder {
         Ok(Progress::Complete((message, frame.body.end)))
     }
 
-    /// Splits the first complete frame off `buf`, compressed or not, without reading its
-    /// message. Nothing is consumed when the frame is incomplete or its prefix is bad.
-    pub fn next_frame(&self, buf: &mut BytesMut) -> Result<Progress<GrpcMessage>, DecodeError> {
+    /// Splits the first complete frame off the front of `buf`, compressed or not, without
+    /// reading its message, as [`BytesMut::split_to`] splits bytes off. Nothing is
+    /// consumed when the frame is incomplete or its prefix is bad.
+    pub fn split_to(&self, buf: &mut BytesMut) -> Result<Progress<Frame<Bytes>>, DecodeError> {
         match self.split(buf)? {
             Progress::Partial(needed) => {
                 crate::framing::reserve_step(buf, needed);
@@ -270,7 +266,7 @@ impl GrpcDecoder {
             Progress::Complete(frame) => {
                 buf.advance(PREFIX_LEN);
                 let body = buf.split_to(frame.body.len()).freeze();
-                Ok(Progress::Complete(GrpcMessage {
+                Ok(Progress::Complete(Frame {
                     compressed: frame.compressed,
                     body,
                 }))
@@ -278,18 +274,21 @@ impl GrpcDecoder {
         }
     }
 
-    /// Splits the first complete frame off `buf` and decodes its message into an owned
-    /// value that shares `buf`'s memory. A frame whose message is malformed or
-    /// compressed is consumed and its error returned.
-    pub fn next<T: OwnedMessage>(&self, buf: &mut BytesMut) -> Result<Progress<T>, DecodeError> {
-        let message = match self.next_frame(buf)? {
+    /// Splits the first complete frame off the front of `buf` and decodes its message
+    /// into an owned value that shares `buf`'s memory. A frame whose message is
+    /// malformed or compressed is consumed and its error returned.
+    pub fn decode_owned<T: OwnedMessage>(
+        &self,
+        buf: &mut BytesMut,
+    ) -> Result<Progress<T>, DecodeError> {
+        let message = match self.split_to(buf)? {
             Progress::Partial(needed) => return Ok(Progress::Partial(needed)),
             Progress::Complete(message) => message,
         };
         if message.compressed {
             return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
         }
-        let decoded = T::decode_owned(message.body).map_err(|e| e.shifted(PREFIX_LEN))?;
+        let decoded = T::decode(message.body).map_err(|e| e.shifted(PREFIX_LEN))?;
         Ok(Progress::Complete(decoded))
     }
 

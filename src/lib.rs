@@ -29,13 +29,13 @@
 //! there, keeping the operation's own fields byte for byte; [`grpc`] reads and writes the
 //! frames; [`partition`] routes as the Atomix Go client does. [`framing`] reads varint
 //! length-delimited frames, the `Owned*` types keep a header with its `Bytes` across
-//! `.await`s, and `codec` (feature `tokio-util`) plugs both framings into
+//! `.await`s, and `tokio_codec` (feature `tokio-util`) plugs both framings into
 //! `tokio_util::codec`; `tonic_codec` (feature `tonic`) is a tonic `Codec` of envelopes.
 //! `Display` prints text format as `protoc --decode` does, and the `atomix-headers`
 //! binary is a `protoc --decode/--encode` for these messages. [`schema`] lists every
 //! message type and field, by number and by name. The wire rules are in the
 //! repository's `docs/wire-semantics.md`.
-// `codec` and `tonic_codec` above are not links: a link to a module that a feature
+// `tokio_codec` and `tonic_codec` above are not links: a link to a module that a feature
 // leaves out breaks the docs built without that feature (CI builds them both ways).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -44,8 +44,6 @@
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![warn(missing_docs)]
 
-#[cfg(feature = "tokio-util")]
-pub mod codec;
 mod enums;
 mod envelope;
 mod error;
@@ -57,6 +55,8 @@ pub mod partition;
 mod progress;
 pub mod schema;
 pub mod text;
+#[cfg(feature = "tokio-util")]
+pub mod tokio_codec;
 #[cfg(feature = "tonic")]
 pub mod tonic_codec;
 mod unknown;

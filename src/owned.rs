@@ -2,7 +2,7 @@
 //! receive buffer, so nothing is copied) and the header decoded from it.
 //!
 //! Borrowed headers cannot cross an `.await` or move to another task; these can: they are
-//! `'static + Send + Sync`, clone in O(1), and [`OwnedRequestHeader::header`] (and its
+//! `'static + Send + Sync`, clone in O(1), and [`OwnedRequestHeader::message`] (and its
 //! twins) hands out the borrowed form for free, without decoding again.
 //!
 //! Uses `unsafe` code:
@@ -14,13 +14,12 @@
 
 use crate::envelope::{RequestEnvelope, ResponseEnvelope};
 use crate::error::DecodeError;
-#[cfg(feature = "std")]
 use crate::error::EncodeError;
 use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
 use crate::message::stream::StreamHeader;
 use crate::message::Message;
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 use core::fmt;
 
 macro_rules! owned_header {
@@ -41,7 +40,7 @@ macro_rules! owned_header {
                 // `Bytes` never moves or frees its data while a handle to it lives, however
                 // the handle itself is moved, and this struct keeps the handle for as long
                 // as the header that borrows from it. The 'static lifetime never escapes:
-                // `header()` returns the header reborrowed for the life of `&self`, and
+                // `message()` returns the header reborrowed for the life of `&self`, and
                 // no other method hands out anything borrowed from it.
                 let data: &'static [u8] = unsafe { core::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) };
                 let header = $borrowed::decode(data)?;
@@ -59,9 +58,10 @@ macro_rules! owned_header {
                 Self::decode(Bytes::from(bytes)).map_err(|_| EncodeError::invalid_unknown_fields())
             }
 
-            /// The decoded header, borrowing from the owned bytes. Free: nothing is decoded.
+            /// The decoded message, borrowing from the owned bytes. Free: nothing is
+            /// decoded.
             #[inline]
-            pub fn header(&self) -> &$borrowed<'_> {
+            pub fn message(&self) -> &$borrowed<'_> {
                 &self.header
             }
 
@@ -78,19 +78,19 @@ macro_rules! owned_header {
 
         impl fmt::Debug for $owned {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(self.header(), f)
+                fmt::Debug::fmt(self.message(), f)
             }
         }
 
         impl fmt::Display for $owned {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(self.header(), f)
+                fmt::Display::fmt(self.message(), f)
             }
         }
 
         impl PartialEq for $owned {
             fn eq(&self, other: &Self) -> bool {
-                self.header() == other.header()
+                self.message() == other.message()
             }
         }
 
@@ -103,11 +103,11 @@ owned_header! {
     ///
     /// ```
     /// use atomix_headers::{Message, OwnedRequestHeader, RequestHeader};
-    /// use bytes::{Bytes, BytesMut};
+    /// use bytes::{BufMut, Bytes};
     ///
     /// let wire = Bytes::from(RequestHeader { session_id: 3, ..Default::default() }.encode_to_vec()?);
     /// let owned = OwnedRequestHeader::decode(wire.clone())?;
-    /// let handle = std::thread::spawn(move || owned.header().session_id);
+    /// let handle = std::thread::spawn(move || owned.message().session_id);
     /// assert_eq!(handle.join().unwrap(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -119,12 +119,12 @@ owned_header! {
     ///
     /// ```
     /// use atomix_headers::{Message, OwnedResponseHeader, ResponseHeader};
-    /// use bytes::{Bytes, BytesMut};
+    /// use bytes::{BufMut, Bytes};
     ///
     /// let wire = Bytes::from(ResponseHeader { leader: "node-2:5678", ..Default::default() }.encode_to_vec()?);
     /// let owned = OwnedResponseHeader::decode(wire.clone())?;
     /// // The leader string lies inside the shared buffer: nothing was copied.
-    /// assert!(wire.as_ptr_range().contains(&owned.header().leader.as_ptr()));
+    /// assert!(wire.as_ptr_range().contains(&owned.message().leader.as_ptr()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     OwnedResponseHeader, ResponseHeader
@@ -137,16 +137,16 @@ owned_header! {
 
 owned_header! {
     /// A [`RequestEnvelope`] that owns its bytes: `'static + Send + Sync`, zero-copy.
-    /// What [`crate::grpc::GrpcDecoder::next`] yields for a request; the bytes are the
+    /// What [`crate::grpc::GrpcDecoder::decode_owned`] yields for a request; the bytes are the
     /// primitive request as it arrived, to forward when nothing changed.
     ///
     /// ```
     /// use atomix_headers::OwnedRequestEnvelope;
-    /// use bytes::{Bytes, BytesMut};
+    /// use bytes::{BufMut, Bytes};
     ///
     /// let wire = Bytes::from_static(&[0x0a, 0x02, 0x10, 0x07, 0x10, 0x05]);
     /// let owned = OwnedRequestEnvelope::decode(wire.clone())?;
-    /// assert_eq!(owned.header().header.unwrap().session_id, 7);
+    /// assert_eq!(owned.message().header.unwrap().session_id, 7);
     /// assert_eq!(owned.bytes(), &wire);
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
@@ -158,30 +158,29 @@ owned_header! {
     OwnedResponseEnvelope, ResponseEnvelope
 }
 
-/// A header that can be decoded from the bytes of one frame while keeping them.
+/// A message that owns its bytes: what the framings' `decode_owned` and the codecs
+/// produce. Its methods are those of [`Message`], with the same names and signatures.
 pub trait OwnedMessage: Sized {
-    /// Decodes `body`, one whole message, keeping it.
-    fn decode_owned(body: Bytes) -> Result<Self, DecodeError>;
-    /// The canonical encoded length of the header.
+    /// Decodes `bytes`, one whole message, keeping them.
+    fn decode(bytes: Bytes) -> Result<Self, DecodeError>;
+    /// The canonical encoded length of the message.
     fn encoded_len(&self) -> usize;
-    /// Writes the header with a varint length prefix.
-    fn encode_length_delimited(&self, dst: &mut BytesMut);
+    /// Writes a varint length prefix followed by the encoding, all or nothing: as
+    /// [`Message::encode_length_delimited`].
+    fn encode_length_delimited<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError>;
 }
 
 macro_rules! owned_message {
     ($owned:ident) => {
         impl OwnedMessage for $owned {
-            fn decode_owned(body: Bytes) -> Result<Self, DecodeError> {
+            fn decode(body: Bytes) -> Result<Self, DecodeError> {
                 $owned::decode(body)
             }
             fn encoded_len(&self) -> usize {
-                self.header().encoded_len()
+                self.message().encoded_len()
             }
-            fn encode_length_delimited(&self, dst: &mut BytesMut) {
-                // An owned header is exactly what was decoded from its bytes, at the top,
-                // so its unknown fields fit and this cannot fail.
-                let written = crate::message::put_length_delimited(self.header(), dst);
-                debug_assert!(written.is_ok());
+            fn encode_length_delimited<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
+                self.message().encode_length_delimited(buf)
             }
         }
     };
@@ -226,14 +225,14 @@ mod tests {
         let moved = Box::new(owned);
         let cloned = (*moved).clone();
         drop(moved);
-        let header = cloned.header();
+        let header = cloned.message();
         assert_eq!(header.index, 4);
         let name = header.name.unwrap();
         assert_eq!((name.name, name.namespace), ("my-map", "default"));
         assert!(range.contains(&name.name.as_ptr()) && range.contains(&name.namespace.as_ptr()));
         drop(bytes);
         // The clone keeps the buffer alive on its own.
-        assert_eq!(cloned.header().name.unwrap().namespace, "default");
+        assert_eq!(cloned.message().name.unwrap().namespace, "default");
         assert_eq!(cloned.into_bytes().len(), request.encoded_len());
     }
 

@@ -71,7 +71,7 @@
 //!     type Future = BoxFuture<Result<tonic::Response<OwnedResponseEnvelope>, tonic::Status>>;
 //!
 //!     fn call(&mut self, request: tonic::Request<OwnedRequestEnvelope>) -> Self::Future {
-//!         let session_id = request.get_ref().header().header.map_or(0, |h| h.session_id);
+//!         let session_id = request.get_ref().message().header.map_or(0, |h| h.session_id);
 //!         Box::pin(async move {
 //!             let header = ResponseHeader { session_id, index: 1, ..Default::default() };
 //!             let response = ResponseEnvelope { header: Some(header), ..Default::default() };
@@ -102,7 +102,7 @@
 //!     let response = client
 //!         .unary(tonic::Request::new(request), path, ClientCodec::default())
 //!         .await?;
-//!     let header = response.get_ref().header().header.unwrap();
+//!     let header = response.get_ref().message().header.unwrap();
 //!     assert_eq!((header.session_id, header.index), (7, 1));
 //!
 //!     // Another method of the service: the server's own status comes back.
@@ -223,7 +223,7 @@ impl<D: OwnedMessage> Decoder for EnvelopeDecoder<D> {
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
         let body = src.copy_to_bytes(src.remaining());
-        match D::decode_owned(body) {
+        match D::decode(body) {
             Ok(message) => Ok(Some(message)),
             Err(e) => Err(Status::invalid_argument(e.to_string())),
         }

@@ -47,7 +47,7 @@ fn drain(frames: &FrameDecoder, pieces: &[&[u8]]) -> Vec<Vec<u8>> {
         buf.extend_from_slice(piece);
         loop {
             let before = buf.len();
-            match frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
+            match frames.decode_owned::<OwnedRequestHeader>(&mut buf).unwrap() {
                 Progress::Complete(r) => out.push(r.bytes().to_vec()),
                 Progress::Partial(needed) => {
                     assert!(needed >= 1);
@@ -95,13 +95,15 @@ fn a_length_over_the_limit_fails_before_the_body_arrives() {
     let frames = FrameDecoder::with_max_frame_len(100);
     assert_eq!(frames.max_frame_len(), 100);
     let mut buf = BytesMut::from(&[0xe5, 0x00][..]); // 101, overlong but complete
-    let err = frames.next::<OwnedResponseHeader>(&mut buf).unwrap_err();
+    let err = frames
+        .decode_owned::<OwnedResponseHeader>(&mut buf)
+        .unwrap_err();
     assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
     assert_eq!(buf.len(), 2, "nothing consumed");
     // A 4 GiB prefix against the default limit.
     let mut buf = BytesMut::from(&[0x80, 0x80, 0x80, 0x80, 0x10][..]);
     let err = FrameDecoder::new()
-        .next::<OwnedResponseHeader>(&mut buf)
+        .decode_owned::<OwnedResponseHeader>(&mut buf)
         .unwrap_err();
     assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
     // Exactly at the limit is fine.
@@ -113,7 +115,7 @@ fn a_length_over_the_limit_fails_before_the_body_arrives() {
     buf.extend_from_slice(&body);
     let frames = FrameDecoder::with_max_frame_len(64);
     assert!(frames
-        .next::<OwnedResponseHeader>(&mut buf)
+        .decode_owned::<OwnedResponseHeader>(&mut buf)
         .unwrap()
         .is_complete());
     assert_eq!(DEFAULT_MAX_FRAME_LEN, 65_536);
@@ -124,7 +126,8 @@ fn a_truncated_stream_at_eof_is_reported() {
     let (wire, _) = sample_frames();
     let frames = FrameDecoder::new();
     let mut buf = BytesMut::from(&wire[..wire.len() - 1]);
-    while let Progress::Complete(_) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {}
+    while let Progress::Complete(_) = frames.decode_owned::<OwnedRequestHeader>(&mut buf).unwrap() {
+    }
     let err = frames.finish(&buf).unwrap_err();
     assert_eq!(err.kind(), DecodeErrorKind::TruncatedFrame);
     assert_eq!(
@@ -150,13 +153,13 @@ fn interleaved_valid_and_invalid_frames() {
 
     let frames = FrameDecoder::new();
     let mut buf = BytesMut::from(&wire[..]);
-    let next = |buf: &mut BytesMut| frames.next::<OwnedResponseHeader>(buf);
+    let next = |buf: &mut BytesMut| frames.decode_owned::<OwnedResponseHeader>(buf);
     assert_eq!(
         next(&mut buf)
             .unwrap()
             .complete()
             .unwrap()
-            .header()
+            .message()
             .session_id,
         5
     );
@@ -170,7 +173,7 @@ fn interleaved_valid_and_invalid_frames() {
             .unwrap()
             .complete()
             .unwrap()
-            .header()
+            .message()
             .session_id,
         5,
         "the bad frame was skipped"
@@ -196,12 +199,12 @@ fn owned_headers_share_the_receive_buffer() {
     let range = start..start + wire.len();
     let frames = FrameDecoder::new();
     let mut names = 0;
-    while let Progress::Complete(r) = frames.next::<OwnedRequestHeader>(&mut buf).unwrap() {
+    while let Progress::Complete(r) = frames.decode_owned::<OwnedRequestHeader>(&mut buf).unwrap() {
         assert!(
             range.contains(&(r.bytes().as_ptr() as usize)),
             "frame bytes were not copied"
         );
-        if let Some(name) = r.header().name {
+        if let Some(name) = r.message().name {
             assert!(range.contains(&(name.name.as_ptr() as usize)));
             names += 1;
         }
@@ -262,7 +265,7 @@ fn borrowed_frames_keep_the_limit_and_absolute_offsets() {
 
 #[cfg(feature = "tokio-util")]
 mod codec {
-    use atomix_headers::codec::HeaderCodec;
+    use atomix_headers::tokio_codec::HeaderCodec;
     use atomix_headers::{Message, OwnedStreamHeader, StreamHeader};
     use bytes::BytesMut;
     use std::io::ErrorKind;
@@ -312,8 +315,8 @@ mod codec {
 #[cfg(feature = "tokio-util")]
 #[test]
 fn a_huge_announced_frame_reserves_a_bounded_step_whatever_the_limit() {
-    use atomix_headers::codec::HeaderCodec;
     use atomix_headers::framing::FrameDecoder;
+    use atomix_headers::tokio_codec::HeaderCodec;
     use atomix_headers::OwnedRequestHeader;
     use tokio_util::codec::Decoder;
 

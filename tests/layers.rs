@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["partition", "text", "owned"],
     &["framing"],
     &["grpc"],
-    &["codec", "tonic_codec"],
+    &["tokio_codec", "tonic_codec"],
 ];
 
 fn layer_of(module: &str) -> usize {

@@ -89,8 +89,9 @@ fn every_fixture_travels_in_grpc_frames_read_in_small_chunks() {
     let mut out = Vec::new();
     for chunk in wire.chunks(7) {
         received.extend_from_slice(chunk);
-        while let Progress::Complete(envelope) =
-            decoder.next::<OwnedRequestEnvelope>(&mut received).unwrap()
+        while let Progress::Complete(envelope) = decoder
+            .decode_owned::<OwnedRequestEnvelope>(&mut received)
+            .unwrap()
         {
             out.push(envelope);
         }
@@ -100,6 +101,6 @@ fn every_fixture_travels_in_grpc_frames_read_in_small_chunks() {
     for (owned, message) in out.iter().zip(&requests) {
         // What came out is the canonical re-encoding of what went in.
         let direct = RequestEnvelope::decode(message).unwrap();
-        assert_eq!(owned.header(), &direct);
+        assert_eq!(owned.message(), &direct);
     }
 }

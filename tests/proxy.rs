@@ -7,7 +7,7 @@ mod common;
 #[path = "../examples/proxy.rs"]
 mod proxy;
 
-use atomix_headers::codec::HeaderCodec;
+use atomix_headers::tokio_codec::HeaderCodec;
 use atomix_headers::{
     Message, Name, OwnedRequestHeader, OwnedResponseHeader, RequestHeader, ResponseHeader,
     ResponseStatus, StreamHeader, UnknownFields,
@@ -76,14 +76,14 @@ async fn upstream(listener: TcpListener) {
     while let Some(request) = requests.next().await {
         i += 1;
         let request = request.unwrap();
-        check_request(i, request.header());
+        check_request(i, request.message());
         let response = ResponseHeader {
             session_id: 42,
-            response_id: request.header().request_id,
-            index: request.header().index,
+            response_id: request.message().request_id,
+            index: request.message().index,
             leader: "raft-node-2:5678",
             status: ResponseStatus::from_value((i % 5) as i32),
-            unknown_fields: if request.header().unknown_fields.is_empty() {
+            unknown_fields: if request.message().unknown_fields.is_empty() {
                 UnknownFields::EMPTY
             } else {
                 UnknownFields::from_bytes::<ResponseHeader>(EXTRA_RESPONSE).unwrap()
@@ -135,7 +135,7 @@ async fn proxy_relays_100k_frames_split_at_random_points() {
         while let Some(response) = responses.next().await {
             i += 1;
             let response = response.unwrap();
-            let header = response.header();
+            let header = response.message();
             assert_eq!(
                 (header.response_id, header.index),
                 (i, i),
@@ -170,8 +170,8 @@ async fn answering_upstream(listener: TcpListener) {
             let mut responses = FramedWrite::new(write, HeaderCodec::<OwnedResponseHeader>::new());
             while let Some(Ok(request)) = requests.next().await {
                 let response = ResponseHeader {
-                    response_id: request.header().request_id,
-                    index: request.header().index,
+                    response_id: request.message().request_id,
+                    index: request.message().index,
                     ..Default::default()
                 };
                 if responses.send(response).await.is_err() {
@@ -208,7 +208,7 @@ async fn exchange(proxy: std::net::SocketAddr, ids: std::ops::Range<u64>) {
         .unwrap();
     for i in ids {
         let response = framed.next().await.unwrap().unwrap();
-        assert_eq!(response.header().response_id, i);
+        assert_eq!(response.message().response_id, i);
     }
 }
 
@@ -232,10 +232,10 @@ async fn a_complete_frame_goes_upstream_while_the_next_is_still_arriving() {
         .expect("the first request is answered before the second is complete")
         .unwrap()
         .unwrap();
-    assert_eq!(response.header().response_id, 1);
+    assert_eq!(response.message().response_id, 1);
     write.write_all(&wire[first + 1..]).await.unwrap();
     let response = responses.next().await.unwrap().unwrap();
-    assert_eq!(response.header().response_id, 2);
+    assert_eq!(response.message().response_id, 2);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! gRPC framing under arbitrary byte streams.
 //!
 //! Frames (flag 0 or 1, arbitrary bodies) arrive in arbitrary chunks through
-//! `GrpcDecoder::next`: every frame is answered once, in order; a plain one decodes as its
+//! `GrpcDecoder::decode_owned`: every frame is answered once, in order; a plain one decodes as its
 //! body decodes alone, a compressed one is `CompressedMessage`; "incomplete" is never
 //! mistaken for "invalid"; a frame over the limit fails from its prefix alone. Raw
 //! arbitrary buffers: every prefix answers either "incomplete" or what the whole buffer
@@ -36,7 +36,7 @@ fn frames_in_chunks(input: &Input) {
     let mut expected = input.frames.iter();
     loop {
         let before = received.len();
-        match decoder.next::<OwnedRequestEnvelope>(&mut received) {
+        match decoder.decode_owned::<OwnedRequestEnvelope>(&mut received) {
             Ok(Progress::Complete(envelope)) => {
                 let (compressed, body) = expected.next().expect("no frame beyond those sent");
                 assert!(!compressed);

@@ -8,7 +8,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use atomix_headers::framing::split_frame;
+use atomix_headers::framing;
 use atomix_headers::{DecodeErrorKind, Message, Progress, StreamHeader};
 use atomix_headers_fuzz::build;
 use libfuzzer_sys::fuzz_target;
@@ -33,7 +33,7 @@ fn frames_in_chunks(input: &Input) {
     let mut chunks = input.chunks.iter().cycle();
     let mut expected = input.bodies.iter();
     loop {
-        match split_frame(&received, limit) {
+        match framing::split(&received, limit) {
             Ok(Progress::Complete(frame)) => {
                 let want = expected.next().expect("no frame beyond those sent");
                 assert_eq!(
@@ -80,9 +80,9 @@ fn frames_in_chunks(input: &Input) {
 }
 
 fn prefixes_agree(raw: &[u8]) {
-    let whole = split_frame(raw, usize::MAX);
+    let whole = framing::split(raw, usize::MAX);
     for cut in 0..=raw.len().min(64) {
-        let part = split_frame(&raw[..cut], usize::MAX);
+        let part = framing::split(&raw[..cut], usize::MAX);
         match (&whole, &part) {
             (_, Ok(Progress::Partial(needed))) => {
                 assert!(*needed >= 1);

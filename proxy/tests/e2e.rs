@@ -188,7 +188,7 @@ async fn a_killed_leader_is_passed_over_and_nothing_is_applied_twice() {
             .await;
         assert_eq!(r.code(), 0, "{}", r.message());
         assert_eq!(
-            r.header().header().header.unwrap().status,
+            r.envelope().message().header.unwrap().status,
             ResponseStatus::OK
         );
     }
@@ -216,7 +216,7 @@ async fn a_stream_follows_not_leader_in_its_first_message() {
     );
     for m in &r.messages {
         let e = atomix_headers::OwnedResponseEnvelope::decode(m.clone()).unwrap();
-        assert_eq!(e.header().header.unwrap().status, ResponseStatus::OK);
+        assert_eq!(e.message().header.unwrap().status, ResponseStatus::OK);
     }
     assert_eq!(g.replicas_seen(), [0, 1]);
     assert_eq!(g.applied_total(), 1);
@@ -234,8 +234,8 @@ async fn not_leader_outside_the_configuration_goes_back_as_it_came() {
     )
     .await;
     assert_eq!(r.code(), 0);
-    let h = r.header();
-    let header = h.header().header.unwrap();
+    let h = r.envelope();
+    let header = h.message().header.unwrap();
     assert_eq!(header.status, ResponseStatus::NOT_LEADER);
     assert_eq!(header.leader, "10.255.255.1:5678");
     assert_eq!(g.replicas_seen(), [0], "never connected elsewhere");
@@ -245,7 +245,7 @@ async fn not_leader_outside_the_configuration_goes_back_as_it_came() {
     g.leader.store(1, Ordering::SeqCst);
     let r = call(&proxy.addr, INCREMENT, &request("c", 1, 2, None, &[])).await;
     assert_eq!(
-        r.header().header().header.unwrap().leader,
+        r.envelope().message().header.unwrap().leader,
         "10.255.255.2:5678"
     );
     assert_eq!(g.applied_total(), 0);
@@ -728,7 +728,7 @@ async fn a_slow_reader_holds_the_upstream_back() {
     assert_eq!(r.messages.len() as u64, FLOOD_MESSAGES);
     for (n, m) in r.messages.iter().enumerate() {
         let e = atomix_headers::OwnedResponseEnvelope::decode(m.clone()).unwrap();
-        assert_eq!(e.header().header.unwrap().response_id, n as u64);
+        assert_eq!(e.message().header.unwrap().response_id, n as u64);
     }
 }
 

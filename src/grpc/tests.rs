@@ -46,7 +46,9 @@ fn a_bad_flag_consumes_nothing() {
     let mut buf = BytesMut::from(&framed(2, &INCREMENT)[..]);
     let decoder = GrpcDecoder::new();
     for _ in 0..2 {
-        let err = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap_err();
+        let err = decoder
+            .decode_owned::<OwnedRequestEnvelope>(&mut buf)
+            .unwrap_err();
         assert_eq!(
             (err.kind(), err.offset()),
             (DecodeErrorKind::InvalidCompressionFlag, 0)
@@ -65,22 +67,27 @@ fn a_compressed_frame_is_consumed_and_the_next_one_decodes() {
     assert_eq!(err.kind(), DecodeErrorKind::CompressedMessage);
 
     let mut buf = BytesMut::from(&wire[..]);
-    let err = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap_err();
+    let err = decoder
+        .decode_owned::<OwnedRequestEnvelope>(&mut buf)
+        .unwrap_err();
     assert_eq!(err.kind(), DecodeErrorKind::CompressedMessage);
-    let Progress::Complete(next) = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap() else {
+    let Progress::Complete(next) = decoder
+        .decode_owned::<OwnedRequestEnvelope>(&mut buf)
+        .unwrap()
+    else {
         panic!("the second frame is whole")
     };
-    assert_eq!(next.header().header.unwrap().session_id, 7);
+    assert_eq!(next.message().header.unwrap().session_id, 7);
     assert!(buf.is_empty());
 
     // Passed through blind, a compressed frame comes out as it came in.
     let mut buf = BytesMut::from(&wire[..]);
-    let Progress::Complete(message) = decoder.next_frame(&mut buf).unwrap() else {
+    let Progress::Complete(message) = decoder.split_to(&mut buf).unwrap() else {
         panic!("whole")
     };
     assert!(message.compressed);
     let mut out = BytesMut::new();
-    message.put(&mut out).unwrap();
+    super::encode_frame(&message, &mut out).unwrap();
     assert_eq!(&out[..], &wire[..15]);
 }
 
@@ -96,13 +103,15 @@ fn a_malformed_body_is_consumed_with_its_offset_in_the_buffer() {
         (DecodeErrorKind::TruncatedField, 8)
     );
     let mut buf = BytesMut::from(&wire[..]);
-    let err = decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap_err();
+    let err = decoder
+        .decode_owned::<OwnedRequestEnvelope>(&mut buf)
+        .unwrap_err();
     assert_eq!(
         (err.kind(), err.offset()),
         (DecodeErrorKind::TruncatedField, 8)
     );
     assert!(decoder
-        .next::<OwnedRequestEnvelope>(&mut buf)
+        .decode_owned::<OwnedRequestEnvelope>(&mut buf)
         .unwrap()
         .is_complete());
 }
@@ -112,7 +121,9 @@ fn a_huge_announced_length_reserves_a_bounded_step() {
     let decoder = GrpcDecoder::with_max_message_len(usize::MAX);
     let mut buf = BytesMut::from(&[0u8, 0xff, 0xff, 0xff, 0xff][..]);
     assert_eq!(
-        decoder.next::<OwnedRequestEnvelope>(&mut buf).unwrap(),
+        decoder
+            .decode_owned::<OwnedRequestEnvelope>(&mut buf)
+            .unwrap(),
         Progress::Partial(u32::MAX as usize)
     );
     assert!(

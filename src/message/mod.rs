@@ -8,7 +8,7 @@ use crate::progress::Progress;
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::{put_in_chunk, BufSink, Sink};
 use crate::wire::size;
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 
 mod declared;
 pub(crate) mod streams;
@@ -281,7 +281,7 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
 ) -> Result<Progress<(M, usize)>, DecodeError> {
     // A header frame is usually shorter than 128 bytes: a one-byte prefix, read here.
     // Anything else (longer, over the limit, incomplete, malformed) goes through
-    // `split_frame`, which has the last word.
+    // `delimited::split`, which has the last word.
     let body = match buf.split_first() {
         Some((&len, rest)) if len < 0x80 && usize::from(len) <= max_len => rest
             .get(..usize::from(len))
@@ -290,7 +290,7 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
     };
     let body = match body {
         Some(body) => body,
-        None => match crate::wire::delimited::split_frame(buf, max_len)? {
+        None => match crate::wire::delimited::split(buf, max_len)? {
             Progress::Partial(needed) => return Ok(Progress::Partial(needed)),
             Progress::Complete(frame) => frame.body,
         },
@@ -316,9 +316,10 @@ pub(crate) fn check_fits<'a, M: Message<'a>>(message: &M) -> Result<(), EncodeEr
 
 /// Appends the length-prefixed encoding to `dst`, which grows once to fit: a `BytesMut`
 /// always has room, so this fails only as [`check_fits`] does.
+#[cfg(feature = "tokio-util")]
 pub(crate) fn put_length_delimited<'a, M: Message<'a>>(
     message: &M,
-    dst: &mut BytesMut,
+    dst: &mut bytes::BytesMut,
 ) -> Result<(), EncodeError> {
     check_fits(message)?;
     let len = message.encoded_len();

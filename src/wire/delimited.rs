@@ -5,11 +5,17 @@ use crate::progress::Progress;
 use crate::wire::varint;
 use core::ops::Range;
 
-/// Where a frame lies in a buffer.
+/// A frame at the front of a buffer, in either framing (varint length-delimited, or
+/// gRPC): where its message lies (`Frame`, what `split` gives), or the message's bytes
+/// themselves once split off a receive buffer (`Frame<Bytes>`, what `split_to` gives).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Frame {
-    /// The message bytes. `body.end` is the frame's total length, prefix included.
-    pub body: Range<usize>,
+pub struct Frame<B = Range<usize>> {
+    /// The gRPC flag byte was 1: the message is compressed. Always false for a varint
+    /// frame, which has no flag.
+    pub compressed: bool,
+    /// The message: its place in the buffer, where `body.end` is the frame's total
+    /// length, prefix included; or its bytes.
+    pub body: B,
 }
 
 impl Frame {
@@ -31,18 +37,18 @@ impl Frame {
 /// than `max_len` bytes.
 ///
 /// ```
-/// use atomix_headers::framing::{split_frame, Frame};
+/// use atomix_headers::framing::{split, Frame};
 /// use atomix_headers::{DecodeErrorKind, Progress};
 ///
 /// let buf = [0x03, 0x08, 0x01, 0x10];
-/// assert_eq!(split_frame(&buf, 16)?, Progress::Complete(Frame { body: 1..4 }));
-/// assert_eq!(split_frame(&buf[..2], 16)?, Progress::Partial(2));
+/// assert_eq!(split(&buf, 16)?, Progress::Complete(Frame { compressed: false, body: 1..4 }));
+/// assert_eq!(split(&buf[..2], 16)?, Progress::Partial(2));
 /// // A hostile 4 GiB prefix fails before any of its body arrives.
-/// let err = split_frame(&[0x80, 0x80, 0x80, 0x80, 0x10], 16).unwrap_err();
+/// let err = split(&[0x80, 0x80, 0x80, 0x80, 0x10], 16).unwrap_err();
 /// assert_eq!(err.kind(), DecodeErrorKind::FrameTooLarge);
 /// # Ok::<(), atomix_headers::DecodeError>(())
 /// ```
-pub fn split_frame(buf: &[u8], max_len: usize) -> Result<Progress<Frame>, DecodeError> {
+pub fn split(buf: &[u8], max_len: usize) -> Result<Progress<Frame>, DecodeError> {
     let (len, prefix) = match varint::decode(buf, varint::MAX_VARINT_LEN) {
         Ok(decoded) => decoded,
         Err(DecodeErrorKind::TruncatedVarint) => return Ok(Progress::Partial(1)),
@@ -57,6 +63,7 @@ pub fn split_frame(buf: &[u8], max_len: usize) -> Result<Progress<Frame>, Decode
         return Ok(Progress::Partial(len - available));
     }
     Ok(Progress::Complete(Frame {
+        compressed: false,
         body: prefix..prefix + len,
     }))
 }

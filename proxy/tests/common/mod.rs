@@ -557,8 +557,8 @@ impl Reply {
         v.map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default()
     }
-    /// The first message's response header.
-    pub fn header(&self) -> atomix_headers::OwnedResponseEnvelope {
+    /// The first message, a response envelope.
+    pub fn envelope(&self) -> atomix_headers::OwnedResponseEnvelope {
         atomix_headers::OwnedResponseEnvelope::decode(self.messages[0].clone()).unwrap()
     }
 }

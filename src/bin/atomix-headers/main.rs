@@ -370,7 +370,7 @@ fn decode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
                     }
                     Progress::Partial(n) => Progress::Partial(n),
                 }),
-                _ => atomix_headers::framing::split_frame(&prefix, max).map(|p| match p {
+                _ => atomix_headers::framing::split(&prefix, max).map(|p| match p {
                     Progress::Complete(_) => Progress::Complete((false, 0)),
                     Progress::Partial(n) if prefix.last().is_some_and(|b| b & 0x80 == 0) => {
                         Progress::Complete((false, n))

@@ -10,7 +10,7 @@
 use crate::envelope::{RequestEnvelope, ResponseEnvelope};
 use crate::error::{DecodeError, EncodeError};
 use crate::framing::{FrameDecoder, OwnedMessage};
-use crate::grpc::{self, GrpcDecoder, GrpcMessage};
+use crate::grpc::{self, Frame, GrpcDecoder};
 use crate::message::put_length_delimited;
 use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
@@ -18,7 +18,7 @@ use crate::message::stream::StreamHeader;
 use crate::owned::{OwnedRequestEnvelope, OwnedResponseEnvelope};
 use crate::owned::{OwnedRequestHeader, OwnedResponseHeader, OwnedStreamHeader};
 use crate::progress::Progress;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use core::marker::PhantomData;
 use std::io;
 use tokio_util::codec::{Decoder, Encoder};
@@ -34,7 +34,7 @@ use tokio_util::codec::{Decoder, Encoder};
 /// meant: name it, as in `SinkExt::<RequestHeader>::flush(&mut sink)`.
 ///
 /// ```
-/// use atomix_headers::codec::HeaderCodec;
+/// use atomix_headers::tokio_codec::HeaderCodec;
 /// use atomix_headers::{Message, OwnedResponseHeader, RequestHeader, ResponseHeader};
 /// use bytes::BytesMut;
 /// use tokio_util::codec::{Decoder, Encoder};
@@ -48,7 +48,7 @@ use tokio_util::codec::{Decoder, Encoder};
 /// let mut received = BytesMut::new();
 /// codec.encode(ResponseHeader { index: 9, ..Default::default() }, &mut received)?;
 /// let response = codec.decode(&mut received)?.unwrap();
-/// assert_eq!(response.header().index, 9);
+/// assert_eq!(response.message().index, 9);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -93,7 +93,7 @@ impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
     type Error = io::Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
-        match self.frames.next::<T>(src).map_err(invalid)? {
+        match self.frames.decode_owned::<T>(src).map_err(invalid)? {
             Progress::Complete(header) => Ok(Some(header)),
             Progress::Partial(needed) => {
                 crate::framing::reserve_step(src, needed);
@@ -127,8 +127,9 @@ macro_rules! encoders {
             type Error = io::Error;
 
             fn encode(&mut self, item: $owned, dst: &mut BytesMut) -> Result<(), io::Error> {
-                OwnedMessage::encode_length_delimited(&item, dst);
-                Ok(())
+                // An owned message is exactly what was decoded from its bytes, at the top,
+                // so its unknown fields fit: this fails as a borrowed one would, or never.
+                put_length_delimited(item.message(), dst).map_err(invalid_input)
             }
         }
     };
@@ -146,13 +147,13 @@ encoders!(OwnedResponseEnvelope, ResponseEnvelope);
 ///
 /// Encoding a borrowed envelope writes its canonical encoding; encoding an owned one
 /// writes the bytes it was decoded from, unchanged (a proxy forwarding what it did not
-/// change); a [`GrpcMessage`] goes out as it came, compressed or not. A message that
+/// change); a [`Frame`] of `Bytes` goes out as it came, compressed or not. A message that
 /// cannot be read, compressed ones included, is an `InvalidData` error holding the
 /// [`DecodeError`]; `FramedRead` ends the stream after any error, so a caller that wants
-/// to pass compressed messages on reads with [`GrpcDecoder::next_frame`] instead.
+/// to pass compressed messages on reads with [`GrpcDecoder::split_to`] instead.
 ///
 /// ```
-/// use atomix_headers::codec::GrpcCodec;
+/// use atomix_headers::tokio_codec::GrpcCodec;
 /// use atomix_headers::{Message, OwnedResponseEnvelope, RequestEnvelope, RequestHeader};
 /// use bytes::BytesMut;
 /// use tokio_util::codec::{Decoder, Encoder};
@@ -165,7 +166,7 @@ encoders!(OwnedResponseEnvelope, ResponseEnvelope);
 ///
 /// let mut received = BytesMut::from(&[0u8, 0, 0, 0, 4, 0x0a, 0x02, 0x08, 0x03][..]);
 /// let response = codec.decode(&mut received)?.unwrap();
-/// assert_eq!(response.header().header.unwrap().session_id, 3);
+/// assert_eq!(response.message().header.unwrap().session_id, 3);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -206,7 +207,7 @@ impl<T: OwnedMessage> Decoder for GrpcCodec<T> {
     type Error = io::Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
-        match self.frames.next::<T>(src).map_err(invalid)? {
+        match self.frames.decode_owned::<T>(src).map_err(invalid)? {
             Progress::Complete(message) => Ok(Some(message)),
             Progress::Partial(_) => Ok(None),
         }
@@ -261,10 +262,10 @@ impl<T> Encoder<OwnedResponseEnvelope> for GrpcCodec<T> {
     }
 }
 
-impl<T> Encoder<GrpcMessage> for GrpcCodec<T> {
+impl<T> Encoder<Frame<Bytes>> for GrpcCodec<T> {
     type Error = io::Error;
 
-    fn encode(&mut self, item: GrpcMessage, dst: &mut BytesMut) -> Result<(), io::Error> {
-        item.put(dst).map_err(invalid_input)
+    fn encode(&mut self, item: Frame<Bytes>, dst: &mut BytesMut) -> Result<(), io::Error> {
+        grpc::encode_frame(&item, dst).map_err(invalid_input)
     }
 }
