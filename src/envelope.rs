@@ -63,7 +63,7 @@ const _: () = assert!(MessageType::ResponseEnvelope.tag_of("header") == HEADER);
 /// let header = response.header.unwrap();
 /// assert_eq!(header.status, ResponseStatus::NOT_LEADER);
 /// assert_eq!(header.leader, "n2:5678");
-/// let previous = response.rest.iter().next().unwrap();
+/// let previous = response.operation.iter().next().unwrap();
 /// assert_eq!((previous.number(), previous.as_bytes()), (2, &[0x10, 0x03][..]));
 /// # Ok::<(), atomix_headers::DecodeError>(())
 /// ```
@@ -73,9 +73,11 @@ pub struct Envelope<'a, H> {
     /// empty. Several occurrences merge into one header, as protobuf merges a message
     /// field.
     pub header: Option<H>,
-    /// Every other field of the message, byte for byte in arrival order: the
-    /// operation's own fields, and a field 1 of any other wire type.
-    pub rest: UnknownFields<'a>,
+    /// The operation's own fields (`delta`, `key`, `value`...): every field but the
+    /// header, byte for byte in arrival order, a field 1 of another wire type included.
+    /// The envelope declares only the header, so to it these are unknown fields, and
+    /// they are read as such ([`UnknownFields::last_bytes`], `last_varint`, `iter`).
+    pub operation: UnknownFields<'a>,
 }
 
 /// An Atomix primitive request (`IncrementRequest`, `PutRequest`, ...) seen through its
@@ -98,7 +100,7 @@ impl<'a, H> Envelope<'a, H> {
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     pub fn last_field(&self, number: u32) -> Option<UnknownField<'a>> {
-        self.rest.last(number)
+        self.operation.last(number)
     }
 
     /// The payload of the last length-delimited occurrence of field `number`: what the
@@ -116,7 +118,7 @@ impl<'a, H> Envelope<'a, H> {
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
     pub fn last_bytes(&self, number: u32) -> Option<&'a [u8]> {
-        self.rest.last_bytes(number)
+        self.operation.last_bytes(number)
     }
 }
 
@@ -132,7 +134,10 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             Some(body) => Some(H::decode_fast(body, depth - 1)?),
             None => None,
         };
-        Some(Envelope { header, rest })
+        Some(Envelope {
+            header,
+            operation: rest,
+        })
     }
 
     /// Finds the envelope's shape first (inline for the canonical one, out of line for
@@ -145,7 +150,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         let shape = match split_canonical(Speculative::new(r.clone()), depth, H::ENVELOPE) {
             Some((first, rest)) => Shape {
                 first: first.map(Speculative::into_reader),
-                rest,
+                operation: rest,
                 merged: false,
             },
             None => match shape(r.clone(), depth, H::ENVELOPE) {
@@ -155,7 +160,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         };
         let mut envelope = Envelope {
             header: None,
-            rest: shape.rest,
+            operation: shape.operation,
         };
         if let Some(body) = shape.first {
             envelope.header = Some(if shape.merged {
@@ -219,7 +224,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
         }
         Ok(Envelope {
             header,
-            rest: rest.finish(data, H::ENVELOPE, depth),
+            operation: rest.finish(data, H::ENVELOPE, depth),
         })
     }
 
@@ -230,12 +235,12 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             (None, None) => true,
             _ => false,
         };
-        headers && self.rest.same_repr(&other.rest)
+        headers && self.operation.same_repr(&other.operation)
     }
 
     #[inline(always)]
     fn fits(&self, depth: u32) -> bool {
-        self.rest.fit(H::ENVELOPE, depth)
+        self.operation.fit(H::ENVELOPE, depth)
             && self
                 .header
                 .as_ref()
@@ -248,7 +253,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             Some(header) => size::bytes_max(header.max_encoded_len()),
             None => 0,
         };
-        header.saturating_add(self.rest.encoded_len())
+        header.saturating_add(self.operation.encoded_len())
     }
 
     #[inline]
@@ -258,7 +263,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
             sink.put_varint(header.encoded_len() as u64);
             header.write(sink);
         }
-        self.rest.write(sink);
+        self.operation.write(sink);
     }
 }
 
@@ -266,7 +271,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
 /// whether more headers follow.
 struct Shape<'a> {
     first: Option<Reader<'a>>,
-    rest: UnknownFields<'a>,
+    operation: UnknownFields<'a>,
     merged: bool,
 }
 
@@ -292,7 +297,7 @@ fn shape<'a>(mut r: Reader<'a>, depth: u32, ty: MessageType) -> Result<Shape<'a>
     }
     Ok(Shape {
         first,
-        rest: rest.finish(data, ty, depth),
+        operation: rest.finish(data, ty, depth),
         merged,
     })
 }
@@ -358,7 +363,7 @@ impl<'a, H: Merge<'a>> Message<'a> for Envelope<'a, H> {
             Some(header) => size::bytes(header.encoded_len()),
             None => 0,
         };
-        header + self.rest.encoded_len()
+        header + self.operation.encoded_len()
     }
 }
 

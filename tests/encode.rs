@@ -398,7 +398,7 @@ fn unknown_fields_moved_to_a_message_that_knows_them_are_refused() {
     let wire = [0x0a, 0x02, 0x08, 0x01, 0x10, 0x05];
     let envelope = ResponseEnvelope::decode(&wire).unwrap();
     let mut header = envelope.header.unwrap();
-    header.unknown_fields = envelope.rest;
+    header.unknown_fields = envelope.operation;
     refused_everywhere(&header);
     refused_everywhere(&ResponseEnvelope {
         header: Some(header),

@@ -305,7 +305,10 @@ fn assert_forwarded(sent: &[u8], received: &[u8]) {
     assert!(r.index > s.index, "only a stamp may change a request");
     r.index = s.index;
     assert_eq!(received.encode_to_vec(), sent.encode_to_vec());
-    assert_eq!(received.rest.as_contiguous(), sent.rest.as_contiguous());
+    assert_eq!(
+        received.operation.as_contiguous(),
+        sent.operation.as_contiguous()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

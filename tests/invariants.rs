@@ -82,8 +82,8 @@ fn unknown_fields_moved_between_message_types_encode_only_when_they_fit() {
             "request" => RequestHeader::decode(data).unwrap().unknown_fields,
             "response" => ResponseHeader::decode(data).unwrap().unknown_fields,
             "stream" => StreamHeader::decode(data).unwrap().unknown_fields,
-            "request_envelope" => RequestEnvelope::decode(data).unwrap().rest,
-            _ => ResponseEnvelope::decode(data).unwrap().rest,
+            "request_envelope" => RequestEnvelope::decode(data).unwrap().operation,
+            _ => ResponseEnvelope::decode(data).unwrap().operation,
         }
     };
     // What writing the fields without the check would give: the message's known fields,
@@ -156,8 +156,8 @@ fn unknown_fields_moved_between_message_types_encode_only_when_they_fit() {
             ..Default::default()
         };
         check_target!(name, unknown_fields, fields, counts);
-        check_target!(RequestEnvelope::default(), rest, fields, counts);
-        check_target!(ResponseEnvelope::default(), rest, fields, counts);
+        check_target!(RequestEnvelope::default(), operation, fields, counts);
+        check_target!(ResponseEnvelope::default(), operation, fields, counts);
     }
     // Both outcomes occur often, so the test checks each.
     let (encoded, refused) = counts;

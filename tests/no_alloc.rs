@@ -93,7 +93,7 @@ fn exercise_request(input: &[u8], out: &mut [u8], vec: &mut Vec<u8>) -> usize {
 fn exercise_request_envelope(input: &[u8], out: &mut [u8], vec: &mut Vec<u8>) -> usize {
     let mut sum = exercise::<RequestEnvelope>(input, out, vec);
     if let Ok(envelope) = RequestEnvelope::decode(input) {
-        sum += envelope.rest.iter().count();
+        sum += envelope.operation.iter().count();
         sum += envelope.last_field(2).map_or(0, |f| f.as_bytes().len());
         if let Some(header) = envelope.header {
             sum += header

@@ -9,7 +9,7 @@ fn request(bytes: &[u8]) -> RequestEnvelope<'_> {
 fn empty_message_has_no_header() {
     let envelope = request(&[]);
     assert_eq!(envelope.header, None);
-    assert!(envelope.rest.is_empty());
+    assert!(envelope.operation.is_empty());
     assert!(envelope.encode_to_vec().unwrap().is_empty());
 }
 
@@ -19,7 +19,7 @@ fn header_first_and_once_takes_the_fast_path_and_round_trips() {
     let wire = [0x0a, 0x02, 0x10, 0x07, 0x10, 0x05, 0x4d, 1, 2, 3, 4];
     let envelope = request(&wire);
     assert_eq!(envelope.header.unwrap().session_id, 7);
-    assert_eq!(envelope.rest.as_contiguous(), Some(&wire[4..]));
+    assert_eq!(envelope.operation.as_contiguous(), Some(&wire[4..]));
     assert_eq!(envelope.encode_to_vec().unwrap(), wire);
 }
 
@@ -40,7 +40,7 @@ fn field_one_of_another_wire_type_is_kept_as_another_field() {
     let wire = [0x08, 0x01, 0x0a, 0x00];
     let envelope = request(&wire);
     assert_eq!(envelope.header, Some(RequestHeader::default()));
-    let kept: Vec<_> = envelope.rest.iter().map(|f| f.as_bytes()).collect();
+    let kept: Vec<_> = envelope.operation.iter().map(|f| f.as_bytes()).collect();
     assert_eq!(kept, [&[0x08, 0x01][..]]);
     assert_eq!(envelope.encode_to_vec().unwrap(), [0x0a, 0x00, 0x08, 0x01]);
 }
@@ -102,7 +102,7 @@ fn many_merged_streams_are_read_from_every_occurrence() {
         ..Default::default()
     };
     assert_eq!(header, again);
-    assert_eq!(envelope.rest.iter().count(), 6);
+    assert_eq!(envelope.operation.iter().count(), 6);
 }
 
 #[test]

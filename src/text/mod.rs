@@ -356,7 +356,7 @@ impl<'a, H: Merge<'a> + Fields<'a>> Fields<'a> for Envelope<'a, H> {
         Value::Message(self.header.as_ref().map(|h| h as &dyn Fields<'a>))
     }
     fn unknown_fields(&self) -> &UnknownFields<'a> {
-        &self.rest
+        &self.operation
     }
 }
 

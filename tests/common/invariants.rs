@@ -49,7 +49,7 @@ fn moved_elsewhere(fields: &UnknownFields<'_>) {
     faithful::<Request>(&request);
     faithful::<RequestEnv>(&RequestEnvelope {
         header: Some(request),
-        rest: *fields,
+        operation: *fields,
     });
     faithful::<Response>(&ResponseHeader {
         unknown_fields: *fields,
@@ -106,7 +106,7 @@ where
         if let Some(header) = &self.header {
             header.borrowed(out);
         }
-        unknown(&self.rest, out);
+        unknown(&self.operation, out);
     }
 }
 
