@@ -19,15 +19,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 // The peers' code covers every message; this benchmark uses a few.
-#[path = "peers/prost_types.rs"]
-#[allow(dead_code)]
-mod pr;
-#[path = "peers/quick/mod.rs"]
-#[allow(clippy::all, unused_imports, dead_code)]
-mod quick;
-
-#[path = "peers/buffa/mod.rs"]
-mod bf;
+use testkit::peers::buffa_types as bf;
+use testkit::peers::prost_types as pr;
+use testkit::peers::quick;
 
 use bf::atomix::{counter as bfc, map as bfm};
 use buffa::{Message as _, MessageView as _};

@@ -1,4 +1,4 @@
-//! The fair suite (benches/fair/suite.rs): every contender on the same varied inputs,
+//! The fair suite (testkit/src/fair.rs): every contender on the same varied inputs,
 //! reading every field, timed on the same loop functions that benches/fair_counts.py
 //! counts.
 //!
@@ -12,8 +12,7 @@ use criterion::Criterion;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-#[path = "fair/suite.rs"]
-mod suite;
+use testkit::fair as suite;
 
 fn main() {
     let benches = suite::benches();

@@ -1,5 +1,5 @@
 //! What reading the header costs a gRPC proxy, per unary call, on loopback in one
-//! process: examples/grpc_proxy.rs (decodes each request's header, routes by the Go
+//! process: testkit/src/grpc_proxy.rs (decodes each request's header, routes by the Go
 //! client's rule, stamps `index` when it is behind) against the same proxy shape
 //! forwarding blindly by method path (the message passed on as opaque bytes, the
 //! baseline a user would otherwise pick). Both sit in front of the same upstream, and
@@ -9,9 +9,7 @@
 //!
 //! Prints, per proxy, the median over rounds of the mean time per call, and the ratio.
 
-#[path = "../examples/grpc_proxy.rs"]
-#[allow(dead_code)]
-mod grpc_proxy;
+use testkit::grpc_proxy;
 
 #[allow(clippy::all, dead_code)]
 mod generated {

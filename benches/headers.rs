@@ -14,17 +14,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 use std::hint::black_box;
 use std::time::Duration;
 
-#[path = "inputs.rs"]
-mod inputs;
-#[path = "peers/prost_types.rs"]
-#[allow(dead_code)]
-mod pr;
-#[path = "peers/quick/mod.rs"]
-#[allow(clippy::all, unused_imports, dead_code)]
-mod quick;
-
-#[path = "peers/buffa/mod.rs"]
-mod bf;
+use testkit::inputs;
+use testkit::peers::buffa_types as bf;
+use testkit::peers::prost_types as pr;
+use testkit::peers::quick;
 
 use bf::atomix::headers as bfh;
 use buffa::{Message as _, MessageView as _};

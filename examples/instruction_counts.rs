@@ -21,8 +21,7 @@
 //! iteration, a quick A/B check that a shared machine's noise disturbs less than a
 //! single timing (`cargo bench` gives the published figures).
 
-#[path = "../benches/inputs.rs"]
-mod inputs;
+use testkit::inputs;
 
 use atomix_headers::framing::FrameDecoder;
 use atomix_headers::{Message, Progress, RequestHeader, ResponseHeader, StreamHeader};

@@ -21,7 +21,7 @@
 //! - `Status::into_http` answers a path that has no handler.
 //!
 //! A server for every service at once, as a proxy is, replaces `add_service` with a
-//! fallback service on tonic's `Routes`. examples/grpc_proxy.rs shows this.
+//! fallback service on tonic's `Routes`. testkit/src/grpc_proxy.rs shows this.
 //!
 //! ```
 //! use atomix_headers::tonic_codec::{ClientCodec, ServerCodec};

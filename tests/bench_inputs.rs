@@ -1,16 +1,10 @@
 //! The benchmark inputs decode to the intended values, with our decoder and with every
 //! peer's, so the benchmarks never measure an error path or a disagreement.
 
-#[path = "../benches/peers/buffa/mod.rs"]
-mod bf;
-#[path = "../benches/inputs.rs"]
-mod inputs;
-#[path = "../benches/peers/prost_types.rs"]
-#[allow(dead_code)]
-mod pr;
-#[path = "../benches/peers/quick/mod.rs"]
-#[allow(clippy::all, unused_imports, dead_code)]
-mod quick;
+use testkit::inputs;
+use testkit::peers::buffa_types as bf;
+use testkit::peers::prost_types as pr;
+use testkit::peers::quick;
 
 use atomix_headers::{Message, Progress, RequestHeader, ResponseHeader, StreamHeader};
 use buffa::{Message as _, MessageView as _};

@@ -1,9 +1,8 @@
-//! The fair suite's contenders do the same work: in every group of benches/fair/suite.rs,
+//! The fair suite's contenders do the same work: in every group of testkit/src/fair.rs,
 //! every contender returns the same checksum (of every field read, or of the bytes
 //! written), and every group has ours and at least three peers.
 
-#[path = "../benches/fair/suite.rs"]
-mod suite;
+use testkit::fair as suite;
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! The gRPC proxy (examples/grpc_proxy.rs) end to end on 127.0.0.1: three upstream
+//! The gRPC proxy (testkit/src/grpc_proxy.rs) end to end on 127.0.0.1: three upstream
 //! partitions serving counter and map, the proxy in front, and tonic's generated client
 //! (tests/generated/, from testdata/schema/atomix/{counter,map}/) as the Atomix client.
 //!
@@ -11,8 +11,7 @@
 //! - a stopped upstream gives its callers UNAVAILABLE, not a hang, while the other
 //!   partitions keep serving.
 
-#[path = "../examples/grpc_proxy.rs"]
-mod grpc_proxy;
+use testkit::grpc_proxy;
 
 #[allow(clippy::all, dead_code)]
 mod generated {

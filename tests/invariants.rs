@@ -1,12 +1,11 @@
-//! The fuzz targets' invariants (tests/common/invariants.rs), checked under `cargo test`
+//! The fuzz targets' invariants (testkit/src/invariants.rs), checked under `cargo test`
 //! on every fixture, every conformance input, and every input kept under
 //! fuzz/regressions/decode_*/ (crashes the fuzzers found, replayed forever).
 
 mod common;
-#[path = "common/invariants.rs"]
-mod invariants;
 use common::*;
 use invariants::{check_decode, Request, RequestEnv, Response, ResponseEnv, Stream};
+use testkit::invariants;
 
 fn check(kind: &str, input: &[u8]) -> bool {
     match kind {

@@ -1,11 +1,10 @@
-//! The example proxy (examples/proxy.rs) on 127.0.0.1, between a test client and a test
+//! The header proxy (testkit/src/header_proxy.rs) on 127.0.0.1, between a test client and a test
 //! upstream: 100,000 RequestHeaders, with unknown fields, written in chunks cut at random
 //! points, must reach the upstream intact, in order, with `index` stamped; the upstream's
 //! ResponseHeaders must come back intact and in order.
 
 mod common;
-#[path = "../examples/proxy.rs"]
-mod proxy;
+use testkit::header_proxy as proxy;
 
 use atomix_headers::tokio_codec::HeaderCodec;
 use atomix_headers::{

@@ -1,6 +1,6 @@
 //! Decodes arbitrary bytes as a RequestEnvelope and as a ResponseEnvelope (an Atomix
 //! primitive message seen through its header) and holds each result to the codec's
-//! invariants (tests/common/invariants.rs). In these debug builds every envelope the fast
+//! invariants (testkit/src/invariants.rs). In these debug builds every envelope the fast
 //! path decodes is decoded again by the general path, and the two must agree.
 #![no_main]
 

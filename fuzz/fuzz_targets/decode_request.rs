@@ -1,5 +1,5 @@
 //! Decodes arbitrary bytes as a RequestHeader and holds the result to the codec's invariants
-//! (tests/common/invariants.rs): no panic, borrowed slices inside the input, exact
+//! (testkit/src/invariants.rs): no panic, borrowed slices inside the input, exact
 //! encoded_len, and an encoding that is a fixed point.
 #![no_main]
 

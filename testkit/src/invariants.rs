@@ -1,5 +1,5 @@
 //! The codec's invariants on one input, shared by the fuzz targets (fuzz/) and by the
-//! regression tests that replay what the fuzzers found (tests/regressions.rs).
+//! regression tests that replay the conformance corpus (tests/invariants.rs).
 //!
 //! On any input, decode returns Ok or Err and never panics. On Ok: every borrowed slice
 //! lies inside the input; `encoded_len` equals what `encode` writes; the encoding decodes

@@ -1,7 +1,8 @@
-//! A gRPC proxy in front of the partitions of an Atomix cluster.
-//!
-//!     cargo run --example grpc_proxy --features tonic -- LISTEN UPSTREAM...
-//!     cargo run --example grpc_proxy --features tonic -- 127.0.0.1:5678 127.0.0.1:6001 127.0.0.1:6002
+//! The tonic service scaffolding the tests and benchmarks share: a small gRPC proxy in
+//! front of the partitions of an Atomix cluster, built on tonic and
+//! `atomix_headers::tonic_codec`, which tests/grpc_proxy.rs runs end to end and
+//! benches/grpc_proxy.rs measures. (The proxy for operators is `atomix-proxy`, in
+//! proxy/: leaders, retries, deadlines, draining, metrics.)
 //!
 //! It accepts any unary or server-streaming method of an Atomix primitive service
 //! (`/atomix.<primitive>.<Service>/<Method>`), reads the request's header, and sends the
@@ -308,42 +309,4 @@ async fn forward(
         Ok(message)
     });
     Ok(Response::from_parts(metadata, Box::pin(stream), extensions))
-}
-
-#[allow(dead_code)]
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((listen, upstreams)) = args.split_first().filter(|(_, u)| !u.is_empty()) else {
-        eprintln!("usage: grpc_proxy LISTEN UPSTREAM...   (upstreams in partition order)");
-        return std::process::ExitCode::FAILURE;
-    };
-    let proxy = match Proxy::new(upstreams) {
-        Ok(proxy) => proxy,
-        Err(e) => {
-            eprintln!("grpc_proxy: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    let listener = match TcpListener::bind(listen.as_str()).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("grpc_proxy: cannot listen on {listen}: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    eprintln!(
-        "grpc_proxy: listening on {listen}, {} partitions",
-        upstreams.len()
-    );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    match proxy.serve(listener, shutdown).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("grpc_proxy: serving on {listen} failed: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
 }

@@ -1,20 +1,15 @@
-//! A header-rewriting proxy: accepts TCP connections on loopback, reads length-delimited
+//! A header-rewriting proxy on `atomix_headers::tokio_codec`, which tests/proxy.rs runs
+//! against a test client and upstream: accepts TCP connections, reads length-delimited
 //! RequestHeaders, stamps each one's `index` with a per-connection sequence number,
 //! forwards it to an upstream, and passes the upstream's ResponseHeaders back. Everything
 //! it does not rewrite (unknown fields included) goes through unchanged, and no header is
 //! copied: each one shares the receive buffer it arrived in.
-//!
-//!     cargo run --example proxy --features tokio-util -- LISTEN_ADDR UPSTREAM_ADDR
-//!     cargo run --example proxy --features tokio-util -- 127.0.0.1:7000 127.0.0.1:7001
-//!
-//! tests/proxy.rs runs it against a test client and upstream.
 //!
 //! Every frame that is complete is forwarded at once, whatever follows it in the buffer;
 //! an error accepting a connection (out of file descriptors, say) is logged and retried
 //! after a pause, and serving goes on; a connection's memory is bounded by the frame
 //! limit (64 KiB) and the writers' backpressure; each log line names the side that
 //! failed, client or upstream.
-#![allow(dead_code)]
 
 use atomix_headers::framing::FrameDecoder;
 use atomix_headers::tokio_codec::HeaderCodec;
@@ -23,6 +18,7 @@ use futures_util::{SinkExt, Stream, StreamExt};
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -138,24 +134,4 @@ pub async fn proxy_connection(client: TcpStream, upstream: SocketAddr) -> io::Re
             .map_err(|e| on("client", e))
     };
     tokio::try_join!(requests, responses).map(drop)
-}
-
-use tokio::io::AsyncWriteExt;
-
-#[tokio::main]
-async fn main() -> io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let (Some(listen), Some(upstream)) = (args.next(), args.next()) else {
-        eprintln!(
-            "usage: proxy LISTEN_ADDR UPSTREAM_ADDR   (for example 127.0.0.1:7000 127.0.0.1:7001)"
-        );
-        std::process::exit(2);
-    };
-    let upstream: SocketAddr = upstream
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let listener = TcpListener::bind(&listen).await?;
-    eprintln!("proxy: {} -> {upstream}", listener.local_addr()?);
-    serve(listener, upstream).await;
-    Ok(())
 }
