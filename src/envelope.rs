@@ -40,7 +40,6 @@ use crate::unknown::{Tracker, UnknownField, UnknownFields};
 use crate::wire::reader::Reader;
 use crate::wire::sink::Sink;
 use crate::wire::size;
-use crate::wire::speculative::Speculative;
 
 /// Field 1 of every Atomix primitive message, the header.
 // Both envelopes carry their header as field 1.
@@ -128,7 +127,7 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// below does not call this: it splits the shape itself and lets the header choose
     /// its path.
     #[inline(always)]
-    fn decode_fast(r: Speculative<'a>, depth: u32) -> Option<Self> {
+    fn decode_fast(r: Reader<'a>, depth: u32) -> Option<Self> {
         let (header, rest) = split_canonical(r, depth, H::ENVELOPE)?;
         let header = match header {
             Some(body) => Some(H::decode_fast(body, depth - 1)?),
@@ -147,9 +146,9 @@ impl<'a, H: Merge<'a>> Sealed<'a> for Envelope<'a, H> {
     /// envelope from a call would bring it back through memory.
     #[inline(always)]
     fn decode_at_depth(r: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-        let shape = match split_canonical(Speculative::new(r.clone()), depth, H::ENVELOPE) {
+        let shape = match split_canonical(r.clone(), depth, H::ENVELOPE) {
             Some((first, rest)) => Shape {
-                first: first.map(Speculative::into_reader),
+                first,
                 operation: rest,
                 merged: false,
             },
@@ -341,14 +340,14 @@ fn first_error<'a, H: Merge<'a>>(r: Reader<'a>, depth: u32, found: DecodeError) 
 /// fields, checked, when none of them is another header. `None` on anything else.
 #[inline(always)]
 fn split_canonical<'a>(
-    mut r: Speculative<'a>,
+    mut r: Reader<'a>,
     depth: u32,
     ty: MessageType,
-) -> Option<(Option<Speculative<'a>>, UnknownFields<'a>)> {
+) -> Option<(Option<Reader<'a>>, UnknownFields<'a>)> {
     // The header needs a level of depth (the general path reports its absence).
     depth.checked_sub(1)?;
     let header = if r.next_is(HEADER) {
-        Some(r.length_delimited()?)
+        Some(r.try_length_delimited()?)
     } else {
         None
     };

@@ -12,7 +12,6 @@ use crate::wire::fields::{NestedFields, Path};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use crate::wire::skip::skip_simple;
-use crate::wire::speculative::Speculative;
 use crate::wire::varint;
 use core::fmt;
 
@@ -280,7 +279,7 @@ impl<'a> UnknownFields<'a> {
     /// `depth` levels of recursion left, read as its unknown fields; `None` when one of
     /// them is a field `ty` knows, or is malformed.
     #[inline(always)]
-    pub(crate) fn rest_of(r: &mut Speculative<'a>, ty: MessageType, depth: u32) -> Option<Self> {
+    pub(crate) fn rest_of(r: &mut Reader<'a>, ty: MessageType, depth: u32) -> Option<Self> {
         let rest = r.rest_unknown(|tag| ty.is_known(tag), depth)?;
         Some(Self::contiguous(rest, ty, depth))
     }

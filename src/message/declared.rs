@@ -45,7 +45,6 @@ macro_rules! message_types {
             use crate::wire::reader::Reader;
             use crate::wire::sink::Sink;
             use crate::wire::size;
-            use crate::wire::speculative::Speculative;
 
             $(#[$doc])*
             #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -162,7 +161,7 @@ macro_rules! message_types {
                 }
 
                 #[inline(always)]
-                fn decode_fast(r: Speculative<'a>, depth: u32) -> Option<Self> {
+                fn decode_fast(r: Reader<'a>, depth: u32) -> Option<Self> {
                     Self::fast(r, depth)
                 }
 
@@ -301,7 +300,7 @@ macro_rules! message_types {
         #[allow(dead_code)]
         impl<'a> $ty<'a> {
             #[inline(always)]
-            fn fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
+            fn fast(mut r: Reader<'a>, depth: u32) -> Option<Self> {
                 Some($ty {
                     $( $field: crate::message::declared::message_types!(@short $kind $($arg)?; r, tag::$field)?, )*
                     unknown_fields: UnknownFields::rest_of(&mut r, MessageType::$ty, depth)?,
@@ -325,7 +324,7 @@ macro_rules! message_types {
             /// and not zero); `None` for any other.
             #[inline(always)]
             #[allow(unused_mut)]
-            pub(crate) fn fast_values(mut r: Speculative<'a>) -> Option<Values<'a>> {
+            pub(crate) fn fast_values(mut r: Reader<'a>) -> Option<Values<'a>> {
                 let mut values = Values::default();
                 $( crate::message::declared::message_types!(@canonical $kind $($arg)?; r, tag::$field, values.$field); )*
                 (!r.has_remaining()).then_some(values)
@@ -334,14 +333,14 @@ macro_rules! message_types {
             /// [`Self::fast_values`] without the values: whether the body is exactly a
             /// canonical encoding without unknown fields.
             #[inline(always)]
-            pub(crate) fn fast_check(mut r: Speculative<'a>) -> Option<()> {
+            pub(crate) fn fast_check(mut r: Reader<'a>) -> Option<()> {
                 $( crate::message::declared::message_types!(@check $kind $($arg)?; r, tag::$field); )*
                 (!r.has_remaining()).then_some(())
             }
 
             /// The message in a body already checked by [`Self::fast_check`].
             #[inline(always)]
-            pub(crate) fn checked(mut r: Speculative<'a>) -> Option<Self> {
+            pub(crate) fn checked(mut r: Reader<'a>) -> Option<Self> {
                 Some($ty {
                     $( $field: crate::message::declared::message_types!(@short $kind $($arg)?; r, tag::$field)?, )*
                     unknown_fields: UnknownFields::EMPTY,
@@ -388,7 +387,7 @@ macro_rules! message_types {
     (@shape long $ty:ident { $( $num:literal $field:ident : $kind:ident $($arg:ident)?, )* }) => {
         impl<'a> $ty<'a> {
             #[inline(always)]
-            fn fast(mut r: Speculative<'a>, depth: u32) -> Option<Self> {
+            fn fast(mut r: Reader<'a>, depth: u32) -> Option<Self> {
                 $( crate::message::declared::message_types!(@before $kind $($arg)?; depth, inner, $field); )*
                 let mut message = $ty::default();
                 $( crate::message::declared::message_types!(@long $kind $($arg)?; r, inner, tag::$field, message.$field, $field); )*
@@ -476,19 +475,19 @@ macro_rules! message_types {
     (@before $kind:ident $($arg:ident)?; $depth:ident, $inner:ident, $f:ident) => {};
 
     (@long uint64; $r:ident, $inner:ident, $tag:expr, $v:expr, $f:ident) => {
-        $r.varint_field($tag, &mut $v)?;
+        $r.try_varint_field($tag, &mut $v)?;
     };
     (@long string; $r:ident, $inner:ident, $tag:expr, $v:expr, $f:ident) => {
-        $r.string_field($tag, &mut $v)?;
+        $r.try_string_field($tag, &mut $v)?;
     };
     (@long enumeration $e:ident; $r:ident, $inner:ident, $tag:expr, $v:expr, $f:ident) => {
         if $r.next_is($tag) {
-            $v = $e::from_value($r.varint()? as i32);
+            $v = $e::from_value($r.try_varint()? as i32);
         }
     };
     (@long message $s:ident; $r:ident, $inner:ident, $tag:expr, $v:expr, $f:ident) => {
         if $r.next_is($tag) {
-            $v = Some($s::decode_fast($r.length_delimited()?, $inner)?);
+            $v = Some($s::decode_fast($r.try_length_delimited()?, $inner)?);
         }
     };
     // The first occurrences' values are kept, the others' only checked (read again

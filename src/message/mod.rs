@@ -68,14 +68,13 @@ pub(crate) mod sealed {
     use crate::error::DecodeError;
     use crate::wire::reader::Reader;
     use crate::wire::sink::Sink;
-    use crate::wire::speculative::Speculative;
 
     /// The per-message parts of [`super::Message`], out of users' reach.
     pub trait Sealed<'a>: Sized + core::fmt::Debug + crate::unknown::private::Known {
         /// The fast path: the message in its canonical shape, or `None` (no error built)
         /// on anything else, malformed or not. It may decline anything; it must never
         /// decode differently from [`Sealed::decode_any`].
-        fn decode_fast(reader: Speculative<'a>, depth: u32) -> Option<Self>;
+        fn decode_fast(reader: Reader<'a>, depth: u32) -> Option<Self>;
 
         /// Any message the reference runtime accepts, in any field order, with the exact
         /// error for any it rejects.
@@ -92,7 +91,7 @@ pub(crate) mod sealed {
         /// benches/README.md).
         #[inline(always)]
         fn decode_at_depth(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
-            match Self::decode_fast(Speculative::new(reader.clone()), depth) {
+            match Self::decode_fast(reader.clone(), depth) {
                 Some(message) => {
                     #[cfg(debug_assertions)]
                     match Self::decode_any(reader, depth) {

@@ -9,7 +9,6 @@ use crate::wire::fields::{NestedFields, Path};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use crate::wire::size;
-use crate::wire::speculative::Speculative;
 use core::fmt;
 
 pub(crate) const STREAMS: u32 = super::request::tag::streams;
@@ -119,7 +118,7 @@ impl<'a> Streams<'a> {
                     canonical: true,
                     depth: 0,
                 } => IterRepr::Exact {
-                    streams: Speculative::new(Reader::with_lookahead(src, lookahead, 0)),
+                    streams: Reader::with_lookahead(src, lookahead, 0),
                     left: count,
                 },
                 Repr::Wire {
@@ -384,10 +383,10 @@ impl<'a> StreamsTracker<'a> {
     #[inline(always)]
     pub(crate) fn add_exact<const KEEP: bool>(
         &mut self,
-        parent: &mut Speculative<'a>,
+        parent: &mut Reader<'a>,
         start: usize,
     ) -> Option<()> {
-        let body = parent.length_delimited()?;
+        let body = parent.try_length_delimited()?;
         let body_len = body.data().len();
         let ids = if KEEP {
             StreamHeader::fast_values(body)?
@@ -502,7 +501,7 @@ enum IterRepr<'a> {
         left: usize,
     },
     Exact {
-        streams: Speculative<'a>,
+        streams: Reader<'a>,
         left: usize,
     },
     Merged {
@@ -565,13 +564,13 @@ fn next_on_wire<'a>(reader: &mut Reader<'a>, left: &mut usize) -> Option<StreamH
 /// The next of a run of canonical streams without unknown fields, already checked: no
 /// skipping, no unknown fields to look for, only the ids to read.
 #[inline(always)]
-fn next_exact<'a>(streams: &mut Speculative<'a>, left: &mut usize) -> Option<StreamHeader<'a>> {
+fn next_exact<'a>(streams: &mut Reader<'a>, left: &mut usize) -> Option<StreamHeader<'a>> {
     if !streams.next_is(STREAMS) {
         return None;
     }
-    let body = streams.length_delimited()?;
+    let body = streams.try_length_delimited()?;
     #[cfg(debug_assertions)]
-    let whole = body.clone().into_reader();
+    let whole = body.clone();
     *left = left.saturating_sub(1);
     let stream = StreamHeader::checked(body)?;
     // In debug builds (tests, fuzzing) every stream read here is decoded again in full.

@@ -55,10 +55,10 @@ impl Reader<'_> {
 }
 
 /// Where a message whose rest, from `r`'s position, should be unknown fields ends: `None`
-/// when one of them `is_known` or is malformed. [`Speculative::rest_unknown`] on a copy
+/// when one of them `is_known` or is malformed. [`Reader::rest_unknown`] on a copy
 /// of the reader.
 ///
-/// [`Speculative::rest_unknown`]: super::speculative::Speculative::rest_unknown
+/// [`Reader::rest_unknown`]: super::reader::Reader::rest_unknown
 #[inline(never)]
 pub(super) fn rest_unknown(
     mut r: Reader<'_>,

@@ -1,54 +1,22 @@
-//! The fast paths' cursor. A message's fast path (`Sealed::decode_fast`) reads it in its
-//! canonical shape, expecting each field in turn; every read here gives `None` on
-//! anything unexpected, malformed or not, and never builds an error. The caller then
-//! decodes the message again with a [`Reader`], which reports the exact error.
+//! The fast paths' reads, on the one cursor, [`Reader`], beside its checked reads. A
+//! message's fast path (`Sealed::decode_fast`) reads the canonical shape, expecting each
+//! field in turn; every read here gives `None` on anything unexpected, malformed or not,
+//! and never builds an error. The caller then decodes the message again with the
+//! checked reads, which report the exact error. The speculative reads that share a
+//! checked read's purpose carry a `try_` prefix.
 
 use super::reader::Reader;
 use super::skip::{rest_unknown, skip_simple};
 use super::varint;
 
-#[derive(Clone, Debug)]
-// Nominally public, as `Reader` is, for the sealed trait; not reachable from outside.
-pub struct Speculative<'a> {
-    r: Reader<'a>,
-}
-
-impl<'a> Speculative<'a> {
-    #[inline(always)]
-    pub(crate) fn new(r: Reader<'a>) -> Self {
-        Self { r }
-    }
-
-    #[inline(always)]
-    pub(crate) fn has_remaining(&self) -> bool {
-        self.r.has_remaining()
-    }
-
-    /// Position within this message's bytes.
-    #[inline(always)]
-    pub(crate) fn pos(&self) -> usize {
-        self.r.pos
-    }
-
-    /// This message's bytes.
-    #[inline(always)]
-    pub(crate) fn data(&self) -> &'a [u8] {
-        self.r.data
-    }
-
-    /// This message's bytes and everything after them in the input.
-    #[inline(always)]
-    pub(crate) fn lookahead(&self) -> &'a [u8] {
-        self.r.lookahead
-    }
-
+impl<'a> Reader<'a> {
     /// Consumes the next byte when it is `tag`, a one-byte tag: whether the field
     /// expected next is there.
     #[inline(always)]
     pub(crate) fn next_is(&mut self, tag: u32) -> bool {
-        match self.r.data.get(self.r.pos) {
+        match self.data.get(self.pos) {
             Some(&b) if u32::from(b) == tag => {
-                self.r.pos += 1;
+                self.pos += 1;
                 true
             }
             _ => false,
@@ -58,8 +26,8 @@ impl<'a> Speculative<'a> {
     /// Reads a varint of at most `max_len` bytes; with `WORDS`, its bytes past the first
     /// as one word ([`varint::decode_raw_words`]).
     #[inline(always)]
-    fn varint_max<const WORDS: bool>(&mut self, max_len: usize) -> Option<u64> {
-        let r = &mut self.r;
+    fn try_varint_max<const WORDS: bool>(&mut self, max_len: usize) -> Option<u64> {
+        let r = &mut *self;
         let lookahead = r.lookahead.get(r.pos..)?;
         let (value, n) = if WORDS {
             varint::decode_raw_words(lookahead, max_len)
@@ -75,8 +43,8 @@ impl<'a> Speculative<'a> {
 
     /// Reads a value varint.
     #[inline(always)]
-    pub(crate) fn varint(&mut self) -> Option<u64> {
-        self.varint_max::<false>(varint::MAX_VARINT_LEN)
+    pub(crate) fn try_varint(&mut self) -> Option<u64> {
+        self.try_varint_max::<false>(varint::MAX_VARINT_LEN)
     }
 
     /// The varint value of the next field when it is `tag`, else 0 (the field is
@@ -86,7 +54,7 @@ impl<'a> Speculative<'a> {
     #[inline(always)]
     pub(crate) fn varint_words_if(&mut self, tag: u32) -> Option<u64> {
         if self.next_is(tag) {
-            self.varint_max::<true>(varint::MAX_VARINT_LEN)
+            self.try_varint_max::<true>(varint::MAX_VARINT_LEN)
         } else {
             Some(0)
         }
@@ -96,10 +64,10 @@ impl<'a> Speculative<'a> {
     /// [`Reader::varint_field_canonical`]).
     #[inline(always)]
     pub(crate) fn varint_canonical(&mut self) -> Option<u64> {
-        let start = self.r.pos;
-        let value = self.varint()?;
-        let last = *self.r.data.get(self.r.pos.wrapping_sub(1))?;
-        let minimal = varint::is_minimal(self.r.pos - start, last);
+        let start = self.pos;
+        let value = self.try_varint()?;
+        let last = *self.data.get(self.pos.wrapping_sub(1))?;
+        let minimal = varint::is_minimal(self.pos - start, last);
         minimal.then_some(value)
     }
 
@@ -107,7 +75,7 @@ impl<'a> Speculative<'a> {
     /// working out its value: with ten bytes readable, its end is found in one word.
     #[inline(always)]
     pub(crate) fn skip_varint_canonical(&mut self) -> Option<()> {
-        let r = &mut self.r;
+        let r = &mut *self;
         let Some(bytes) = r
             .lookahead
             .get(r.pos..)
@@ -126,13 +94,12 @@ impl<'a> Speculative<'a> {
     /// When the next field is `tag`, reads its varint value into `value`; `None` when
     /// the field is there but its value cannot be read.
     #[inline(always)]
-    pub(crate) fn varint_field(&mut self, tag: u32, value: &mut u64) -> Option<()> {
+    pub(crate) fn try_varint_field(&mut self, tag: u32, value: &mut u64) -> Option<()> {
         // With 11 bytes of this message left, the tag and the longest varint both lie
         // inside it: one length check covers the whole field.
         let window = self
-            .r
             .data
-            .get(self.r.pos..)
+            .get(self.pos..)
             .and_then(|rest| rest.first_chunk::<11>());
         if let Some(window) = window {
             if u32::from(window[0]) == tag {
@@ -141,12 +108,12 @@ impl<'a> Speculative<'a> {
                     return None;
                 }
                 *value = read;
-                self.r.pos += 1 + n;
+                self.pos += 1 + n;
             }
             return Some(());
         }
         if self.next_is(tag) {
-            *value = self.varint()?;
+            *value = self.try_varint()?;
         }
         Some(())
     }
@@ -155,7 +122,7 @@ impl<'a> Speculative<'a> {
     #[inline(always)]
     pub(crate) fn string_if(&mut self, tag: u32) -> Option<&'a str> {
         if self.next_is(tag) {
-            self.string()
+            self.try_string()
         } else {
             Some("")
         }
@@ -163,36 +130,36 @@ impl<'a> Speculative<'a> {
 
     /// When the next field is `tag`, reads its string value into `value`.
     #[inline(always)]
-    pub(crate) fn string_field(&mut self, tag: u32, value: &mut &'a str) -> Option<()> {
+    pub(crate) fn try_string_field(&mut self, tag: u32, value: &mut &'a str) -> Option<()> {
         if self.next_is(tag) {
-            *value = self.string()?;
+            *value = self.try_string()?;
         }
         Some(())
     }
 
     /// Reads a length prefix and returns the cursor over the body it announces.
     #[inline(always)]
-    pub(crate) fn length_delimited(&mut self) -> Option<Speculative<'a>> {
-        let len = self.varint_max::<false>(5)?;
-        let r = &mut self.r;
+    pub(crate) fn try_length_delimited(&mut self) -> Option<Reader<'a>> {
+        let len = self.try_varint_max::<false>(5)?;
+        let r = &mut *self;
         let body_start = r.pos;
         if len > (r.data.len() - body_start) as u64 {
             return None;
         }
         let end = body_start + len as usize;
         r.pos = end;
-        Some(Speculative::new(Reader {
+        Some(Reader {
             data: r.data.get(body_start..end)?,
             lookahead: r.lookahead.get(body_start..)?,
             pos: 0,
             base: r.base + body_start,
-        }))
+        })
     }
 
     /// Reads a length-delimited field as a UTF-8 string.
     #[inline(always)]
-    pub(crate) fn string(&mut self) -> Option<&'a str> {
-        super::utf8::to_str(self.length_delimited()?.r.data).ok()
+    pub(crate) fn try_string(&mut self) -> Option<&'a str> {
+        super::utf8::to_str(self.try_length_delimited()?.data).ok()
     }
 
     /// Reads the rest of this message as unknown fields, which they are when none of
@@ -203,14 +170,14 @@ impl<'a> Speculative<'a> {
         is_known: impl Fn(u32) -> bool,
         depth: u32,
     ) -> Option<&'a [u8]> {
-        let start = self.r.pos;
-        if start < self.r.data.len() {
-            self.r.pos = rest_unknown(self.r.clone(), is_known, depth)?;
+        let start = self.pos;
+        if start < self.data.len() {
+            self.pos = rest_unknown(self.clone(), is_known, depth)?;
         }
-        self.r.data.get(start..)
+        self.data.get(start..)
     }
 
-    /// [`Speculative::rest_unknown`] for a message whose rest is usually long, as an
+    /// [`Reader::rest_unknown`] for a message whose rest is usually long, as an
     /// envelope's is: simple fields are walked here, inline, and the general walk
     /// takes over at the first other one.
     #[inline(always)]
@@ -219,7 +186,7 @@ impl<'a> Speculative<'a> {
         is_known: impl Fn(u32) -> bool + Copy,
         depth: u32,
     ) -> Option<&'a [u8]> {
-        let r = &mut self.r;
+        let r = &mut *self;
         let start = r.pos;
         while let Some(&tag) = r.data.get(r.pos) {
             match skip_simple(r.data, r.pos) {
@@ -232,11 +199,5 @@ impl<'a> Speculative<'a> {
             }
         }
         r.data.get(start..)
-    }
-
-    /// The exact cursor at the same place, for a body the fast path hands on.
-    #[inline(always)]
-    pub(crate) fn into_reader(self) -> Reader<'a> {
-        self.r
     }
 }
