@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reports the fair suite (benches/fair.rs): instructions per message from callgrind, and
+"""Reports the fair suite (benches/fair/main.rs): instructions per message from callgrind, and
 medians per message from criterion, ours against the best peer of each group.
 
     cargo bench --bench fair                  # criterion: target/criterion/.../estimates.json

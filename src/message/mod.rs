@@ -85,10 +85,9 @@ pub(crate) mod sealed {
         /// decodes is decoded again by the general path, and the two must agree exactly.
         ///
         /// Inlined into the caller, with the fast path, so that a message the fast path
-        /// decodes stays in registers on its way out. Returned from a call and then
-        /// copied, its fields were written one by one and read back 16 bytes at a time,
-        /// and each such read waited for the writes to reach the cache (figures in
-        /// benches/README.md).
+        /// decodes stays in registers on its way out. Returned from a call, it would be
+        /// written field by field and read back 16 bytes at a time, and each such read
+        /// must wait for those writes to reach the cache.
         #[inline(always)]
         fn decode_at_depth(reader: Reader<'a>, depth: u32) -> Result<Self, DecodeError> {
             match Self::decode_fast(reader.clone(), depth) {
@@ -339,9 +338,9 @@ pub(crate) fn put_with_len<'a, M: Message<'a>, B: BufMut>(message: &M, len: usiz
 /// Writes a message, after `prefix` (its length) as a varint when there is one, into a
 /// destination with room for `bound` bytes, which the caller has checked: the exact
 /// length when it knows it, else [`Sealed::max_encoded_len`]. Bytes go straight to
-/// `buf`, never staged on the stack and copied over (which measured slower): into its
-/// spare capacity when one chunk of it holds `bound`
-/// bytes, else through `put_u8` and `put_slice` (see [`crate::wire::sink`]).
+/// `buf`, never staged on the stack and copied over, which would move every byte twice:
+/// into its spare capacity when one chunk of it holds `bound` bytes, else through
+/// `put_u8` and `put_slice` (see [`crate::wire::sink`]).
 ///
 /// [`Sealed::max_encoded_len`]: sealed::Sealed::max_encoded_len
 #[inline]

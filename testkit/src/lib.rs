@@ -7,12 +7,9 @@
 //!   is intended);
 //! - [`peers`]: the other Rust protobuf crates' code for the schema (see
 //!   `peers/README.md`);
-//! - [`fair`]: the fair suite's contenders, which benches/fair.rs times and counts and
-//!   tests/fair_checksums.rs checks agree;
 //! - [`header_proxy`] and [`grpc_proxy`]: small proxies on `tokio_codec` and
 //!   `tonic_codec`, which tests/proxy.rs and tests/grpc_proxy.rs run end to end.
 
-pub mod fair;
 pub mod grpc_proxy;
 pub mod header_proxy;
 pub mod inputs;

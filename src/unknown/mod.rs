@@ -6,14 +6,19 @@
 //! them it walks the span again and picks them out. Either way the bytes come out
 //! exactly as they arrived, overlong encodings included.
 
-use crate::error::DecodeError;
 use crate::schema::MessageType;
 use crate::wire::fields::{NestedFields, Path};
 use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use crate::wire::sink::Sink;
 use crate::wire::skip::skip_simple;
-use crate::wire::varint;
 use core::fmt;
+
+mod error;
+mod field;
+mod tracker;
+pub use error::UnknownFieldsError;
+pub use field::UnknownField;
+pub(crate) use tracker::Tracker;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Layout {
@@ -355,214 +360,6 @@ pub(crate) mod private {
 }
 
 impl<T: private::Known> KnownFields for T {}
-
-/// Why bytes cannot be a message's unknown fields.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnknownFieldsError {
-    /// The bytes are not a run of well-formed fields.
-    Malformed(DecodeError),
-    /// A field the message knows, which would be read back as that field.
-    KnownField {
-        /// Its field number.
-        number: u32,
-        /// Its wire type.
-        wire_type: u8,
-        /// Where its tag starts in the bytes.
-        offset: usize,
-    },
-}
-
-impl fmt::Display for UnknownFieldsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed(e) => write!(f, "not well-formed unknown fields: {e}"),
-            Self::KnownField {
-                number,
-                wire_type,
-                offset,
-            } => write!(
-                f,
-                "field {number} (wire type {wire_type}) at byte {offset} is known to the message, not unknown"
-            ),
-        }
-    }
-}
-
-// core::error::Error (stable since 1.81, below the crate's rust-version), so that
-// no_std users get it too; std::error::Error is the same trait.
-impl core::error::Error for UnknownFieldsError {}
-
-const _: () = crate::error::is_error::<UnknownFieldsError>();
-
-/// Collects the span of a message's unknown fields while it is decoded.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Tracker {
-    start: usize,
-    end: usize,
-    len: usize,
-}
-
-impl Tracker {
-    #[inline(always)]
-    pub(crate) fn add(&mut self, start: usize, end: usize) {
-        if self.len == 0 {
-            self.start = start;
-        }
-        self.end = end;
-        self.len += end - start;
-    }
-
-    #[inline(always)]
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// The unknown fields of a message field that occurred several times, and so merged:
-    /// those `kind` does not know in the bodies of the fields tagged `outer` in `span`, a
-    /// run of the enclosing message's fields.
-    pub(crate) fn finish_merged(
-        self,
-        span: &[u8],
-        outer: u8,
-        kind: MessageType,
-        depth: u32,
-    ) -> UnknownFields<'_> {
-        UnknownFields::picked(span, Path::within(outer), kind, depth, self.len)
-    }
-
-    #[inline(always)]
-    pub(crate) fn finish<'a>(
-        self,
-        data: &'a [u8],
-        kind: MessageType,
-        depth: u32,
-    ) -> UnknownFields<'a> {
-        if self.len == 0 {
-            return UnknownFields::EMPTY;
-        }
-        let src = &data[self.start..self.end];
-        let layout = if src.len() == self.len {
-            Layout::Contiguous
-        } else {
-            Layout::Picked { path: Path::HERE }
-        };
-        UnknownFields {
-            src,
-            len: self.len,
-            layout,
-            kind,
-            depth: depth as u8,
-        }
-    }
-}
-
-/// One unknown field: its number, wire type and exact bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct UnknownField<'a> {
-    tag: u32,
-    raw: &'a [u8],
-    body: &'a [u8],
-}
-
-impl<'a> UnknownField<'a> {
-    /// The field number.
-    pub fn number(&self) -> u32 {
-        self.tag >> 3
-    }
-
-    /// The wire type: 0 varint, 1 fixed64, 2 length-delimited, 3 group, 5 fixed32.
-    pub fn wire_type(&self) -> u8 {
-        (self.tag & 7) as u8
-    }
-
-    /// The whole field as it arrived, tag included.
-    pub fn as_bytes(&self) -> &'a [u8] {
-        self.raw
-    }
-
-    /// For a length-delimited field, the bytes its length prefix announces.
-    pub fn payload(&self) -> Option<&'a [u8]> {
-        (self.tag & 7 == 2).then_some(self.body)
-    }
-
-    /// For a `fixed32` (wire type 5) field, its value, little-endian as on the wire; cast
-    /// it for `sfixed32` or `f32::from_bits` for `float`.
-    ///
-    /// ```
-    /// use atomix_headers::{StreamHeader, UnknownFields};
-    ///
-    /// let fields = UnknownFields::from_bytes::<StreamHeader>(&[0x1d, 1, 2, 3, 4])?;
-    /// let field = fields.last(3).unwrap();
-    /// assert_eq!(field.fixed32(), Some(0x0403_0201));
-    /// assert_eq!((field.fixed64(), field.varint(), field.payload()), (None, None, None));
-    /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
-    /// ```
-    pub fn fixed32(&self) -> Option<u32> {
-        let bytes: [u8; 4] = self.fixed_body(5)?.try_into().ok()?;
-        Some(u32::from_le_bytes(bytes))
-    }
-
-    /// For a `fixed64` (wire type 1) field, its value; cast it for `sfixed64` or
-    /// `f64::from_bits` for `double`.
-    pub fn fixed64(&self) -> Option<u64> {
-        let bytes: [u8; 8] = self.fixed_body(1)?.try_into().ok()?;
-        Some(u64::from_le_bytes(bytes))
-    }
-
-    /// For a varint field, its value read as `sint64` (zigzag): 0, -1, 1, -2, ... for
-    /// 0, 1, 2, 3, .... (`sint32` is the same for the values it can hold.)
-    ///
-    /// ```
-    /// use atomix_headers::{StreamHeader, UnknownFields};
-    ///
-    /// let fields = UnknownFields::from_bytes::<StreamHeader>(&[0x18, 0x03])?;
-    /// assert_eq!(fields.last(3).unwrap().zigzag(), Some(-2));
-    /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
-    /// ```
-    pub fn zigzag(&self) -> Option<i64> {
-        let v = self.varint()?;
-        Some((v >> 1) as i64 ^ -((v & 1) as i64))
-    }
-
-    /// The value bytes of a fixed-width field of `wire_type`: the field's last bytes.
-    fn fixed_body(&self, wire_type: u32) -> Option<&'a [u8]> {
-        let width = if wire_type == 5 { 4 } else { 8 };
-        if self.tag & 7 != wire_type {
-            return None;
-        }
-        self.raw.get(self.raw.len().checked_sub(width)?..)
-    }
-
-    /// For a varint field, its value (all 64 bits, as a `uint64` field reads it).
-    ///
-    /// ```
-    /// use atomix_headers::{StreamHeader, UnknownFields};
-    ///
-    /// let fields = UnknownFields::from_bytes::<StreamHeader>(&[0x18, 0xac, 0x02])?;
-    /// assert_eq!(fields.last(3).and_then(|f| f.varint()), Some(300));
-    /// # Ok::<(), atomix_headers::UnknownFieldsError>(())
-    /// ```
-    pub fn varint(&self) -> Option<u64> {
-        if self.tag & 7 != 0 {
-            return None;
-        }
-        // `raw` is a checked field: a tag varint, then a value varint that ends it.
-        let (_, tag_len) = varint::decode(self.raw, varint::MAX_VARINT_LEN).ok()?;
-        let (value, _) = varint::decode(self.raw.get(tag_len..)?, varint::MAX_VARINT_LEN).ok()?;
-        Some(value)
-    }
-}
-
-impl fmt::Debug for UnknownField<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnknownField")
-            .field("number", &self.number())
-            .field("wire_type", &self.wire_type())
-            .field("bytes", &self.raw)
-            .finish()
-    }
-}
 
 /// Iterator over [`UnknownFields`].
 #[derive(Clone, Debug)]

@@ -1,8 +1,12 @@
-//! The fair suite (testkit/src/fair.rs): every contender on the same varied inputs,
-//! reading every field, timed on the same loop functions that benches/fair_counts.py
+//! The fair suite (benches/fair/suite.rs): every contender on the same varied inputs,
+//! reading every field, timed on the same loop functions that benches/fair_report.py
 //! counts.
 //!
 //!     cargo bench --bench fair [-- FILTER]
+//!
+//! Run without `--bench`, as `cargo test` runs it, it checks instead that the contenders
+//! do the same work: in every group, every contender returns the same checksum (of every
+//! field read, or of the bytes written), and every group has ours and three peers.
 //!
 //! With `FAIR_RUN=<group>/<contender>` and `FAIR_ITERS=<n>` set, the binary runs that one
 //! loop function `n` times and exits instead: what the instruction counts measure.
@@ -12,7 +16,7 @@ use criterion::Criterion;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use testkit::fair as suite;
+mod suite;
 
 fn main() {
     let benches = suite::benches();
@@ -38,6 +42,9 @@ fn main() {
         println!("{name} {} {sum}", bench.messages);
         return;
     }
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return check_checksums(&benches);
+    }
     let mut c = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_millis(300))
@@ -62,4 +69,32 @@ fn main() {
         g.finish();
     }
     c.final_summary();
+}
+
+/// The check `cargo test` runs: the contenders of a group agree.
+fn check_checksums(benches: &[suite::Bench]) {
+    let mut groups: std::collections::BTreeMap<&str, Vec<(&str, u64)>> = Default::default();
+    for bench in benches {
+        groups
+            .entry(&bench.group)
+            .or_default()
+            .push((bench.contender, (bench.run)()));
+    }
+    assert!(groups.len() >= 30, "{} groups", groups.len());
+    for (group, results) in &groups {
+        assert!(
+            results.iter().any(|(c, _)| *c == "atomix-headers") && results.len() >= 4,
+            "{group}: {results:?}"
+        );
+        let (_, first) = results[0];
+        assert!(
+            results.iter().all(|(_, sum)| *sum == first),
+            "{group}: the contenders disagree: {results:?}"
+        );
+        assert_ne!(first, 0, "{group}: nothing was read");
+    }
+    println!(
+        "fair suite: {} groups, every contender agrees",
+        groups.len()
+    );
 }
