@@ -20,6 +20,7 @@ import sys
 import tempfile
 
 OURS = "atomix-headers"
+FLOOR = "floor"
 
 
 def binary():
@@ -91,15 +92,17 @@ def table():
     for name in set(count) | set(time):
         group, contender = name.rsplit("/", 1)
         groups.setdefault(group, {})[contender] = (time.get(name), count.get(name))
-    print("| operation | ours ns | best peer ns | ratio | ours instr | best peer instr | behind |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| operation | ours ns | best peer ns | ratio | ours instr | best peer instr | floor instr | ours / floor | behind |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     behind = 0
     for group in sorted(groups):
         entries = groups[group]
         if OURS not in entries:
             continue
         ours_t, ours_c = entries[OURS]
-        peers = {c: v for c, v in entries.items() if c != OURS}
+        # The floor (a bare tag walk, benches/fair/suite.rs) is a limit, not a peer.
+        floor = entries.get(FLOOR, (None, None))[1]
+        peers = {c: v for c, v in entries.items() if c not in (OURS, FLOOR)}
         timed = [(v[0], c) for c, v in peers.items() if v[0] is not None]
         counted = [(v[1], c) for c, v in peers.items() if v[1] is not None]
         best_t = min(timed) if timed else None
@@ -112,10 +115,12 @@ def table():
         behind += bool(flags)
         fmt = lambda v: "-" if v is None else "%.1f" % v
         ratio = "-" if not best_t or ours_t is None else "%.2fx" % (best_t[0] / ours_t)
-        print("| %s | %s | %s (%s) | %s | %s | %s (%s) | %s |" % (
+        over_floor = "-" if not floor or ours_c is None else "%.2fx" % (ours_c / floor)
+        print("| %s | %s | %s (%s) | %s | %s | %s (%s) | %s | %s | %s |" % (
             group, fmt(ours_t), fmt(best_t and best_t[0]), best_t and best_t[1], ratio,
             "-" if ours_c is None else "%.0f" % ours_c,
             "-" if not best_c else "%.0f" % best_c[0], best_c and best_c[1],
+            "-" if not floor else "%.0f" % floor, over_floor,
             ", ".join(flags) or ""))
     print("\n%d operations behind the best peer" % behind)
 

@@ -10,10 +10,12 @@
 //!
 //! Inputs, per message type: `typical` and `worst` (`testkit::inputs`, each one message),
 //! `varied` (256 messages, seeded: ids absent or of 1 to 9 varint bytes, strings of 3 to
-//! 60 bytes, 0 to 6 streams) and, for decoding, `frames` (1,000 other varied messages,
-//! each behind a varint length prefix). Decoding reads every field into the checksum: ids,
-//! enums, string lengths and first bytes, and for a RequestHeader the name, the namespace
-//! and every stream.
+//! 60 bytes, 0 to 6 streams), `long` (256 messages whose ids are absent 5% or 20% of the
+//! time and otherwise of a varint length uniform over 1 to 9 bytes) and, for decoding,
+//! `frames` and `long_frames` (1,000 other varied or long messages, each behind a varint
+//! length prefix). Decoding reads every field into the checksum: ids, enums, string
+//! lengths and first bytes, and for a RequestHeader the name, the namespace and every
+//! stream. Every decode group also has `floor`, a bare tag walk (see [`walk`]).
 #![allow(dead_code)]
 
 use atomix_headers::framing::FrameDecoder;
@@ -74,6 +76,21 @@ impl Rng {
         };
         let high = 1u64 << (7 * bytes);
         low + self.below(high - low)
+    }
+
+    /// An id absent `percent` times in 100, else of a varint length uniform over 1 to 9
+    /// bytes (not of a uniform value): the `long` shape.
+    fn long_id(&mut self, percent: u64) -> u64 {
+        if self.below(100) < percent {
+            return 0;
+        }
+        let bytes = 1 + self.below(9);
+        let low = if bytes == 1 {
+            1
+        } else {
+            1u64 << (7 * (bytes - 1))
+        };
+        low + self.below((1u64 << (7 * bytes)) - low)
     }
 
     /// A string of 3 to 60 printable ASCII bytes.
@@ -147,23 +164,90 @@ fn varied_stream(rng: &mut Rng) -> Vec<u8> {
     .unwrap()
 }
 
-/// The messages of each shape, encoded, and the frames.
-struct Shapes {
-    shapes: Vec<(&'static str, Vec<Vec<u8>>)>,
-    frames: Vec<u8>,
+fn long_stream(rng: &mut Rng) -> Vec<u8> {
+    StreamHeader {
+        stream_id: rng.long_id(5),
+        response_id: rng.long_id(20),
+        ..Default::default()
+    }
+    .encode_to_vec()
+    .unwrap()
 }
 
-fn shapes(fixed: Vec<inputs::Input>, varied: impl Fn(&mut Rng) -> Vec<u8>, seed: u64) -> Shapes {
+fn long_response(rng: &mut Rng) -> Vec<u8> {
+    let leader = (rng.below(2) == 0).then(|| rng.string());
+    ResponseHeader {
+        session_id: rng.long_id(5),
+        stream_id: rng.long_id(20),
+        response_id: rng.long_id(20),
+        index: rng.long_id(5),
+        leader: leader.as_deref().unwrap_or_default(),
+        status: ResponseStatus::from_value(rng.below(3) as i32),
+        r#type: ResponseType::from_value(rng.below(3) as i32),
+        ..Default::default()
+    }
+    .encode_to_vec()
+    .unwrap()
+}
+
+fn long_request(rng: &mut Rng) -> Vec<u8> {
+    let name = (rng.below(8) != 0).then(|| (rng.string(), rng.string()));
+    let streams: Vec<StreamHeader<'static>> = (0..rng.below(7))
+        .map(|_| StreamHeader {
+            stream_id: rng.long_id(5),
+            response_id: rng.long_id(20),
+            ..Default::default()
+        })
+        .collect();
+    RequestHeader {
+        name: name.as_ref().map(|(name, namespace)| Name {
+            name,
+            namespace,
+            ..Default::default()
+        }),
+        session_id: rng.long_id(5),
+        request_id: rng.long_id(5),
+        index: rng.long_id(20),
+        streams: Streams::from_slice(&streams),
+        ..Default::default()
+    }
+    .encode_to_vec()
+    .unwrap()
+}
+
+/// The messages of each shape, encoded, and the frame groups.
+struct Shapes {
+    shapes: Vec<(&'static str, Vec<Vec<u8>>)>,
+    frames: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// `FRAMES` messages from `generate`, each behind a varint length prefix.
+fn frames_of(rng: &mut Rng, generate: &impl Fn(&mut Rng) -> Vec<u8>) -> Vec<u8> {
+    let mut frames = Vec::new();
+    for _ in 0..FRAMES {
+        frames.extend(inputs::frames(&generate(rng), 1));
+    }
+    frames
+}
+
+fn shapes(
+    fixed: Vec<inputs::Input>,
+    varied: impl Fn(&mut Rng) -> Vec<u8>,
+    long: impl Fn(&mut Rng) -> Vec<u8>,
+    seed: u64,
+) -> Shapes {
     let mut rng = Rng(seed);
     let mut shapes: Vec<(&'static str, Vec<Vec<u8>>)> =
         fixed.into_iter().map(|i| (i.name, vec![i.bytes])).collect();
     shapes.push(("varied", (0..VARIED).map(|_| varied(&mut rng)).collect()));
-    let mut frames = Vec::new();
-    for _ in 0..FRAMES {
-        let message = varied(&mut rng);
-        frames.extend(inputs::frames(&message, 1));
+    let frames = frames_of(&mut rng, &varied);
+    // Drawn after the others, so that adding them changed none of the earlier inputs.
+    shapes.push(("long", (0..VARIED).map(|_| long(&mut rng)).collect()));
+    let long_frames = frames_of(&mut rng, &long);
+    Shapes {
+        shapes,
+        frames: vec![("frames", frames), ("long_frames", long_frames)],
     }
-    Shapes { shapes, frames }
 }
 
 // ---- checksums: the same fold for every contender ----
@@ -284,6 +368,68 @@ fn view_stream(acc: u64, bytes: &[u8]) -> u64 {
 
 // ---- the loop functions that are timed and counted ----
 
+// ---- the floor: a bare tag walk ----
+
+/// Reads a varint at `pos`, without the checks a decoder makes (length, overflow):
+/// `None` at the end of the input.
+#[inline(always)]
+fn walk_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = *bytes.get(*pos)?;
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << (shift & 63);
+        if byte < 0x80 {
+            return Some(value);
+        }
+        shift += 7;
+    }
+}
+
+/// The floor, what no decoder can go below: every tag of the message walked, into the
+/// fields numbered in `nested` (embedded messages, whose own tags are walked too), every
+/// other payload skipped by its wire type. Nothing is built and nothing checked beyond
+/// finding the next tag: no UTF-8, no field values, no bounds of nested messages. Its
+/// checksum is the number of tags, so it is left out of the contenders' agreement.
+#[inline(always)]
+fn walk(bytes: &[u8], nested: &[u32]) -> u64 {
+    let mut pos = 0;
+    let mut tags = 0;
+    while let Some(tag) = walk_varint(bytes, &mut pos) {
+        tags += 1;
+        match tag & 7 {
+            0 => {
+                walk_varint(bytes, &mut pos);
+            }
+            1 => pos += 8,
+            2 => {
+                let len = walk_varint(bytes, &mut pos).unwrap_or(0) as usize;
+                let end = (pos + len).min(bytes.len());
+                if nested.contains(&((tag >> 3) as u32)) {
+                    tags += walk(&bytes[pos..end], &[]);
+                }
+                pos = end;
+            }
+            5 => pos += 4,
+            _ => {}
+        }
+    }
+    tags
+}
+
+fn floor_request(acc: u64, bytes: &[u8]) -> u64 {
+    acc + walk(bytes, &[1, 5])
+}
+
+fn floor_response(acc: u64, bytes: &[u8]) -> u64 {
+    acc + walk(bytes, &[])
+}
+
+fn floor_stream(acc: u64, bytes: &[u8]) -> u64 {
+    acc + walk(bytes, &[])
+}
+
 /// Splits `frames` at its varint length prefixes and decodes each body with `one`: the
 /// peers' own delimited readers would each frame differently, so all share this split,
 /// except ours, which goes through `FrameDecoder` as a proxy does.
@@ -334,6 +480,9 @@ loops! {
     quick_stream_loop: quick_stream;
     buffa_stream_loop: buffa_stream;
     view_stream_loop: view_stream;
+    floor_request_loop: floor_request;
+    floor_response_loop: floor_response;
+    floor_stream_loop: floor_stream;
 }
 
 /// Ours: plain messages one by one, frames through `FrameDecoder::decode`.
@@ -384,7 +533,7 @@ fn decode_benches(
     out: &mut Vec<Bench>,
     label: &str,
     shapes: &Shapes,
-    contenders: [(&'static str, DecodeLoop); 5],
+    contenders: [(&'static str, DecodeLoop); 6],
 ) {
     for (shape, messages) in &shapes.shapes {
         for (contender, run) in contenders {
@@ -397,14 +546,16 @@ fn decode_benches(
             });
         }
     }
-    for (contender, run) in contenders {
-        let frames = shapes.frames.clone();
-        out.push(Bench {
-            group: format!("{label}/frames/decode"),
-            contender,
-            messages: FRAMES,
-            run: Box::new(move || run(&[], Some(&frames))),
-        });
+    for (shape, frames) in &shapes.frames {
+        for (contender, run) in contenders {
+            let frames = frames.clone();
+            out.push(Bench {
+                group: format!("{label}/{shape}/decode"),
+                contender,
+                messages: FRAMES,
+                run: Box::new(move || run(&[], Some(&frames))),
+            });
+        }
     }
 }
 
@@ -558,14 +709,20 @@ pub fn benches() -> Vec<Bench> {
     let mut requests = shapes(
         inputs::requests(),
         |rng| build_request(&varied_request(rng)).encode_to_vec().unwrap(),
+        long_request,
         0x5eed_0002,
     );
     // The varied requests are those whose values are kept for the built encode; the ones
     // `shapes` made are dropped (the frames stay the generator's messages after them).
     requests.shapes.retain(|(shape, _)| *shape != "varied");
     requests.shapes.push(("varied", varied_requests));
-    let responses = shapes(inputs::responses(), varied_response, 0x5eed_0003);
-    let streams = shapes(inputs::streams(), varied_stream, 0x5eed_0004);
+    let responses = shapes(
+        inputs::responses(),
+        varied_response,
+        long_response,
+        0x5eed_0003,
+    );
+    let streams = shapes(inputs::streams(), varied_stream, long_stream, 0x5eed_0004);
 
     decode_benches(
         &mut out,
@@ -577,6 +734,7 @@ pub fn benches() -> Vec<Bench> {
             ("quick-protobuf", quick_request_loop),
             ("buffa", buffa_request_loop),
             ("buffa-view", view_request_loop),
+            ("floor", floor_request_loop),
         ],
     );
     decode_benches(
@@ -589,6 +747,7 @@ pub fn benches() -> Vec<Bench> {
             ("quick-protobuf", quick_response_loop),
             ("buffa", buffa_response_loop),
             ("buffa-view", view_response_loop),
+            ("floor", floor_response_loop),
         ],
     );
     decode_benches(
@@ -601,6 +760,7 @@ pub fn benches() -> Vec<Bench> {
             ("quick-protobuf", quick_stream_loop),
             ("buffa", buffa_stream_loop),
             ("buffa-view", view_stream_loop),
+            ("floor", floor_stream_loop),
         ],
     );
 
