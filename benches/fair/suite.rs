@@ -139,12 +139,20 @@ fn build_request(v: &RequestValues) -> RequestHeader<'_> {
 }
 
 fn varied_response(rng: &mut Rng) -> Vec<u8> {
+    response_with(rng, |rng| [rng.id(), rng.id(), rng.id(), rng.id()])
+}
+
+/// A response with a leader half of the time, the ids `ids` draws (session, stream,
+/// response, index), and any known status and type; drawn in that order, which the
+/// varied inputs were always drawn in.
+fn response_with(rng: &mut Rng, ids: impl FnOnce(&mut Rng) -> [u64; 4]) -> Vec<u8> {
     let leader = (rng.below(2) == 0).then(|| rng.string());
+    let ids = ids(rng);
     ResponseHeader {
-        session_id: rng.id(),
-        stream_id: rng.id(),
-        response_id: rng.id(),
-        index: rng.id(),
+        session_id: ids[0],
+        stream_id: ids[1],
+        response_id: ids[2],
+        index: ids[3],
         leader: leader.as_deref().unwrap_or_default(),
         status: ResponseStatus::from_value(rng.below(3) as i32),
         r#type: ResponseType::from_value(rng.below(3) as i32),
@@ -175,19 +183,14 @@ fn long_stream(rng: &mut Rng) -> Vec<u8> {
 }
 
 fn long_response(rng: &mut Rng) -> Vec<u8> {
-    let leader = (rng.below(2) == 0).then(|| rng.string());
-    ResponseHeader {
-        session_id: rng.long_id(5),
-        stream_id: rng.long_id(20),
-        response_id: rng.long_id(20),
-        index: rng.long_id(5),
-        leader: leader.as_deref().unwrap_or_default(),
-        status: ResponseStatus::from_value(rng.below(3) as i32),
-        r#type: ResponseType::from_value(rng.below(3) as i32),
-        ..Default::default()
-    }
-    .encode_to_vec()
-    .unwrap()
+    response_with(rng, |rng| {
+        [
+            rng.long_id(5),
+            rng.long_id(20),
+            rng.long_id(20),
+            rng.long_id(5),
+        ]
+    })
 }
 
 fn long_request(rng: &mut Rng) -> Vec<u8> {
