@@ -36,14 +36,16 @@ POSITION = re.compile(r"^(0x[0-9a-fA-F]+|[+-][0-9]+|\*)$")
 
 
 def bench_binary():
-    """The most recently built criterion binary of benches/headers.rs."""
+    """The most recently built criterion binary of benches/headers.rs, or of the bench
+    named by INSTRUCTIONS_BENCH (`envelopes`, say)."""
+    bench = os.environ.get("INSTRUCTIONS_BENCH", "headers")
     candidates = [
         path
-        for path in glob.glob("target/release/deps/headers-*")
+        for path in glob.glob("target/release/deps/%s-*" % bench)
         if os.access(path, os.X_OK) and not path.endswith(".d")
     ]
     if not candidates:
-        sys.exit("no benchmark binary: run `cargo bench --bench headers --no-run` first")
+        sys.exit("no benchmark binary: run `cargo bench --bench %s --no-run` first" % bench)
     return max(candidates, key=os.path.getmtime)
 
 
