@@ -15,10 +15,12 @@
 //! start of that frame's body for [`FrameDecoder::decode_owned`], which hands the body on as a
 //! `Bytes` of its own, and from the start of the buffer for [`FrameDecoder::decode`].
 
-use crate::error::{DecodeError, DecodeErrorKind};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::message::Message;
 use crate::progress::Progress;
-use bytes::{Buf, Bytes, BytesMut};
+use crate::wire::sink::{BufSink, Sink};
+use crate::wire::size;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 pub use crate::owned::OwnedMessage;
 pub use crate::wire::delimited::{split, Frame};
@@ -31,6 +33,30 @@ pub(crate) const RESERVE_STEP: usize = 64 * 1024;
 /// time.
 pub(crate) fn reserve_step(buf: &mut BytesMut, needed: usize) {
     buf.reserve(needed.min(RESERVE_STEP));
+}
+
+/// Writes `body`, a whole message already encoded, as one frame: its length as a varint,
+/// then the bytes. All or nothing: when `buf` has less room than that, nothing is
+/// written. The varint framing's counterpart of [`crate::grpc::encode_frame`].
+///
+/// ```
+/// use atomix_headers::framing;
+///
+/// let mut out = Vec::new();
+/// framing::encode_frame(&[0x08, 0x05], &mut out)?;
+/// assert_eq!(out, [0x02, 0x08, 0x05]);
+/// # Ok::<(), atomix_headers::EncodeError>(())
+/// ```
+pub fn encode_frame<B: BufMut>(body: &[u8], buf: &mut B) -> Result<(), EncodeError> {
+    let total = size::delimited(body.len());
+    let room = buf.remaining_mut();
+    if room < total {
+        return Err(EncodeError::new(total, room));
+    }
+    let mut sink = BufSink(buf);
+    sink.put_varint(body.len() as u64);
+    sink.put(body);
+    Ok(())
 }
 
 /// A sensible cap for a header frame: 64 KiB.

@@ -154,23 +154,19 @@ fn put_prefix<B: BufMut>(flag: u8, len: usize, buf: &mut B) -> Result<(), Encode
     }
 }
 
-/// Appends `body`, a whole message, as one gRPC frame with the flag `flag`.
-fn put_body(flag: u8, body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+/// Appends `body`, a whole message, as one uncompressed gRPC frame to `dst`, which grows
+/// once to fit.
+#[cfg(feature = "tokio-util")]
+pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
     dst.reserve(body.len().saturating_add(PREFIX_LEN));
-    put_prefix(flag, body.len(), dst)?;
+    put_prefix(0, body.len(), dst)?;
     dst.put_slice(body);
     Ok(())
 }
 
-/// Appends `body`, a whole message, as one uncompressed gRPC frame.
-#[cfg(feature = "tokio-util")]
-pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
-    put_body(0, body, dst)
-}
-
-/// Appends `frame` to `dst` as a gRPC frame, as it came: the way to pass on a compressed
-/// message. A body longer than gRPC's 4-byte length can say (possible only for one
-/// built by hand) is an error, and nothing is written.
+/// Writes `frame` as a gRPC frame, as it came: the way to pass on a compressed message.
+/// All or nothing: when `buf` has less room, or the body is longer than gRPC's 4-byte
+/// length can say (possible only for one built by hand), nothing is written.
 ///
 /// ```
 /// use atomix_headers::grpc::{self, Frame, GrpcDecoder};
@@ -185,8 +181,10 @@ pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeErr
 /// assert_eq!(out[..], [1, 0, 0, 0, 2, 0xaa, 0xbb]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn encode_frame(frame: &Frame<Bytes>, dst: &mut BytesMut) -> Result<(), EncodeError> {
-    put_body(u8::from(frame.compressed), &frame.body, dst)
+pub fn encode_frame<B: BufMut>(frame: &Frame<Bytes>, buf: &mut B) -> Result<(), EncodeError> {
+    put_prefix(u8::from(frame.compressed), frame.body.len(), buf)?;
+    buf.put_slice(&frame.body);
+    Ok(())
 }
 
 /// Reads gRPC frames off a receive buffer, under a message size limit.

@@ -54,11 +54,12 @@ macro_rules! message_types {
                 pub unknown_fields: UnknownFields<'a>,
             }
 
-            /// The tag of each field: its number and its wire type.
+            /// The tag of each field, as the schema's field tables give it.
             #[allow(non_upper_case_globals)]
             pub(crate) mod tag {
+                use crate::schema::{field_name, MessageType};
                 $( pub(crate) const $field: u32 =
-                    $num << 3 | crate::message::declared::message_types!(@wire_type $kind $($arg)?); )*
+                    MessageType::$ty.tag_of(field_name(stringify!($field))); )*
             }
 
             /// What merging needs to keep, per field, across occurrences (nothing for a
@@ -216,10 +217,6 @@ macro_rules! message_types {
     (@type enumeration $e:ident) => { $e };
     (@type message $m:ident) => { Option<$m<'a>> };
     (@type repeated StreamHeader) => { Streams<'a> };
-
-    (@wire_type uint64) => { 0 };
-    (@wire_type enumeration $e:ident) => { 0 };
-    (@wire_type $kind:ident $($arg:ident)?) => { 2 };
 
     (@state message $m:ident) => { Occurrences };
     (@state repeated $m:ident) => { StreamsTracker<'a> };
@@ -418,8 +415,7 @@ macro_rules! message_types {
     (@canonical enumeration $e:ident; $r:ident, $tag:expr, $v:expr) => {
         if $r.next_is($tag) {
             let raw = $r.varint_canonical()?;
-            // Canonical only when the varint is the int32 sign-extended.
-            if raw != raw as i32 as i64 as u64 {
+            if !crate::wire::varint::is_int32(raw) {
                 return None;
             }
             $v = $e::from_value(raw as i32);
@@ -437,8 +433,7 @@ macro_rules! message_types {
     };
     (@check enumeration $e:ident; $r:ident, $tag:expr) => {
         if $r.next_is($tag) {
-            let raw = $r.varint_canonical()?;
-            if raw != raw as i32 as i64 as u64 {
+            if !crate::wire::varint::is_int32($r.varint_canonical()?) {
                 return None;
             }
         }
@@ -456,7 +451,7 @@ macro_rules! message_types {
     (@noting enumeration $e:ident; $r:ident, $num:literal, $v:expr) => {{
         let (raw, minimal) = $r.varint_field_canonical($num)?;
         $v = $e::from_value(raw as i32);
-        minimal && raw == raw as i32 as i64 as u64
+        minimal && crate::wire::varint::is_int32(raw)
     }};
     (@noting string; $r:ident, $num:literal, $v:expr) => {{
         $v = $r.string_field($num)?;

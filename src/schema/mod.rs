@@ -166,7 +166,7 @@ declaration!(field_tables);
 
 /// A field's name as the schema writes it: an identifier that Rust reserves is declared
 /// raw (`r#type`), and the `r#` is not part of the name.
-const fn field_name(declared: &'static str) -> &'static str {
+pub(crate) const fn field_name(declared: &'static str) -> &'static str {
     match declared.as_bytes() {
         [b'r', b'#', rest @ ..] => match core::str::from_utf8(rest) {
             Ok(name) => name,
@@ -241,14 +241,7 @@ impl MessageType {
 
     /// The fields, in field-number order.
     pub const fn fields(self) -> &'static [Field] {
-        match self {
-            MessageType::Name => const { declared(MessageType::Name) },
-            MessageType::RequestHeader => const { declared(MessageType::RequestHeader) },
-            MessageType::ResponseHeader => const { declared(MessageType::ResponseHeader) },
-            MessageType::StreamHeader => const { declared(MessageType::StreamHeader) },
-            MessageType::RequestEnvelope => const { declared(MessageType::RequestEnvelope) },
-            MessageType::ResponseEnvelope => const { declared(MessageType::ResponseEnvelope) },
-        }
+        declared(self)
     }
 
     /// The field numbered `number`.

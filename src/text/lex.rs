@@ -3,9 +3,6 @@
 //! punctuation, whitespace and `#` comments.
 
 use std::fmt;
-use std::format;
-use std::string::String;
-use std::vec::Vec;
 
 /// Where and why a text could not be read, as `line:column: message`. Lines and columns
 /// count from 1; columns count characters.

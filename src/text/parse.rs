@@ -16,10 +16,6 @@
 use super::lex::{parse_int, Lexer, TextError, Tok};
 use crate::schema::{EnumType, Field, FieldType, MessageType};
 use crate::wire::sink::{BufSink, Sink};
-use std::boxed::Box;
-use std::format;
-use std::string::String;
-use std::vec::Vec;
 
 /// Reads `text` as a message of type `message` and returns its binary encoding, exactly
 /// as `protoc --encode` writes it: the canonical encoding, fields in number order,
@@ -159,12 +155,13 @@ impl Parser<'_> {
         }
         let value = match field.ty() {
             FieldType::Message(inner) if field.is_repeated() => {
-                let mut encoded = match core::mem::replace(&mut parsed.slots[index], Slot::Empty) {
-                    Slot::Repeated(encoded) => encoded,
-                    _ => Vec::new(),
-                };
-                self.repeated(&field, inner, &mut encoded)?;
-                parsed.slots[index] = Slot::Repeated(encoded);
+                let slot = &mut parsed.slots[index];
+                if let Slot::Empty = slot {
+                    *slot = Slot::Repeated(Vec::new());
+                }
+                if let Slot::Repeated(encoded) = slot {
+                    self.repeated(&field, inner, encoded)?;
+                }
                 return Ok(());
             }
             FieldType::Message(inner) => Slot::Message(Box::new(self.block(inner)?)),
@@ -172,13 +169,6 @@ impl Parser<'_> {
             // An enum is written as its int32 sign-extended to 64 bits.
             FieldType::Enum(ty) => Slot::Varint(self.enumeration(ty)? as i64 as u64),
             FieldType::String => Slot::Str(self.string()?),
-            // The schema is non-exhaustive; this parser knows every type it has today.
-            #[allow(unreachable_patterns)]
-            _ => {
-                return self
-                    .lex
-                    .error(format!("field \"{ident}\" has an unknown type"))
-            }
         };
         // A proto3 scalar still at its default does not count as set.
         let duplicate = match &parsed.slots[index] {

@@ -244,6 +244,16 @@ const WORD_SHAPES: [(u64, u8); 56] = {
     shapes
 };
 
+/// Whether `raw` is an int32 as protobuf writes one: its value sign-extended to 64 bits.
+/// An enum read from any other varint keeps its low 32 bits, and is written back
+/// differently, so its encoding was not canonical. Used by the canonical checks generated
+/// for an enum field of a short message, which no message declares today.
+#[allow(dead_code)]
+#[inline(always)]
+pub(crate) const fn is_int32(raw: u64) -> bool {
+    raw == raw as i32 as i64 as u64
+}
+
 /// Hands the minimal varint encoding of `value` to `put`, a byte at a time.
 #[inline(always)]
 pub(crate) fn encode(mut value: u64, mut put: impl FnMut(u8)) {

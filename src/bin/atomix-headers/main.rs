@@ -12,29 +12,23 @@ use std::process::ExitCode;
 mod args;
 use args::{parse_args, Command, Framing, Options, USAGE};
 
-/// `body` framed as `framing` says.
-fn framed(body: Vec<u8>, framing: Framing) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + atomix_headers::grpc::PREFIX_LEN);
-    match framing {
-        Framing::None => return body,
-        Framing::Delimited => {
-            let mut len = body.len() as u64;
-            while len >= 0x80 {
-                out.push(len as u8 | 0x80);
-                len >>= 7;
-            }
-            out.push(len as u8);
-        }
+/// `body`, an encoded message, framed as `framing` says.
+fn framed(body: Vec<u8>, framing: Framing) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    let written = match framing {
+        Framing::None => return Ok(body),
+        Framing::Delimited => atomix_headers::framing::encode_frame(&body, &mut out),
         Framing::Grpc => {
-            // The CLI reads the whole text into memory: a message over 4 GiB is not
-            // one it can hold, let alone frame.
-            let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
-            out.push(0);
-            out.extend_from_slice(&len.to_be_bytes());
+            let frame = atomix_headers::framing::Frame {
+                compressed: false,
+                body: bytes::Bytes::from(body),
+            };
+            atomix_headers::grpc::encode_frame(&frame, &mut out)
         }
-    }
-    out.extend_from_slice(&body);
-    out
+    };
+    // Into a Vec, only a message too long for gRPC's 4-byte length fails.
+    written.map_err(|e| Failure::Data(format!("cannot frame the message: {e}")))?;
+    Ok(out)
 }
 
 /// Why the program stops.
@@ -235,7 +229,7 @@ fn encode(options: &Options, out: &mut dyn Write) -> Result<(), Failure> {
     })?;
     let bytes = atomix_headers::text::parse(options.kind, &text)
         .map_err(|e| Failure::Data(format!("{name}:{e}")))?;
-    let bytes = framed(bytes, options.framing);
+    let bytes = framed(bytes, options.framing)?;
     if options.hex {
         let mut hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         hex.push('\n');
