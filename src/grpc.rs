@@ -51,6 +51,7 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::framing::OwnedMessage;
 use crate::message::Message;
 use crate::progress::Progress;
+use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// The largest message accepted by default: 4 MiB, as in grpc-go and tonic.
@@ -236,6 +237,7 @@ impl GrpcDecoder {
     /// assert_eq!((request.header.unwrap().session_id, used), (7, 9));
     /// # Ok::<(), atomix_headers::DecodeError>(())
     /// ```
+    #[inline]
     pub fn decode<'a, M: Message<'a>>(
         &self,
         buf: &'a [u8],
@@ -247,9 +249,14 @@ impl GrpcDecoder {
         if frame.compressed {
             return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
         }
-        let body = &buf[frame.body.clone()];
-        let message = M::decode(body).map_err(|e| e.shifted(PREFIX_LEN))?;
-        Ok(Progress::Complete((message, frame.body.end)))
+        // Decoded here rather than through `Message::decode`, so that the message is
+        // built where the caller takes it instead of being moved out of a call; the
+        // frames after this one serve as look-ahead for the varints at its end.
+        let end = frame.body.end;
+        let lookahead = buf.get(PREFIX_LEN..).unwrap_or_default();
+        let reader = Reader::with_lookahead(&lookahead[..end - PREFIX_LEN], lookahead, PREFIX_LEN);
+        let message = M::decode_at_depth(reader, RECURSION_LIMIT)?;
+        Ok(Progress::Complete((message, end)))
     }
 
     /// Splits the first complete frame off the front of `buf`, compressed or not, without
