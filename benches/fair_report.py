@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Reports the fair suite (benches/fair/main.rs): instructions per message from callgrind, and
+"""Reports the fair suite (benches/fair/main.rs and benches/fair/envelopes.rs): instructions per message from callgrind, and
 medians per message from criterion, ours against the best peer of each group.
 
-    cargo bench --bench fair                  # criterion: target/criterion/.../estimates.json
+    cargo bench --bench fair --bench fair_envelopes   # criterion: target/criterion/.../estimates.json
     python3 benches/fair_report.py counts     # callgrind: target/fair_counts.json
     python3 benches/fair_report.py table      # both, as a markdown table
 
@@ -23,11 +23,16 @@ OURS = "atomix-headers"
 FLOOR = "floor"
 
 
-def binary():
-    paths = [p for p in glob.glob("target/release/deps/fair-*") if not p.endswith(".d")]
-    if not paths:
-        sys.exit("build it first: cargo bench --bench fair --no-run")
-    return max(paths, key=os.path.getmtime)
+def binaries():
+    """The newest build of each fair-suite binary: the headers' and the envelopes'."""
+    found = []
+    for bench in ("fair", "fair_envelopes"):
+        paths = [p for p in glob.glob("target/release/deps/%s-*" % bench) if not p.endswith(".d")]
+        if paths:
+            found.append(max(paths, key=os.path.getmtime))
+    if not found:
+        sys.exit("build them first: cargo bench --bench fair --bench fair_envelopes --no-run")
+    return found
 
 
 def total_instructions(exe, name, iters):
@@ -44,26 +49,26 @@ def total_instructions(exe, name, iters):
 
 
 def counts(filters):
-    exe = binary()
-    listing = subprocess.run([exe], env=dict(os.environ, FAIR_LIST="1"), check=True,
-                             capture_output=True, text=True).stdout.split("\n")
     result = {}
     path = "target/fair_counts.json"
     if os.path.exists(path):
         with open(path) as f:
             result = json.load(f)
-    for line in filter(None, listing):
-        name, messages = line.rsplit(" ", 1)
-        if filters and not any(re.search(f, name) for f in filters):
-            continue
-        messages = int(messages)
-        a = max(2, 4000 // messages)
-        one = total_instructions(exe, name, a)
-        two = total_instructions(exe, name, 2 * a)
-        result[name] = (two - one) / (a * messages)
-        print("%s: %.0f instructions per message" % (name, result[name]), flush=True)
-        with open(path, "w") as f:
-            json.dump(result, f, indent=1, sort_keys=True)
+    for exe in binaries():
+        listing = subprocess.run([exe], env=dict(os.environ, FAIR_LIST="1"), check=True,
+                                 capture_output=True, text=True).stdout.split("\n")
+        for line in filter(None, listing):
+            name, messages = line.rsplit(" ", 1)
+            if filters and not any(re.search(f, name) for f in filters):
+                continue
+            messages = int(messages)
+            a = max(2, 4000 // messages)
+            one = total_instructions(exe, name, a)
+            two = total_instructions(exe, name, 2 * a)
+            result[name] = (two - one) / (a * messages)
+            print("%s: %.0f instructions per message" % (name, result[name]), flush=True)
+            with open(path, "w") as f:
+                json.dump(result, f, indent=1, sort_keys=True)
 
 
 def medians():

@@ -86,3 +86,29 @@ pub struct PutRequest {
     #[prost(int64, tag = "4")]
     pub version: i64,
 }
+
+/// atomix.envelope.RequestEnvelope (testdata/schema/atomix/envelope/envelope.proto): any
+/// primitive request read through its header, as a prost user who routes reads it.
+/// Every other field is skipped, and so lost.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RequestEnvelope {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<RequestHeader>,
+}
+
+/// atomix.envelope.ResponseEnvelope: any primitive response read through its header.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ResponseEnvelope {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<ResponseHeader>,
+}
+
+/// A request on one entry of a map (`GetRequest`, `PutRequest`, `RemoveRequest`...):
+/// the header and the key, field 2, every other field skipped; map.GetRequest's shape.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct KeyedRequest {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<RequestHeader>,
+    #[prost(string, tag = "2")]
+    pub key: String,
+}
