@@ -128,10 +128,15 @@ impl FrameDecoder {
 
     /// Splits the first complete frame off the front of `buf`, without reading its
     /// message, as [`BytesMut::split_to`] splits bytes off; the body shares `buf`'s
-    /// memory. Nothing is consumed when the frame is incomplete or its prefix is bad.
+    /// memory. Nothing is consumed when the frame is incomplete or its prefix is bad;
+    /// an incomplete frame makes `buf` reserve room for its missing bytes, at most
+    /// 64 KiB at a time, so that a hostile length cannot make it large.
     pub fn split_to(&self, buf: &mut BytesMut) -> Result<Progress<Frame<Bytes>>, DecodeError> {
         Ok(match self.split(buf)? {
-            Progress::Partial(needed) => Progress::Partial(needed),
+            Progress::Partial(needed) => {
+                reserve_step(buf, needed);
+                Progress::Partial(needed)
+            }
             Progress::Complete(frame) => {
                 buf.advance(frame.body.start);
                 Progress::Complete(Frame {

@@ -51,7 +51,6 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::framing::OwnedMessage;
 use crate::message::Message;
 use crate::progress::Progress;
-use crate::wire::reader::{Reader, RECURSION_LIMIT};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// The largest message accepted by default: 4 MiB, as in grpc-go and tonic.
@@ -160,8 +159,13 @@ fn put_prefix<B: BufMut>(flag: u8, len: usize, buf: &mut B) -> Result<(), Encode
 #[cfg(feature = "tokio-util")]
 pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
     dst.reserve(body.len().saturating_add(PREFIX_LEN));
-    put_prefix(0, body.len(), dst)?;
-    dst.put_slice(body);
+    put_frame(0, body, dst)
+}
+
+/// Writes `body` behind a prefix with the flag `flag`, all or nothing.
+fn put_frame<B: BufMut>(flag: u8, body: &[u8], buf: &mut B) -> Result<(), EncodeError> {
+    put_prefix(flag, body.len(), buf)?;
+    buf.put_slice(body);
     Ok(())
 }
 
@@ -183,9 +187,7 @@ pub(crate) fn put_bytes(body: &[u8], dst: &mut BytesMut) -> Result<(), EncodeErr
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn encode_frame<B: BufMut>(frame: &Frame<Bytes>, buf: &mut B) -> Result<(), EncodeError> {
-    put_prefix(u8::from(frame.compressed), frame.body.len(), buf)?;
-    buf.put_slice(&frame.body);
-    Ok(())
+    put_frame(u8::from(frame.compressed), &frame.body, buf)
 }
 
 /// Reads gRPC frames off a receive buffer, under a message size limit.
@@ -249,19 +251,15 @@ impl GrpcDecoder {
         if frame.compressed {
             return Err(DecodeError::new(DecodeErrorKind::CompressedMessage, 0));
         }
-        // Decoded here rather than through `Message::decode`, so that the message is
-        // built where the caller takes it instead of being moved out of a call; the
-        // frames after this one serve as look-ahead for the varints at its end.
         let end = frame.body.end;
-        let lookahead = buf.get(PREFIX_LEN..).unwrap_or_default();
-        let reader = Reader::with_lookahead(&lookahead[..end - PREFIX_LEN], lookahead, PREFIX_LEN);
-        let message = M::decode_at_depth(reader, RECURSION_LIMIT)?;
+        let message = crate::message::decode_body(buf, PREFIX_LEN, end)?;
         Ok(Progress::Complete((message, end)))
     }
 
     /// Splits the first complete frame off the front of `buf`, compressed or not, without
     /// reading its message, as [`BytesMut::split_to`] splits bytes off. Nothing is
-    /// consumed when the frame is incomplete or its prefix is bad.
+    /// consumed when the frame is incomplete or its prefix is bad; an incomplete frame
+    /// makes `buf` reserve room for its missing bytes, at most 64 KiB at a time.
     pub fn split_to(&self, buf: &mut BytesMut) -> Result<Progress<Frame<Bytes>>, DecodeError> {
         match self.split(buf)? {
             Progress::Partial(needed) => {

@@ -95,10 +95,7 @@ impl<T: OwnedMessage> Decoder for HeaderCodec<T> {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>, io::Error> {
         match self.frames.decode_owned::<T>(src).map_err(invalid)? {
             Progress::Complete(header) => Ok(Some(header)),
-            Progress::Partial(needed) => {
-                crate::framing::reserve_step(src, needed);
-                Ok(None)
-            }
+            Progress::Partial(_) => Ok(None),
         }
     }
 

@@ -329,3 +329,22 @@ fn a_huge_announced_frame_reserves_a_bounded_step_whatever_the_limit() {
     assert!(buf.capacity() <= 1 << 20, "capacity {}", buf.capacity());
     assert_eq!(buf.len(), 6, "nothing consumed");
 }
+
+#[test]
+fn split_to_makes_room_for_the_rest_of_a_frame_in_bounded_steps() {
+    let frames = FrameDecoder::with_max_frame_len(usize::MAX);
+    // A frame announcing 100 bytes, of which 2 have arrived: room for the other 98.
+    let mut buf = BytesMut::from(&[100, 0x08, 0x01][..]);
+    assert_eq!(frames.split_to(&mut buf).unwrap(), Progress::Partial(98));
+    assert!(buf.capacity() >= 3 + 98, "capacity {}", buf.capacity());
+    assert_eq!(buf.len(), 3, "nothing consumed");
+    // One announcing 1 TiB: a bounded step, not the whole of it.
+    let mut buf = BytesMut::from(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x20][..]);
+    assert!(!frames.split_to(&mut buf).unwrap().is_complete());
+    assert!(
+        buf.capacity() >= 6 + 64 * 1024,
+        "capacity {}",
+        buf.capacity()
+    );
+    assert!(buf.capacity() <= 1 << 20, "capacity {}", buf.capacity());
+}

@@ -294,11 +294,24 @@ pub(crate) fn decode_frame<'a, M: Message<'a>>(
         },
     };
     let end = body.end;
-    // Later frames serve as look-ahead for the varints at the end of this one.
-    let lookahead = buf.get(body.start..).unwrap_or_default();
-    let reader = Reader::with_lookahead(&lookahead[..end - body.start], lookahead, body.start);
-    let message = M::decode_at_depth(reader, RECURSION_LIMIT)?;
+    let message = decode_body(buf, body.start, end)?;
     Ok(Progress::Complete((message, end)))
+}
+
+/// Decodes the message that fills `buf[start..end]`, the body of the frame at the front of
+/// `buf`, which the caller's split has found to lie within `buf`; error offsets count
+/// from the start of `buf`. Inlined, so that the message is built where the caller takes
+/// it rather than moved out of a call; the frames after this one serve as look-ahead for
+/// the varints at its end.
+#[inline(always)]
+pub(crate) fn decode_body<'a, M: Message<'a>>(
+    buf: &'a [u8],
+    start: usize,
+    end: usize,
+) -> Result<M, DecodeError> {
+    let lookahead = buf.get(start..).unwrap_or_default();
+    let reader = Reader::with_lookahead(&lookahead[..end - start], lookahead, start);
+    M::decode_at_depth(reader, RECURSION_LIMIT)
 }
 
 /// Fails when the message's unknown fields cannot be encoded where they are: the check
