@@ -36,7 +36,7 @@
 //! for `route` the FNV-1a 32 hash of the same key, for `stamp` the same output bytes
 //! (the header with its `index` field replaced, then the other fields copied).
 
-use crate::suite::{mix, response_sum, skip_varint, walk_varint, Bench, Rng, FRAMES, OUT, VARIED};
+use crate::suite::{mix, push_varint, response_sum, walk_fields, Bench, Rng, FRAMES, OUT, VARIED};
 use atomix_headers::grpc::GrpcDecoder;
 use atomix_headers::partition::{self, Method, Scope};
 use atomix_headers::{
@@ -70,12 +70,8 @@ struct Request {
 struct Writer(Vec<u8>);
 
 impl Writer {
-    fn varint(&mut self, mut value: u64) {
-        while value >= 0x80 {
-            self.0.push(value as u8 | 0x80);
-            value >>= 7;
-        }
-        self.0.push(value as u8);
+    fn varint(&mut self, value: u64) {
+        push_varint(&mut self.0, value);
     }
 
     fn uint(&mut self, number: u32, value: u64) -> &mut Self {
@@ -366,33 +362,6 @@ fn view_route(acc: u64, method: Method, bytes: &[u8]) -> u64 {
 
 // ---- the floor ----
 
-/// Walks the fields of `bytes`, calling `field` with each tag and, for a
-/// length-delimited field, its payload (empty otherwise); returns the tags walked.
-#[inline(always)]
-fn walk_fields<'a>(bytes: &'a [u8], mut field: impl FnMut(u64, usize, &'a [u8])) -> u64 {
-    let mut pos = 0;
-    let mut tags = 0;
-    while let Some(tag) = walk_varint(bytes, &mut pos) {
-        tags += 1;
-        let start = pos;
-        match tag & 7 {
-            0 => skip_varint(bytes, &mut pos),
-            1 => pos += 8,
-            2 => {
-                let len = walk_varint(bytes, &mut pos).unwrap_or(0) as usize;
-                let end = (pos + len).min(bytes.len());
-                field(tag, start, &bytes[pos..end]);
-                pos = end;
-                continue;
-            }
-            5 => pos += 4,
-            _ => {}
-        }
-        field(tag, start, &[]);
-    }
-    tags
-}
-
 /// What the floor finds in a request: its header's payload, the name, the last key
 /// (field 2, length-delimited), the tags walked, and where the header's `index` field
 /// lies in the header.
@@ -556,9 +525,12 @@ fn buffa_stamp(requests: &[Request]) -> u64 {
 }
 
 /// The floor's stamp: the walk, then the header written again with `index` replaced,
-/// then the other fields copied (every input carries its header first and once).
+/// then the other fields copied (every input carries its header first and once). The
+/// new `index` field is the same for every request: encoded once, before the loop.
 #[inline(never)]
 fn floor_stamp(requests: &[Request]) -> u64 {
+    let mut index = vec![0x20];
+    push_varint(&mut index, STAMP);
     OUT.with_borrow_mut(|buf| {
         let mut total = 0;
         for r in requests {
@@ -568,26 +540,11 @@ fn floor_stamp(requests: &[Request]) -> u64 {
                 Some((start, end)) => (&w.header[..start], &w.header[end..]),
                 None => (w.header, &[][..]),
             };
-            let mut index = [0x20u8; 11];
-            let mut n = 1;
-            let mut value = STAMP;
-            while value >= 0x80 {
-                index[n] = value as u8 | 0x80;
-                value >>= 7;
-                n += 1;
-            }
-            index[n] = value as u8;
-            let index = &index[..n + 1];
             buf.clear();
             buf.push(0x0a);
-            let mut len = (before.len() + index.len() + after.len()) as u64;
-            while len >= 0x80 {
-                buf.push(len as u8 | 0x80);
-                len >>= 7;
-            }
-            buf.push(len as u8);
+            push_varint(buf, (before.len() + index.len() + after.len()) as u64);
             buf.extend_from_slice(before);
-            buf.extend_from_slice(index);
+            buf.extend_from_slice(&index);
             buf.extend_from_slice(after);
             // The header's payload ends inside `bytes`: the rest follows it.
             let header_end = w.header.as_ptr() as usize - bytes.as_ptr() as usize + w.header.len();

@@ -1,7 +1,7 @@
 //! What both fair-suite binaries run: listing, one benchmark under `FAIR_RUN`, the
 //! checksum check without `--bench`, criterion with it (see benches/fair/main.rs).
 
-use crate::suite::{skip_varint, walk_varint, Bench};
+use crate::suite::{push_varint, skip_varint, walk_varint, Bench};
 use criterion::Criterion;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -106,12 +106,7 @@ fn check_floor_varints() {
     for bits in 0..64 {
         for value in [1u64 << bits, (1u64 << bits) - 1, (1u64 << bits) | 0x55] {
             let mut bytes = Vec::new();
-            let mut v = value;
-            while v >= 0x80 {
-                bytes.push(v as u8 | 0x80);
-                v >>= 7;
-            }
-            bytes.push(v as u8);
+            push_varint(&mut bytes, value);
             let len = bytes.len();
             for tail in [0, 9] {
                 let mut input = bytes.clone();

@@ -136,13 +136,7 @@ pub fn streams() -> Vec<Input> {
 pub fn frames(message: &[u8], count: usize) -> Vec<u8> {
     let mut out = Vec::new();
     for _ in 0..count {
-        let mut len = message.len() as u64;
-        while len >= 0x80 {
-            out.push(len as u8 | 0x80);
-            len >>= 7;
-        }
-        out.push(len as u8);
-        out.extend_from_slice(message);
+        atomix_headers::framing::encode_frame(message, &mut out).expect("a Vec grows");
     }
     out
 }
