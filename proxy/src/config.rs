@@ -17,7 +17,8 @@ Examples:
       --partition 10.0.2.1:5678,10.0.2.2:5678,10.0.2.3:5678 \\
       --metrics 127.0.0.1:9090
 
-  # the same, and partition 1 also on its own listener (for whole-map calls)
+  # two partitions; partition 1 also served alone on 127.0.0.1:7001 (for whole-map
+  # calls that name no partition)
   atomix-proxy --partition 127.0.0.1:7001=10.0.0.1:5678,10.0.0.2:5678 --partition 10.0.1.1:5678
 
   # everything from a file (flags given as well win)
@@ -103,12 +104,18 @@ struct File {
     log_format: Option<String>,
 }
 
+/// The longest duration any option takes.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+/// The shortest `--keepalive`.
+const MIN_KEEPALIVE: Duration = Duration::from_secs(1);
+
 /// One partition as configured.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionConfig {
     /// Its own listener, if any.
     pub listen: Option<SocketAddr>,
-    /// Its replicas, `host:port`, as NOT_LEADER names them.
+    /// Its replicas, `host:port` as NOT_LEADER names them, in `canonical_replica`'s
+    /// spelling.
     pub replicas: Vec<String>,
 }
 
@@ -180,6 +187,11 @@ impl Config {
             if d.is_zero() {
                 return Err(format!("{name} must be more than 0"));
             }
+            // Every duration is added to the clock; a bound keeps that sum from
+            // overflowing, and no operator means more than a year.
+            if d > MAX_DURATION {
+                return Err(format!("{name} {text:?} is more than a year (365d)"));
+            }
             Ok(d)
         };
         let log_format = match args.log_format.or(file.log_format).as_deref() {
@@ -193,6 +205,14 @@ impl Config {
             .unwrap_or(4 << 20);
         if max_message_size == 0 || max_message_size > u32::MAX as usize {
             return Err("--max-message-size must be from 1 to 4294967295".into());
+        }
+        let keepalive = dur("--keepalive", args.keepalive, file.keepalive, "10s")?;
+        // A PING must have time to come back: grpc-go refuses keepalive times under
+        // 10 s from clients; 1 s is the floor here, for tests and fast detection.
+        if keepalive < MIN_KEEPALIVE {
+            return Err(format!(
+                "--keepalive {keepalive:?} is under {MIN_KEEPALIVE:?}: a PING needs time to come back"
+            ));
         }
         Ok(Config {
             listen,
@@ -211,7 +231,7 @@ impl Config {
                 "10s",
             )?,
             idle_timeout: dur("--idle-timeout", args.idle_timeout, file.idle_timeout, "5m")?,
-            keepalive: dur("--keepalive", args.keepalive, file.keepalive, "10s")?,
+            keepalive,
             metrics,
             max_message_size,
             max_redirects: args.max_redirects.or(file.max_redirects).unwrap_or(3),
@@ -232,16 +252,10 @@ fn parse_partition(spec: &str) -> Result<PartitionConfig, String> {
         Some((listen, replicas)) => (Some(addr("its listener", listen)?), replicas),
         None => (None, spec),
     };
-    let replicas: Vec<String> = replicas.split(',').map(|r| r.trim().to_owned()).collect();
-    for r in &replicas {
-        // host:port, as the replica names itself in NOT_LEADER's `leader`.
-        let ok = r
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-        if !ok {
-            return Err(format!("replica {r:?} is not HOST:PORT"));
-        }
-    }
+    let replicas = replicas
+        .split(',')
+        .map(|r| canonical_replica(r.trim()))
+        .collect::<Result<Vec<String>, String>>()?;
     let mut seen = replicas.clone();
     seen.sort();
     seen.dedup();
@@ -249,6 +263,44 @@ fn parse_partition(spec: &str) -> Result<PartitionConfig, String> {
         return Err("a replica is named twice".into());
     }
     Ok(PartitionConfig { listen, replicas })
+}
+
+/// A replica's `host:port` in the one spelling the proxy compares: the host in lower
+/// case (DNS names are case-insensitive), the port as a plain number. The host is a DNS
+/// name, an IPv4 address, or an IPv6 address in brackets; anything else (a scheme, a
+/// path, a space, an unbracketed IPv6 address) is refused. NOT_LEADER's `leader` is
+/// read with the same rule, so `A:01` there finds a replica configured as `a:1`.
+pub fn canonical_replica(text: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("replica {text:?} is not HOST:PORT ({why})");
+    let (host, port) = text.rsplit_once(':').ok_or_else(|| bad("no port"))?;
+    let port: u16 = match port.parse() {
+        Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => p,
+        _ => return Err(bad("the port is a number from 1 to 65535")),
+    };
+    let host = if let Some(inner) = host.strip_prefix('[') {
+        let ip = inner
+            .strip_suffix(']')
+            .and_then(|ip| ip.parse::<std::net::Ipv6Addr>().ok())
+            .ok_or_else(|| bad("an IPv6 address goes in brackets: [::1]:5678"))?;
+        format!("[{ip}]")
+    } else {
+        let dns_label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.is_empty() || host.len() > 253 || !host.split('.').all(dns_label) {
+            return Err(bad(if host.contains(':') {
+                "an IPv6 address goes in brackets: [::1]:5678"
+            } else {
+                "the host is a DNS name or an IP address"
+            }));
+        }
+        host.to_ascii_lowercase()
+    };
+    Ok(format!("{host}:{port}"))
 }
 
 #[cfg(test)]
@@ -303,6 +355,97 @@ mod tests {
             assert!(e.contains(needle), "{args:?}: {e}");
             assert!(!e.contains('\n'), "{e}");
         }
+    }
+
+    #[test]
+    fn replicas_are_host_port_in_one_spelling() {
+        for bad in [
+            "a b:1",
+            "http://a:1",
+            "::1:5000",
+            "a:1;b:2",
+            "a:0",
+            "a:+1",
+            "a-:1",
+            ":1",
+        ] {
+            let e = config(&["--partition", bad]).unwrap_err();
+            assert!(e.contains("HOST:PORT"), "{bad}: {e}");
+        }
+        for twice in ["a:1,A:1", "a:01,a:1", "[::1]:1,[0::1]:1"] {
+            let e = config(&["--partition", twice]).unwrap_err();
+            assert!(e.contains("twice"), "{twice}: {e}");
+        }
+        let c = config(&["--partition", "Node-1.Example:05678,[::1]:7,10.0.0.1:9"]).unwrap();
+        assert_eq!(
+            c.partitions[0].replicas,
+            ["node-1.example:5678", "[::1]:7", "10.0.0.1:9"]
+        );
+        assert_eq!(
+            canonical_replica("NODE-1.example:5678").unwrap(),
+            "node-1.example:5678"
+        );
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        for (args, needle) in [
+            (&["--timeout", "18446744073709551615s"][..], "--timeout"),
+            (&["--drain-timeout", "400d"], "--drain-timeout"),
+            (&["--keepalive", "1ns"], "--keepalive"),
+            (&["--keepalive", "999ms"], "--keepalive"),
+        ] {
+            let args: Vec<&str> = ["--partition", "a:1"].iter().chain(args).copied().collect();
+            let e = config(&args).unwrap_err();
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+        assert!(config(&[
+            "--partition",
+            "a:1",
+            "--timeout",
+            "365d",
+            "--keepalive",
+            "1s"
+        ])
+        .is_ok());
+    }
+
+    /// Every command in `--help`'s examples parses as written; `proxy.toml` is the
+    /// file the help shows.
+    #[test]
+    fn help_examples_parse() {
+        let (commands, file) = EXAMPLES.split_once("A proxy.toml:").unwrap();
+        let file: String = file
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| format!("{}\n", l.trim()))
+            .collect();
+        let dir = std::env::temp_dir().join(format!("atomix-proxy-help-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let toml = dir.join("proxy.toml");
+        std::fs::write(&toml, &file).unwrap();
+        let joined = commands.replace("\\\n", " ");
+        let mut n = 0;
+        for line in joined.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix("atomix-proxy ") else {
+                continue;
+            };
+            let args: Vec<&str> = rest
+                .split_whitespace()
+                .map(|a| {
+                    if a == "proxy.toml" {
+                        toml.to_str().unwrap()
+                    } else {
+                        a
+                    }
+                })
+                .collect();
+            config(&args).unwrap_or_else(|e| panic!("{line}: {e}"));
+            n += 1;
+        }
+        assert_eq!(n, 3, "the examples' commands");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -79,16 +79,41 @@ fn usage_error(reason: &str) -> ExitCode {
 }
 
 fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let directives = log_directives(std::env::var("RUST_LOG").ok().as_deref());
+    let filter = EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| EnvFilter::new("warn,atomix_proxy=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_target(false).init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_target(true).init(),
     }
+}
+
+/// `RUST_LOG` as an `EnvFilter`: a bare level (`debug`) is the proxy's own level, and
+/// its dependencies stay at warn unless a directive names them (`h2=debug`), so that
+/// `RUST_LOG=debug` gives the proxy's lines, not one per HTTP/2 frame.
+fn log_directives(rust_log: Option<&str>) -> String {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let mut out = vec!["warn".to_owned()];
+    let mut own = "atomix_proxy=info".to_owned();
+    for d in rust_log.unwrap_or_default().split(',').map(str::trim) {
+        if d.is_empty() {
+            continue;
+        }
+        if LEVELS.contains(&d.to_ascii_lowercase().as_str()) {
+            own = format!("atomix_proxy={d}");
+        } else {
+            out.push(d.to_owned());
+        }
+    }
+    out.insert(1, own);
+    out.join(",")
 }
 
 async fn run(config: Config) -> Result<(), String> {
@@ -155,9 +180,29 @@ async fn wait_for_signal() -> Result<(), String> {
         signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let mut int =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM"),
-        _ = int.recv() => tracing::info!("SIGINT"),
+    // SIGHUP's default action ends a process; here it is caught and logged, so that an
+    // operator's or a supervisor's reload signal does not drop every call.
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => { tracing::info!("SIGTERM"); return Ok(()) }
+            _ = int.recv() => { tracing::info!("SIGINT"); return Ok(()) }
+            _ = hup.recv() => tracing::info!("SIGHUP: there is nothing to reload; serving on"),
+        }
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_directives;
+
+    #[test]
+    fn a_bare_level_is_the_proxys_own() {
+        assert_eq!(log_directives(None), "warn,atomix_proxy=info");
+        assert_eq!(log_directives(Some("debug")), "warn,atomix_proxy=debug");
+        assert_eq!(
+            log_directives(Some("h2=trace, DEBUG")),
+            "warn,atomix_proxy=DEBUG,h2=trace"
+        );
+    }
 }

@@ -63,9 +63,14 @@ impl Partition {
         self.leader.swap(replica, Ordering::Relaxed) != replica
     }
 
-    /// The configured replica named `addr`.
+    /// The configured replica named `addr`, spelled as the configuration is
+    /// (`config::canonical_replica`: `A:01` is `a:1`).
     pub fn find(&self, addr: &str) -> Option<usize> {
-        self.replicas.iter().position(|r| r.addr == addr)
+        let found = self.replicas.iter().position(|r| r.addr == addr);
+        found.or_else(|| {
+            let canonical = crate::config::canonical_replica(addr).ok()?;
+            self.replicas.iter().position(|r| r.addr == canonical)
+        })
     }
 }
 

@@ -295,7 +295,7 @@ async fn keepalive_finds_a_replica_that_went_silent() {
             "--timeout",
             "20s",
             "--keepalive",
-            "300ms",
+            "1s",
         ]),
         0,
     );
@@ -333,6 +333,47 @@ async fn debug_logs_one_line_per_call_with_its_header() {
     assert_eq!(line["request_id"], 7);
     assert_eq!(line["header_partition"], 1);
     assert_eq!(line["method"], "atomix.counter.CounterService/Increment");
+    // Dependencies stay at warn: no HTTP/2 frame lines. Every line names its target.
+    for l in proxy.logs.lock().unwrap().iter() {
+        let target = l["target"].as_str().unwrap_or_default();
+        assert!(target.starts_with("atomix_proxy"), "{l}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_does_not_end_the_proxy() {
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    let message = request("slow", 1, 1, None, &[]);
+    let slow = client.start(INCREMENT, &message, &[]);
+    let hup = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        proxy.signal("HUP");
+    };
+    let (response, ()) = tokio::join!(slow, hup);
+    let r = read_reply(response).await;
+    assert_eq!(r.code(), 0, "the call in flight: {}", r.message());
+    assert_eq!(proxy.wait_logged("SIGHUP", 1).len(), 1);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 2, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+}
+
+#[test]
+fn text_logs_have_no_colour_codes_off_a_terminal() {
+    let mut child = std::process::Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--partition", "127.0.0.1:1"])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("listening"), "{line}");
+    assert!(!line.contains('\x1b'), "{line:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -802,6 +843,14 @@ fn help_version_and_usage_errors() {
         &["--partition", "x"],
         &["--nope"],
         &["--partition", "a:1", "--timeout", "x"],
+        &["--partition", "a b:1"],
+        &["--partition", "http://a:1"],
+        &["--partition", "::1:5000"],
+        &["--partition", "a:1;b:2"],
+        &["--partition", "a:1,A:1"],
+        &["--partition", "a:01,a:1"],
+        &["--partition", "a:1", "--timeout", "18446744073709551615s"],
+        &["--partition", "a:1", "--keepalive", "1ns"],
     ] {
         let out = run(bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
