@@ -6,10 +6,16 @@
 //! One thread serves everything (tokio's current-thread runtime): a call costs no
 //! cross-thread wake-up, and a second core is better spent on a second process.
 
+mod attempt;
+mod body;
+mod call;
 mod config;
 mod health;
 mod metrics;
 mod proxy;
+mod relay;
+mod respond;
+mod server;
 mod status;
 mod upstream;
 
@@ -150,7 +156,7 @@ async fn run(config: Config) -> Result<(), String> {
             ),
             Some(p) => tracing::info!(%address, partition = p + 1, "listening for one partition"),
         }
-        tokio::spawn(proxy::accept_loop(proxy.clone(), listener, pinned));
+        tokio::spawn(server::accept_loop(proxy.clone(), listener, pinned));
     }
 
     wait_for_signal().await?;

@@ -1,0 +1,334 @@
+//! Forwarding a call to its partition: attempts at one replica after another, the
+//! leader each partition is believed to have, and when a request may go again.
+//!
+//! Safety of retries: the proxy sends a request a second time only when the first
+//! replica cannot have applied it: it was never sent (the connection could not be made,
+//! or the stream was refused), or the replica answered NOT_LEADER, which a follower
+//! says without applying anything. Any other failure after the request left is
+//! UNAVAILABLE to the client, which retries with the same (session_id, request_id): the
+//! Atomix server's session recognizes that pair and does not apply the command twice.
+
+use crate::body::{read_first, ReadError};
+use crate::metrics::{PartitionLabels, RetryLabels};
+use crate::proxy::Proxy;
+use crate::relay::{relay, Answer};
+use crate::respond::{client_reset, reply, response_with, Outcome};
+use crate::status::{format_timeout, Code, Status, GRPC_STATUS, GRPC_TIMEOUT};
+use crate::upstream::Partition;
+use bytes::Bytes;
+use h2::server::SendResponse;
+use http::header::HeaderMap;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::time::{sleep_until, Instant, Sleep};
+
+/// What is forwarded of a call: the same for every attempt.
+pub struct Forward {
+    pub path: Option<http::uri::PathAndQuery>,
+    /// The client's headers less the hop-by-hop ones.
+    pub headers: HeaderMap,
+    /// The request's one gRPC message, prefix included.
+    pub message: Bytes,
+    pub deadline: Option<Instant>,
+    /// Whether the client sent grpc-timeout, to be passed on. (Without one the proxy's
+    /// --timeout bounds the call here; the upstream need not know it.)
+    pub pass_timeout: bool,
+}
+
+/// Sends `request` to partition `p`'s leader, following NOT_LEADER and passing over
+/// replicas it cannot reach, and relays the answer to `respond`.
+pub async fn forward(
+    proxy: &Proxy,
+    respond: &mut SendResponse<Bytes>,
+    p: usize,
+    request: &Forward,
+) -> Outcome {
+    Upstream { proxy, respond }.forward(p, request).await
+}
+
+/// Waits without a deadline are bounded by this instead, so that one timer type
+/// serves every call.
+const NO_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// One try of a call at one replica.
+struct Attempt<'a> {
+    partition: &'a Partition,
+    replica: usize,
+    request: &'a Forward,
+    /// Whether a NOT_LEADER may still be followed.
+    hops_left: bool,
+}
+
+/// What one try came to.
+enum Tried {
+    /// The call is over: relayed, or ended with the proxy's status.
+    Answered(Outcome),
+    /// NOT_LEADER naming this configured replica; nothing was applied.
+    NotLeader(usize),
+    /// The request never reached the replica (connect or stream refused).
+    NotSent(String),
+}
+
+/// A call's way upstream: the proxy, and where the answer goes.
+struct Upstream<'p, 'r> {
+    proxy: &'p Proxy,
+    respond: &'r mut SendResponse<Bytes>,
+}
+
+impl Upstream<'_, '_> {
+    async fn forward(&mut self, p: usize, request: &Forward) -> Outcome {
+        let proxy = self.proxy;
+        let partition = &proxy.partitions[p];
+        let n = partition.replicas.len();
+        // One timer for the whole call. Every wait below polls its work first
+        // (`biased`), so a call that never waits never registers the timer.
+        let timer = sleep_until(
+            request
+                .deadline
+                .unwrap_or_else(|| Instant::now() + NO_DEADLINE),
+        );
+        tokio::pin!(timer);
+        let mut current = partition.leader();
+        let mut redirects = 0;
+        let mut unreachable: Vec<String> = Vec::new();
+        loop {
+            let attempt = Attempt {
+                partition,
+                replica: current,
+                request,
+                // Redirects are bounded by --max-redirects.
+                hops_left: redirects < proxy.config.max_redirects,
+            };
+            match self.attempt(attempt, timer.as_mut()).await {
+                Tried::Answered(outcome) => return outcome,
+                Tried::NotLeader(next) => {
+                    redirects += 1;
+                    self.follow(partition, current, next);
+                    current = next;
+                }
+                Tried::NotSent(e) => {
+                    // Nothing reached the replica: the next one may have it.
+                    unreachable.push(e);
+                    if unreachable.len() >= n {
+                        let status = Status::new(
+                            Code::UNAVAILABLE,
+                            format!(
+                                "partition {}: no replica reachable ({})",
+                                partition.label,
+                                unreachable.join("; ")
+                            ),
+                        );
+                        return reply(self.respond, status);
+                    }
+                    let partition_label = partition.label;
+                    proxy
+                        .metrics
+                        .retries
+                        .get_or_create(&RetryLabels {
+                            partition: partition_label,
+                            reason: "connect",
+                        })
+                        .inc();
+                    current = (current + 1) % n;
+                }
+            }
+        }
+    }
+
+    /// Sends the request to one replica and, unless it must go elsewhere, relays the
+    /// answer.
+    async fn attempt(&mut self, a: Attempt<'_>, mut timer: Pin<&mut Sleep>) -> Tried {
+        let partition = a.partition;
+        let replica = &partition.replicas[a.replica];
+        let late = |what: &str| {
+            Status::new(
+                Code::DEADLINE_EXCEEDED,
+                format!(
+                    "partition {}: upstream {} {what}",
+                    partition.label, replica.addr
+                ),
+            )
+        };
+        let send = tokio::select! {
+            biased;
+            r = replica.ready(self.proxy.connect) => r,
+            _ = &mut timer => return self.answered_with(late("could not be reached in time")),
+        };
+        let mut send = match send {
+            Ok(send) => send,
+            Err(e) => return Tried::NotSent(e.0),
+        };
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::POST;
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(http::uri::Scheme::HTTP);
+        uri.authority = Some(replica.authority.clone());
+        uri.path_and_query = a.request.path.clone();
+        *request.uri_mut() = http::Uri::from_parts(uri).expect("scheme, authority and path");
+        *request.headers_mut() = a.request.headers.clone();
+        if let (true, Some(d)) = (a.request.pass_timeout, a.request.deadline) {
+            // The client's deadline, less the time spent so far. A value that differs on every call: sensitive, so that HPACK never
+            // indexes it (each insertion would evict the entries that let the other
+            // headers go as one byte each).
+            let mut timeout = format_timeout(d.saturating_duration_since(Instant::now()));
+            timeout.set_sensitive(true);
+            request.headers_mut().insert(GRPC_TIMEOUT, timeout);
+        }
+        let (response, mut upstream) = match send.send_request(request, false) {
+            Ok(opened) => opened,
+            Err(e) => return Tried::NotSent(format!("{}: {e}", replica.addr)),
+        };
+        if let Err(e) = upstream.send_data(a.request.message.clone(), true) {
+            // The stream was gone before the body was queued.
+            return Tried::NotSent(format!("{}: {e}", replica.addr));
+        }
+        let response = tokio::select! {
+            biased;
+            r = response => r,
+            _ = &mut timer => {
+                upstream.send_reset(h2::Reason::CANCEL);
+                return self.answered_with(late("did not answer in time"));
+            }
+            _ = client_reset(self.respond) => {
+                upstream.send_reset(h2::Reason::CANCEL);
+                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
+            }
+        };
+        let unavailable = |what: String| {
+            Status::new(
+                Code::UNAVAILABLE,
+                format!(
+                    "partition {}: upstream {} {what}",
+                    partition.label, replica.addr
+                ),
+            )
+        };
+        let response = match response {
+            Ok(response) => response,
+            // A refused stream was not processed (RFC 9113, 8.7).
+            Err(e) if e.reason() == Some(h2::Reason::REFUSED_STREAM) => {
+                return Tried::NotSent(format!("{}: {e}", replica.addr));
+            }
+            Err(e) => return self.answered_with(unavailable(format!("failed: {e}"))),
+        };
+        let (head, mut body) = response.into_parts();
+        if head.status != http::StatusCode::OK {
+            let status = Status::new(
+                Code::from_http(head.status),
+                format!(
+                    "partition {}: upstream {} answered HTTP {}",
+                    partition.label, replica.addr, head.status
+                ),
+            );
+            return self.answered_with(status);
+        }
+        if body.is_end_stream() {
+            // Trailers-only: the status is in the headers.
+            let code = Code::from_header(head.headers.get(GRPC_STATUS));
+            let _ = self
+                .respond
+                .send_response(response_with(head.headers), true);
+            self.settle(a.partition, a.replica);
+            return Tried::Answered(Outcome::Upstream(code));
+        }
+        let first = tokio::select! {
+            biased;
+            f = read_first(&mut body) => f,
+            _ = &mut timer => return self.answered_with(late("did not answer in time")),
+            _ = client_reset(self.respond) => {
+                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
+            }
+        };
+        let first = match first {
+            Ok(first) => first,
+            Err(ReadError::Lost(e)) => {
+                return self.answered_with(unavailable(format!("was lost: {e}")))
+            }
+            Err(ReadError::Malformed(e)) => {
+                let status = Status::new(
+                    Code::INTERNAL,
+                    format!(
+                        "partition {}: upstream {} sent a malformed response: {e}",
+                        partition.label, replica.addr
+                    ),
+                );
+                return self.answered_with(status);
+            }
+        };
+        match &first.not_leader {
+            None => self.settle(a.partition, a.replica),
+            Some(leader) => match partition.find(leader) {
+                Some(next) if next != a.replica && a.hops_left => return Tried::NotLeader(next),
+                Some(_) => {}
+                None if leader.is_empty() => {}
+                None => tracing::warn!(
+                    partition = partition.label,
+                    upstream = %replica.addr,
+                    leader = %leader,
+                    "NOT_LEADER names a leader that is not a configured replica; passing the response on"
+                ),
+            },
+        }
+        let answer = Answer {
+            partition: partition.label,
+            upstream: &replica.addr,
+            headers: head.headers,
+            buffered: first.buffered,
+            body,
+        };
+        let outcome = relay(self.proxy, self.respond, answer, timer).await;
+        Tried::Answered(outcome)
+    }
+
+    fn answered_with(&mut self, status: Status) -> Tried {
+        Tried::Answered(reply(self.respond, status))
+    }
+
+    /// A NOT_LEADER named `next`: make it the leader and count the redirect.
+    fn follow(&self, partition: &Partition, from: usize, next: usize) {
+        let proxy = self.proxy;
+        proxy
+            .metrics
+            .retries
+            .get_or_create(&RetryLabels {
+                partition: partition.label,
+                reason: "not_leader",
+            })
+            .inc();
+        if partition.set_leader(next) {
+            self.leader_changed(partition, from, next, "NOT_LEADER named it");
+        }
+    }
+
+    /// `current` answered as a leader: if the proxy had another in mind (it reached
+    /// this one past unreachable ones), this one leads now.
+    fn settle(&self, partition: &Partition, current: usize) {
+        let from = partition.leader();
+        if from != current && partition.set_leader(current) {
+            self.leader_changed(
+                partition,
+                from,
+                current,
+                "the believed leader was unreachable",
+            );
+        }
+    }
+
+    /// Counts and logs a new leader of `partition`.
+    fn leader_changed(&self, partition: &Partition, from: usize, to: usize, why: &'static str) {
+        self.proxy
+            .metrics
+            .leader_changes
+            .get_or_create(&PartitionLabels {
+                partition: partition.label,
+            })
+            .inc();
+        tracing::info!(
+            partition = partition.label,
+            from = %partition.replicas[from].addr,
+            to = %partition.replicas[to].addr,
+            why,
+            "leader changed"
+        );
+    }
+}

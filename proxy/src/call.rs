@@ -1,0 +1,177 @@
+//! One call from its headers to its trailers: the request read and checked, its
+//! header decoded and routed, then forwarded (`attempt`) and recorded. A session layer
+//! goes between the routing and the forwarding.
+
+use crate::attempt::{forward, Forward};
+use crate::body::read_request;
+use crate::metrics::CallLabels;
+use crate::proxy::Proxy;
+use crate::respond::{reply, strip_hop_by_hop, Outcome};
+use crate::status::{parse_timeout, Code, Status, GRPC_TIMEOUT};
+use atomix_headers::grpc::PREFIX_LEN;
+use atomix_headers::partition::{self, Method};
+use atomix_headers::{Message, RequestEnvelope};
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use http::header::HeaderValue;
+use tokio::time::{sleep_until, Instant};
+
+/// Serves one call and records it.
+pub async fn serve_call(
+    proxy: &Proxy,
+    request: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    pinned: Option<usize>,
+) {
+    let start = Instant::now();
+    let path = request.uri().path();
+    if let Some(method) = path.strip_prefix("/grpc.health.v1.Health/") {
+        let method = method.to_owned();
+        crate::health::serve(proxy, &method, request, respond).await;
+        return;
+    }
+    let (partition, method, outcome) = match proxy.routes.get(path) {
+        Some(&(method, label)) => {
+            let mut call = Call {
+                proxy,
+                method,
+                label,
+                start,
+                partition: None,
+                respond: &mut respond,
+            };
+            let outcome = call.run(request, pinned).await;
+            (call.partition, label, outcome)
+        }
+        None => {
+            let status = Status::new(Code::UNIMPLEMENTED, format!("no Atomix method at {path}"));
+            (None, "other", reply(&mut respond, status))
+        }
+    };
+    let partition_label = partition.map_or("", |p| proxy.partitions[p].label);
+    let elapsed = start.elapsed();
+    match &outcome {
+        Outcome::Upstream(Code::OK) => {}
+        Outcome::Upstream(code) => tracing::info!(
+            method,
+            partition = partition_label,
+            code = code.name(),
+            elapsed = ?elapsed,
+            "call failed upstream"
+        ),
+        Outcome::Proxy(status) => tracing::warn!(
+            method,
+            partition = partition_label,
+            code = status.code.name(),
+            reason = %status.message,
+            elapsed = ?elapsed,
+            "call failed"
+        ),
+    }
+    let code = match &outcome {
+        Outcome::Upstream(code) => *code,
+        Outcome::Proxy(status) => status.code,
+    };
+    proxy
+        .metrics
+        .requests
+        .get_or_create(&CallLabels {
+            partition: partition_label,
+            method,
+            code: code.name(),
+        })
+        .inc();
+    proxy.metrics.duration.observe(elapsed.as_secs_f64());
+}
+
+/// One routed call.
+struct Call<'p, 'r> {
+    proxy: &'p Proxy,
+    method: Method,
+    label: &'static str,
+    start: Instant,
+    partition: Option<usize>,
+    respond: &'r mut SendResponse<Bytes>,
+}
+
+impl Call<'_, '_> {
+    async fn run(&mut self, request: http::Request<RecvStream>, pinned: Option<usize>) -> Outcome {
+        let proxy = self.proxy;
+        let (parts, mut body) = request.into_parts();
+        let timeout = parts.headers.get(GRPC_TIMEOUT).and_then(parse_timeout);
+        // The client's deadline, or --timeout for a unary call without one; a stream
+        // without one lasts as long as the client and the upstream want it.
+        let deadline = match timeout {
+            Some(t) => Some(self.start + t),
+            None if !self.method.server_streaming => Some(self.start + proxy.config.timeout),
+            None => None,
+        };
+        // The request itself must arrive within --timeout, deadline or not.
+        let read_by = deadline.map_or(self.start + proxy.config.timeout, |d| {
+            d.min(self.start + proxy.config.timeout)
+        });
+        let message = tokio::select! {
+            biased;
+            m = read_request(&mut body, proxy.config.max_message_size) => m,
+            _ = sleep_until(read_by) => Err(Status::new(
+                Code::DEADLINE_EXCEEDED,
+                "the request message did not arrive in time",
+            )),
+        };
+        let message = match message {
+            Ok(m) => m,
+            Err(status) => return reply(self.respond, status),
+        };
+        let envelope = match RequestEnvelope::decode(&message[PREFIX_LEN..]) {
+            Ok(e) => e,
+            Err(e) => {
+                let status =
+                    Status::new(Code::INVALID_ARGUMENT, format!("the request message: {e}"));
+                return reply(self.respond, status);
+            }
+        };
+        let count = proxy.partitions.len() as u32;
+        let routed = match pinned {
+            Some(p) => Ok(p as u32),
+            None => partition::route(self.method, &envelope, count),
+        };
+        let p = match routed {
+            Ok(p) => p as usize,
+            Err(e) => {
+                return reply(
+                    self.respond,
+                    Status::new(Code::FAILED_PRECONDITION, e.to_string()),
+                )
+            }
+        };
+        self.partition = Some(p);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let header = envelope.header.unwrap_or_default();
+            tracing::debug!(
+                method = self.label,
+                partition = p + 1,
+                name = header.name.unwrap_or_default().name,
+                namespace = header.name.unwrap_or_default().namespace,
+                session_id = header.session_id,
+                request_id = header.request_id,
+                index = header.index,
+                header_partition = header.unknown_fields.last_varint(6),
+                "call"
+            );
+        }
+        let mut headers = parts.headers;
+        strip_hop_by_hop(&mut headers);
+        headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+        let path = parts.uri.path_and_query().cloned();
+        let pass_timeout = timeout.is_some();
+        let request = Forward {
+            path,
+            headers,
+            message,
+            deadline,
+            pass_timeout,
+        };
+        forward(proxy, self.respond, p, &request).await
+    }
+}
