@@ -2,6 +2,7 @@
 //! its first message, gathered from the chunks they arrive in.
 
 use crate::status::{Code, Status};
+use crate::upstream::STREAM_WINDOW;
 use atomix_headers::grpc::{self, PREFIX_LEN};
 use atomix_headers::{Message, Progress, ResponseEnvelope, ResponseStatus};
 use bytes::{Bytes, BytesMut};
@@ -117,15 +118,30 @@ pub enum ReadError {
     Malformed(String),
 }
 
+/// The largest first message whose header is read before the relay. A follower's
+/// NOT_LEADER is a bare header, far smaller; a larger message is relayed as it comes.
+/// Holding no more than this, which is less than the stream's window, the proxy never
+/// waits for bytes that the upstream waits to send until the proxy returns window.
+pub const FIRST_MESSAGE_HOLD: usize = 64 * 1024;
+const _: () = assert!(FIRST_MESSAGE_HOLD + PREFIX_LEN < STREAM_WINDOW as usize);
+
 /// Reads the upstream response up to the end of its first message (or of the stream)
-/// and reads that message's header.
+/// and reads that message's header; or, when the message is longer than
+/// `FIRST_MESSAGE_HOLD`, only up to its prefix, and no header.
 pub async fn read_first(body: &mut RecvStream) -> Result<First, ReadError> {
     let mut gathered = Gathered::default();
     loop {
         let seen = gathered.bytes();
-        // Upstream messages are bounded only by the prefix's 4 GiB: the proxy holds one
-        // message here, and an Atomix response is small.
-        match grpc::split(seen, u32::MAX as usize) {
+        if let Some(prefix) = seen.get(..PREFIX_LEN) {
+            let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+            if len as usize > FIRST_MESSAGE_HOLD {
+                return Ok(First {
+                    buffered: gathered.freeze(),
+                    not_leader: None,
+                });
+            }
+        }
+        match grpc::split(seen, FIRST_MESSAGE_HOLD) {
             Ok(Progress::Complete(frame)) => {
                 if frame.compressed {
                     return Err(ReadError::Malformed(

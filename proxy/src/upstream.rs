@@ -8,6 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
+/// The HTTP/2 window of each upstream stream: what an upstream may send before the
+/// proxy passes it on (`relay`), and more than the proxy reads of a response before
+/// it relays (`body::FIRST_MESSAGE_HOLD`).
+pub const STREAM_WINDOW: u32 = 256 * 1024;
+
 /// Why a replica could not take a request. Nothing was sent to it, so the next replica
 /// may be tried.
 #[derive(Debug)]
@@ -128,7 +133,7 @@ impl Replica {
             h2::client::Builder::new()
                 // Bounds what a stream whose client reads slowly can hold here: the
                 // upstream may send this much before the proxy passes it on.
-                .initial_window_size(256 * 1024)
+                .initial_window_size(STREAM_WINDOW)
                 .initial_connection_window_size(4 << 20)
                 .handshake::<_, Bytes>(tcp)
                 .await

@@ -863,3 +863,30 @@ fn help_version_and_usage_errors() {
     let out = run(&["--listen", &addr, "--partition", "127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_larger_than_a_window_arrive_whole() {
+    // A first message larger than the upstream stream's window (256 KiB), unary and as
+    // a stream's first message: relayed as it comes, byte for byte.
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    for size in [262_200, 1 << 20, 16 << 20] {
+        for path in [MAP_GET, MAP_ENTRIES] {
+            let name = format!("big-{size}");
+            let r = tokio::time::timeout(
+                Duration::from_secs(30),
+                client.call(path, &request(&name, 1, 1, None, &[]), &[]),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{path} {size}: no answer in 30 s"));
+            assert_eq!(r.code(), 0, "{path} {size}: {}", r.message());
+            let want = path == MAP_ENTRIES;
+            assert_eq!(r.messages.len(), 1 + want as usize, "{path} {size}");
+            let first = &r.messages[0];
+            let tail = big_field(size);
+            assert!(first.ends_with(&tail), "{path} {size}: the value changed");
+            assert_eq!(r.envelope().message().header.unwrap().response_id, 0);
+        }
+    }
+}

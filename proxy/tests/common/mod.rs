@@ -275,6 +275,19 @@ async fn answer(
         r#type: t,
         ..Default::default()
     };
+    if let Some(size) = name
+        .strip_prefix("big-")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        // A response whose first message carries `size` bytes in field 2 (a stream's
+        // also a second, small message).
+        let mut msgs = vec![response(&ok(0, ResponseType::RESPONSE), &big_field(size))];
+        if path.ends_with("/Entries") {
+            msgs.push(response(&ok(1, ResponseType::RESPONSE), b"\x10\x01"));
+        }
+        send(&mut respond, msgs, trailers);
+        return;
+    }
     match name.as_str() {
         "slow" => {
             tokio::time::sleep(Duration::from_millis(700)).await;
@@ -359,6 +372,14 @@ async fn answer(
 }
 
 pub const FLOOD_MESSAGES: u64 = 1500;
+
+/// Field 2 with `size` bytes of a pattern that shows a lost or moved byte.
+pub fn big_field(size: usize) -> Vec<u8> {
+    let value: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let mut out = Vec::with_capacity(size + 12);
+    len_field(2, &value, &mut out);
+    out
+}
 
 // ---------------------------------------------------------------- the proxy process
 
@@ -642,4 +663,5 @@ pub const MAP_SIZE: &str = "/atomix.map.MapService/Size";
 pub const MAP_PUT: &str = "/atomix.map.MapService/Put";
 pub const MAP_EVENTS: &str = "/atomix.map.MapService/Events";
 pub const MAP_ENTRIES: &str = "/atomix.map.MapService/Entries";
+pub const MAP_GET: &str = "/atomix.map.MapService/Get";
 pub const COUNTER_EVENTS_LIKE: &str = "/atomix.value.ValueService/Events";
