@@ -10,6 +10,7 @@
 
 use crate::body::{read_first, ReadError};
 use crate::metrics::{PartitionLabels, RetryLabels};
+use crate::peer_settings::header_list_size;
 use crate::proxy::Proxy;
 use crate::relay::{relay, Answer};
 use crate::respond::{client_reset, reply, response_with, Outcome};
@@ -154,10 +155,20 @@ impl Upstream<'_, '_> {
             r = replica.ready(self.proxy.connect) => r,
             _ = &mut timer => return self.answered_with(late("could not be reached in time")),
         };
-        let mut send = match send {
-            Ok(send) => send,
+        let pooled = match send {
+            Ok(pooled) => pooled,
             Err(e) => return Tried::NotSent(e.0),
         };
+        // Wait for a stream here, not in h2's queue (`upstream::Streams`).
+        let _slot = tokio::select! {
+            biased;
+            slot = pooled.slot() => slot,
+            _ = &mut timer => return self.answered_with(late("had no stream free in time")),
+            _ = client_reset(self.respond) => {
+                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
+            }
+        };
+        let mut send = pooled.send;
         let mut request = http::Request::new(());
         *request.method_mut() = http::Method::POST;
         let mut uri = http::uri::Parts::default();
@@ -173,6 +184,21 @@ impl Upstream<'_, '_> {
             let mut timeout = format_timeout(d.saturating_duration_since(Instant::now()));
             timeout.set_sensitive(true);
             request.headers_mut().insert(GRPC_TIMEOUT, timeout);
+        }
+        let limit = pooled.header_limit.get() as usize;
+        let size = header_list_size(&request);
+        if size > limit {
+            // Sent, it could make the replica close the connection and fail every
+            // other call on it. Every replica of a partition runs alike, so no other
+            // is tried. gRPC C-core answers metadata over its limit so.
+            let status = Status::new(
+                Code::RESOURCE_EXHAUSTED,
+                format!(
+                    "partition {}: upstream {} takes header lists up to {limit} bytes; this call's is {size}",
+                    partition.label, replica.addr
+                ),
+            );
+            return self.answered_with(status);
         }
         let (response, mut upstream) = match send.send_request(request, false) {
             Ok(opened) => opened,

@@ -5,6 +5,7 @@
 use crate::attempt::{forward, Forward};
 use crate::body::read_request;
 use crate::metrics::CallLabels;
+use crate::peer_settings::header_list_size;
 use crate::proxy::Proxy;
 use crate::respond::{reply, strip_hop_by_hop, Outcome};
 use crate::status::{parse_timeout, Code, Status, GRPC_TIMEOUT};
@@ -15,6 +16,7 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::header::HeaderValue;
+use std::sync::atomic::Ordering;
 use tokio::time::{sleep_until, Instant};
 
 /// Serves one call and records it.
@@ -25,6 +27,17 @@ pub async fn serve_call(
     pinned: Option<usize>,
 ) {
     let start = Instant::now();
+    // h2 bounds one call's header list; this bounds all of them together, held from
+    // the headers to the call's end (a call may wait up to --timeout for its body).
+    let Some(_held) = HeldHeaders::charge(proxy, header_list_size(&request)) else {
+        let status = Status::new(
+            Code::RESOURCE_EXHAUSTED,
+            "the proxy holds as many request headers as --max-headers-held allows; try again",
+        );
+        let outcome = reply(&mut respond, status);
+        record(proxy, start, None, "other", outcome);
+        return;
+    };
     let path = request.uri().path();
     if let Some(method) = path.strip_prefix("/grpc.health.v1.Health/") {
         let method = method.to_owned();
@@ -49,6 +62,17 @@ pub async fn serve_call(
             (None, "other", reply(&mut respond, status))
         }
     };
+    record(proxy, start, partition, method, outcome);
+}
+
+/// Logs a call that failed, and counts every call.
+fn record(
+    proxy: &Proxy,
+    start: Instant,
+    partition: Option<usize>,
+    method: &'static str,
+    outcome: Outcome,
+) {
     let partition_label = partition.map_or("", |p| proxy.partitions[p].label);
     let elapsed = start.elapsed();
     match &outcome {
@@ -83,6 +107,33 @@ pub async fn serve_call(
         })
         .inc();
     proxy.metrics.duration.observe(elapsed.as_secs_f64());
+}
+
+/// A call's share of `Proxy::headers_held`, given back when the call ends.
+struct HeldHeaders<'p> {
+    proxy: &'p Proxy,
+    size: usize,
+}
+
+impl<'p> HeldHeaders<'p> {
+    fn charge(proxy: &'p Proxy, size: usize) -> Option<Self> {
+        let max = proxy.config.max_headers_held;
+        proxy
+            .headers_held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(size).filter(|&total| total <= max)
+            })
+            .ok()?;
+        Some(HeldHeaders { proxy, size })
+    }
+}
+
+impl Drop for HeldHeaders<'_> {
+    fn drop(&mut self) {
+        self.proxy
+            .headers_held
+            .fetch_sub(self.size, Ordering::Relaxed);
+    }
 }
 
 /// One routed call.

@@ -78,6 +78,15 @@ pub struct Args {
     /// How many NOT_LEADER redirects one call follows [default: 3]
     #[arg(long, value_name = "N")]
     pub max_redirects: Option<u32>,
+    /// The largest header list a client may send with a call, counted as HTTP/2 counts
+    /// it (each header's name and value and 32); a larger one is refused with HTTP 431
+    /// [default: 16384]
+    #[arg(long, value_name = "BYTES")]
+    pub max_header_list_size: Option<u32>,
+    /// The request headers all open calls together may hold; a call past it is
+    /// refused with RESOURCE_EXHAUSTED [default: 8388608]
+    #[arg(long, value_name = "BYTES")]
+    pub max_headers_held: Option<usize>,
     /// text or json [default: text]
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -101,6 +110,8 @@ struct File {
     metrics: Option<String>,
     max_message_size: Option<usize>,
     max_redirects: Option<u32>,
+    max_header_list_size: Option<u32>,
+    max_headers_held: Option<usize>,
     log_format: Option<String>,
 }
 
@@ -138,6 +149,8 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     pub max_message_size: usize,
     pub max_redirects: u32,
+    pub max_header_list_size: u32,
+    pub max_headers_held: usize,
     pub log_format: LogFormat,
 }
 
@@ -206,6 +219,22 @@ impl Config {
         if max_message_size == 0 || max_message_size > u32::MAX as usize {
             return Err("--max-message-size must be from 1 to 4294967295".into());
         }
+        // gRPC C-core refuses metadata over 16 KiB and hyper's server limit is 16 KiB;
+        // Envoy allows 60 KiB. Under 1 KiB no gRPC call's own headers fit.
+        let max_header_list_size = args
+            .max_header_list_size
+            .or(file.max_header_list_size)
+            .unwrap_or(16 * 1024);
+        if max_header_list_size < 1024 {
+            return Err("--max-header-list-size must be at least 1024".into());
+        }
+        let max_headers_held = args
+            .max_headers_held
+            .or(file.max_headers_held)
+            .unwrap_or(8 << 20);
+        if max_headers_held < max_header_list_size as usize {
+            return Err("--max-headers-held must be at least --max-header-list-size".into());
+        }
         let keepalive = dur("--keepalive", args.keepalive, file.keepalive, "10s")?;
         // A PING must have time to come back: grpc-go refuses keepalive times under
         // 10 s from clients; 1 s is the floor here, for tests and fast detection.
@@ -235,6 +264,8 @@ impl Config {
             metrics,
             max_message_size,
             max_redirects: args.max_redirects.or(file.max_redirects).unwrap_or(3),
+            max_header_list_size,
+            max_headers_held,
             log_format,
         })
     }

@@ -12,6 +12,7 @@ mod call;
 mod config;
 mod health;
 mod metrics;
+mod peer_settings;
 mod proxy;
 mod relay;
 mod respond;

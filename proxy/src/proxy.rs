@@ -6,7 +6,7 @@ use crate::metrics::{Metrics, PartitionLabels, RetryLabels};
 use crate::upstream::{ConnectOptions, Partition};
 use atomix_headers::partition::{self, Method};
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -29,6 +29,9 @@ pub struct Proxy {
     /// Every connection and call, for the drain to wait on.
     pub tracker: TaskTracker,
     pub connect: ConnectOptions,
+    /// The request headers every open call holds, counted as HTTP/2 counts them; at
+    /// most `--max-headers-held`.
+    pub headers_held: AtomicUsize,
 }
 
 impl Proxy {
@@ -79,6 +82,7 @@ impl Proxy {
             streams_end: CancellationToken::new(),
             serving: Arc::new(AtomicBool::new(true)),
             tracker: TaskTracker::new(),
+            headers_held: AtomicUsize::new(0),
         })
     }
 }

@@ -50,6 +50,9 @@ pub async fn accept_loop(proxy: Arc<Proxy>, listener: TcpListener, pinned: Optio
 async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<usize>) {
     let handshake = h2::server::Builder::new()
         .max_concurrent_streams(1024)
+        // A larger header list is refused (HTTP 431) as it is decoded, before it is
+        // held; what every call together holds is bounded in `call`.
+        .max_header_list_size(proxy.config.max_header_list_size)
         .handshake::<_, Bytes>(socket);
     let mut conn = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok(conn)) => conn,

@@ -1,12 +1,14 @@
 //! The partitions and their replicas: one pooled HTTP/2 connection per replica, made
 //! when first needed and again after it is lost, with PINGs that find a dead one.
 
+use crate::peer_settings::{PeerLimit, Watched};
 use bytes::Bytes;
 use h2::client::SendRequest;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
 /// The HTTP/2 window of each upstream stream: what an upstream may send before the
 /// proxy passes it on (`relay`), and more than the proxy reads of a response before
@@ -23,9 +25,9 @@ pub struct Replica {
     /// `host:port`, as the configuration and NOT_LEADER's `leader` name it.
     pub addr: String,
     pub authority: http::uri::Authority,
-    /// The pooled connection and the number it was made with; the connection's task
-    /// empties the slot when the connection ends, if the slot still holds it.
-    conn: Mutex<Option<(u64, SendRequest<Bytes>)>>,
+    /// The pooled connection; the connection's task empties the slot when the
+    /// connection ends, if the slot still holds it (the same generation).
+    conn: Mutex<Option<Pooled>>,
     generation: AtomicU64,
 }
 
@@ -79,6 +81,59 @@ impl Partition {
     }
 }
 
+/// A replica connection, ready to open a stream.
+#[derive(Clone)]
+pub struct Pooled {
+    generation: u64,
+    pub send: SendRequest<Bytes>,
+    /// What the replica allows of a request's header list.
+    pub header_limit: PeerLimit,
+    pub streams: Arc<Streams>,
+}
+
+/// The streams the proxy has open on one connection, against the replica's
+/// SETTINGS_MAX_CONCURRENT_STREAMS. h2 queues a request past that limit and sends it
+/// when a stream frees, even if its call was cancelled meanwhile; the proxy waits
+/// here instead, where a cancelled call leaves without a trace.
+#[derive(Default)]
+pub struct Streams {
+    open: AtomicUsize,
+    freed: Notify,
+}
+
+/// One of a connection's streams, held from before the request is sent until the
+/// attempt ends.
+pub struct StreamSlot(Arc<Streams>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        self.0.freed.notify_one();
+    }
+}
+
+impl Pooled {
+    /// Waits until the replica takes one more stream on this connection.
+    pub async fn slot(&self) -> StreamSlot {
+        loop {
+            // Registered before the check, so that a stream freed between the check
+            // and the wait is not missed.
+            let freed = self.streams.freed.notified();
+            let max = self.send.current_max_send_streams();
+            let taken =
+                self.streams
+                    .open
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
+                        (open < max).then_some(open + 1)
+                    });
+            if taken.is_ok() {
+                return StreamSlot(self.streams.clone());
+            }
+            freed.await;
+        }
+    }
+}
+
 /// How replica connections are made and watched.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectOptions {
@@ -89,39 +144,39 @@ pub struct ConnectOptions {
 impl Replica {
     /// A handle ready to open a stream: the pooled connection, or a new one. Errors
     /// mean nothing was sent.
-    pub async fn ready(
-        self: &Arc<Self>,
-        options: ConnectOptions,
-    ) -> Result<SendRequest<Bytes>, ConnectError> {
+    pub async fn ready(self: &Arc<Self>, options: ConnectOptions) -> Result<Pooled, ConnectError> {
         let pooled = self.conn.lock().expect("not poisoned").clone();
-        if let Some((generation, send)) = pooled {
-            match send.ready().await {
-                Ok(send) => return Ok(send),
+        if let Some(mut pooled) = pooled {
+            match pooled.send.clone().ready().await {
+                Ok(send) => {
+                    pooled.send = send;
+                    return Ok(pooled);
+                }
                 Err(e) => {
                     tracing::debug!(replica = %self.addr, error = %e, "pooled connection gone");
-                    self.forget(generation);
+                    self.forget(pooled.generation);
                 }
             }
         }
         // Boxed: the handshake future is large and rarely needed, and inline it
         // would make every call's future (copied when spawned) as large.
-        let send = Box::pin(self.connect(options)).await?;
-        send.ready()
+        let mut pooled = Box::pin(self.connect(options)).await?;
+        pooled.send = pooled
+            .send
+            .ready()
             .await
-            .map_err(|e| ConnectError(format!("{}: {e}", self.addr)))
+            .map_err(|e| ConnectError(format!("{}: {e}", self.addr)))?;
+        Ok(pooled)
     }
 
     fn forget(&self, generation: u64) {
         let mut slot = self.conn.lock().expect("not poisoned");
-        if slot.as_ref().is_some_and(|(g, _)| *g == generation) {
+        if slot.as_ref().is_some_and(|p| p.generation == generation) {
             *slot = None;
         }
     }
 
-    async fn connect(
-        self: &Arc<Self>,
-        options: ConnectOptions,
-    ) -> Result<SendRequest<Bytes>, ConnectError> {
+    async fn connect(self: &Arc<Self>, options: ConnectOptions) -> Result<Pooled, ConnectError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             ConnectError(format!("{}: {what}: {e}", self.addr))
         };
@@ -130,25 +185,34 @@ impl Replica {
                 .await
                 .map_err(|e| fail("connect", &e))?;
             let _ = tcp.set_nodelay(true);
-            h2::client::Builder::new()
+            let (tcp, header_limit) = Watched::new(tcp);
+            let handshake = h2::client::Builder::new()
                 // Bounds what a stream whose client reads slowly can hold here: the
                 // upstream may send this much before the proxy passes it on.
                 .initial_window_size(STREAM_WINDOW)
                 .initial_connection_window_size(4 << 20)
                 .handshake::<_, Bytes>(tcp)
                 .await
-                .map_err(|e| fail("HTTP/2 handshake", &e))
+                .map_err(|e| fail("HTTP/2 handshake", &e))?;
+            Ok((handshake, header_limit))
         };
-        let (send, mut connection) = tokio::time::timeout(options.connect_timeout, handshake)
-            .await
-            .map_err(|_| {
-                fail(
-                    "connect",
-                    &format!("no answer within {:?}", options.connect_timeout),
-                )
-            })??;
+        let ((send, mut connection), header_limit) =
+            tokio::time::timeout(options.connect_timeout, handshake)
+                .await
+                .map_err(|_| {
+                    fail(
+                        "connect",
+                        &format!("no answer within {:?}", options.connect_timeout),
+                    )
+                })??;
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        *self.conn.lock().expect("not poisoned") = Some((generation, send.clone()));
+        let pooled = Pooled {
+            generation,
+            send,
+            header_limit,
+            streams: Arc::default(),
+        };
+        *self.conn.lock().expect("not poisoned") = Some(pooled.clone());
         tracing::debug!(replica = %self.addr, "connected");
         let addr = self.addr.clone();
         let ping_pong = connection.ping_pong();
@@ -182,6 +246,6 @@ impl Replica {
             tracing::debug!(replica = %addr, %reason, "connection ended");
             slot.forget(generation);
         });
-        Ok(send)
+        Ok(pooled)
     }
 }

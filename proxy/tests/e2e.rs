@@ -22,6 +22,7 @@ mod generated {
 
 use atomix_headers::partition::fnv1a_32;
 use atomix_headers::ResponseStatus;
+use bytes::Bytes;
 use common::*;
 use generated::atomix::counter::counter_service_client::CounterServiceClient;
 use generated::atomix::counter::IncrementRequest;
@@ -889,4 +890,168 @@ async fn responses_larger_than_a_window_arrive_whole() {
             assert_eq!(r.envelope().message().header.unwrap().response_id, 0);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_blocks_that_expand_are_bounded() {
+    // HPACK lets a 1-byte reference stand for a 3.9 KiB table entry. Streams whose
+    // header lists expand past --max-header-list-size are refused as they are decoded;
+    // those under it are held, all together, up to --max-headers-held.
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let before = proxy.rss_kib();
+    let big = Bytes::from(vec![b'v'; 3900]);
+    let mut conns = Vec::new();
+    // 1,024 streams of 1,000 references each (3.9 MB each, expanded), then 1,024 of
+    // three (11.8 KB each, under the limit: 12 MB if all were held).
+    for copies in [1000, 3] {
+        let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
+        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(conn);
+        let mut streams = Vec::new();
+        for _ in 0..1024 {
+            let mut request = http::Request::builder()
+                .method("POST")
+                .uri(format!("http://{}{INCREMENT}", proxy.addr))
+                .header("content-type", "application/grpc")
+                .body(())
+                .unwrap();
+            for _ in 0..copies {
+                let value = http::HeaderValue::from_maybe_shared(big.clone()).unwrap();
+                request.headers_mut().append("x-big", value);
+            }
+            // No body: the proxy holds the headers while it waits for one. h2 ends a
+            // connection whose header list is far past the limit (ENHANCE_YOUR_CALM):
+            // then the rest of its streams cannot be sent.
+            let Ok(mut send) = send.clone().ready().await else {
+                break;
+            };
+            let Ok((response, stream)) = send.send_request(request, false) else {
+                break;
+            };
+            streams.push((response, stream));
+        }
+        conns.push((copies, send, streams));
+    }
+    // Every stream reached the proxy once a call after them on the same connection is
+    // answered.
+    for (copies, send, streams) in &mut conns {
+        if *copies > 3 {
+            continue;
+        }
+        assert_eq!(streams.len(), 1024);
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{INCREMENT}", proxy.addr))
+            .header("content-type", "application/grpc")
+            .body(())
+            .unwrap();
+        let mut ready = send.clone().ready().await.unwrap();
+        let (response, mut stream) = ready.send_request(request, false).unwrap();
+        stream
+            .send_data(frame(&request_bytes("after", 1)), true)
+            .unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(20), response).await;
+        assert!(
+            r.is_ok(),
+            "the proxy did not answer behind the header blocks"
+        );
+    }
+    let after = proxy.rss_kib();
+    eprintln!("proxy RSS: {before} KiB before the header blocks, {after} KiB with them");
+    assert!(
+        after < 64 * 1024,
+        "RSS {before} KiB before, {after} KiB with the header blocks"
+    );
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    drop(conns);
+}
+
+fn request_bytes(name: &str, id: u64) -> Vec<u8> {
+    request(name, 1, id, None, &[])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicas_header_list_limit_is_respected() {
+    let options = ReplicaOptions {
+        max_header_list_size: Some(4096),
+        ..Default::default()
+    };
+    let g = group_with(1, 0, options).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    // A first call, so that the proxy has the replica's SETTINGS.
+    let r = client
+        .call(INCREMENT, &request("c", 1, 1, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    let pad = "p".repeat(6000);
+    let r = client
+        .call(
+            INCREMENT,
+            &request("c", 1, 2, None, &[]),
+            &[("x-pad", &pad)],
+        )
+        .await;
+    assert_eq!(r.code(), 8, "{}", r.message());
+    assert!(r.message().contains("4096"), "{}", r.message());
+    assert_eq!(g.arrived.load(Ordering::SeqCst), 1, "the big one was sent");
+    // The replica's connection serves on.
+    for id in 3..13 {
+        let r = client
+            .call(INCREMENT, &request("c", 1, id, None, &[]), &[])
+            .await;
+        assert_eq!(r.code(), 0, "{}", r.message());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_while_queued_is_never_sent() {
+    // The replica takes one stream at a time; a call waiting behind a slow one is
+    // cancelled by its client, and the replica never hears of it.
+    let options = ReplicaOptions {
+        max_concurrent_streams: Some(1),
+        ..Default::default()
+    };
+    let g = group_with(1, 0, options).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let mut client = Client::connect(&proxy.addr).await;
+    let r = client
+        .call(INCREMENT, &request("c", 1, 1, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    let slow_message = request("slow", 1, 2, None, &[]);
+    let slow = client.start(INCREMENT, &slow_message, &[]);
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
+        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(conn);
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{INCREMENT}", proxy.addr))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let mut send = send.ready().await.unwrap();
+        let (_response, mut stream) = send.send_request(request, false).unwrap();
+        stream
+            .send_data(frame(&request_bytes("queued", 3)), true)
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stream.send_reset(h2::Reason::CANCEL);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (response, ()) = tokio::join!(slow, cancel);
+    let r = read_reply(response).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let names: Vec<String> = g.seen.lock().unwrap().iter().map(|s| s.2.clone()).collect();
+    assert_eq!(g.arrived.load(Ordering::SeqCst), 2, "{names:?}");
+    let r = client
+        .call(INCREMENT, &request("c", 1, 4, None, &[]), &[])
+        .await;
+    assert_eq!(r.code(), 0, "{}", r.message());
 }

@@ -104,6 +104,16 @@ pub struct Group {
     pub kills: Vec<CancellationToken>,
     /// What the NOT_LEADER of a follower names instead of the leader, when set.
     pub hint: Mutex<Option<String>>,
+    /// Requests whose headers reached any replica, counted before their bodies.
+    pub arrived: AtomicUsize,
+    pub options: ReplicaOptions,
+}
+
+/// HTTP/2 settings of a group's replicas, when not h2's defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplicaOptions {
+    pub max_header_list_size: Option<u32>,
+    pub max_concurrent_streams: Option<u32>,
 }
 
 impl Group {
@@ -120,6 +130,11 @@ impl Group {
 
 /// Starts a group of `n` replicas on 127.0.0.1, `leader` leading.
 pub async fn group(n: usize, leader: usize) -> Arc<Group> {
+    group_with(n, leader, ReplicaOptions::default()).await
+}
+
+/// The same, with these HTTP/2 settings.
+pub async fn group_with(n: usize, leader: usize, options: ReplicaOptions) -> Arc<Group> {
     let mut listeners = Vec::new();
     for _ in 0..n {
         listeners.push(TcpListener::bind("127.0.0.1:0").await.unwrap());
@@ -135,6 +150,8 @@ pub async fn group(n: usize, leader: usize) -> Arc<Group> {
         index: AtomicU64::new(0),
         kills: (0..n).map(|_| CancellationToken::new()).collect(),
         hint: Mutex::new(None),
+        arrived: AtomicUsize::new(0),
+        options,
     });
     for (i, listener) in listeners.into_iter().enumerate() {
         tokio::spawn(serve_replica(group.clone(), i, listener));
@@ -165,7 +182,14 @@ async fn serve_replica(group: Arc<Group>, me: usize, listener: TcpListener) {
         let group = group.clone();
         let kill = kill.clone();
         tokio::spawn(async move {
-            let Ok(mut conn) = h2::server::handshake(socket).await else {
+            let mut builder = h2::server::Builder::new();
+            if let Some(max) = group.options.max_header_list_size {
+                builder.max_header_list_size(max);
+            }
+            if let Some(max) = group.options.max_concurrent_streams {
+                builder.max_concurrent_streams(max);
+            }
+            let Ok(mut conn) = builder.handshake(socket).await else {
                 return;
             };
             loop {
@@ -196,10 +220,13 @@ async fn answer(
     request: http::Request<h2::RecvStream>,
     mut respond: h2::server::SendResponse<Bytes>,
 ) {
+    group.arrived.fetch_add(1, Ordering::SeqCst);
     let (parts, mut body) = request.into_parts();
     let mut data = BytesMut::new();
     while let Some(chunk) = body.data().await {
-        let chunk = chunk.unwrap();
+        let Ok(chunk) = chunk else {
+            return; // reset by the proxy
+        };
         let _ = body.flow_control().release_capacity(chunk.len());
         data.extend_from_slice(&chunk);
     }
