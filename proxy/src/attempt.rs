@@ -66,8 +66,12 @@ enum Tried {
     Answered(Outcome),
     /// NOT_LEADER naming this configured replica; nothing was applied.
     NotLeader(usize),
-    /// The request never reached the replica (connect or stream refused).
+    /// The request never reached the replica: it could not be connected to.
     NotSent(String),
+    /// The replica did not process the request, and said so: REFUSED_STREAM, or a
+    /// GOAWAY whose last stream id is below the request's (RFC 9113, 8.7 and 6.8).
+    /// The same replica may take it on another stream or connection.
+    NotProcessed(String),
 }
 
 /// A call's way upstream: the proxy, and where the answer goes.
@@ -92,6 +96,8 @@ impl Upstream<'_, '_> {
         let mut current = partition.leader();
         let mut redirects = 0;
         let mut unreachable: Vec<String> = Vec::new();
+        // Whether `current` was given the request a second time already.
+        let mut retried_here = false;
         loop {
             let attempt = Attempt {
                 partition,
@@ -104,11 +110,21 @@ impl Upstream<'_, '_> {
                 Tried::Answered(outcome) => return outcome,
                 Tried::NotLeader(next) => {
                     redirects += 1;
+                    retried_here = false;
                     self.follow(partition, current, next);
                     current = next;
                 }
-                Tried::NotSent(e) => {
+                // As gRPC clients retry transparently and Envoy's `refused-stream`
+                // retry does: once on the same replica (a GOAWAY's new connection
+                // reaches the same server), then as an unreachable one.
+                Tried::NotProcessed(e) if !retried_here => {
+                    retried_here = true;
+                    tracing::debug!(partition = partition.label, error = %e, "not processed; sending again");
+                    self.count_retry(partition, "not_processed");
+                }
+                Tried::NotSent(e) | Tried::NotProcessed(e) => {
                     // Nothing reached the replica: the next one may have it.
+                    retried_here = false;
                     unreachable.push(e);
                     if unreachable.len() >= n {
                         let status = Status::new(
@@ -121,15 +137,7 @@ impl Upstream<'_, '_> {
                         );
                         return reply(self.respond, status);
                     }
-                    let partition_label = partition.label;
-                    proxy
-                        .metrics
-                        .retries
-                        .get_or_create(&RetryLabels {
-                            partition: partition_label,
-                            reason: "connect",
-                        })
-                        .inc();
+                    self.count_retry(partition, "connect");
                     current = (current + 1) % n;
                 }
             }
@@ -168,6 +176,7 @@ impl Upstream<'_, '_> {
                 return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
             }
         };
+        let pooled_generation = pooled.generation();
         let mut send = pooled.send;
         let mut request = http::Request::new(());
         *request.method_mut() = http::Method::POST;
@@ -202,7 +211,11 @@ impl Upstream<'_, '_> {
         }
         let (response, mut upstream) = match send.send_request(request, false) {
             Ok(opened) => opened,
-            Err(e) => return Tried::NotSent(format!("{}: {e}", replica.addr)),
+            Err(e) => {
+                // The connection is going away (a GOAWAY came): another one may take it.
+                replica.forget(pooled_generation);
+                return Tried::NotProcessed(format!("{}: {e}", replica.addr));
+            }
         };
         if let Err(e) = upstream.send_data(a.request.message.clone(), true) {
             // The stream was gone before the body was queued.
@@ -233,7 +246,14 @@ impl Upstream<'_, '_> {
             Ok(response) => response,
             // A refused stream was not processed (RFC 9113, 8.7).
             Err(e) if e.reason() == Some(h2::Reason::REFUSED_STREAM) => {
-                return Tried::NotSent(format!("{}: {e}", replica.addr));
+                return Tried::NotProcessed(format!("{}: {e}", replica.addr));
+            }
+            // h2 fails with the peer's GOAWAY only the streams above its last stream
+            // id, which the peer did not process (RFC 9113, 6.8); streams at or below
+            // it that are lost later fail otherwise.
+            Err(e) if e.is_go_away() && e.is_remote() => {
+                replica.forget(pooled_generation);
+                return Tried::NotProcessed(format!("{}: {e}", replica.addr));
             }
             Err(e) => return self.answered_with(unavailable(format!("failed: {e}"))),
         };
@@ -310,17 +330,20 @@ impl Upstream<'_, '_> {
         Tried::Answered(reply(self.respond, status))
     }
 
-    /// A NOT_LEADER named `next`: make it the leader and count the redirect.
-    fn follow(&self, partition: &Partition, from: usize, next: usize) {
-        let proxy = self.proxy;
-        proxy
+    fn count_retry(&self, partition: &Partition, reason: &'static str) {
+        self.proxy
             .metrics
             .retries
             .get_or_create(&RetryLabels {
                 partition: partition.label,
-                reason: "not_leader",
+                reason,
             })
             .inc();
+    }
+
+    /// A NOT_LEADER named `next`: make it the leader and count the redirect.
+    fn follow(&self, partition: &Partition, from: usize, next: usize) {
+        self.count_retry(partition, "not_leader");
         if partition.set_leader(next) {
             self.leader_changed(partition, from, next, "NOT_LEADER named it");
         }

@@ -30,8 +30,9 @@ pub struct PartitionLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RetryLabels {
     pub partition: &'static str,
-    /// `not_leader` (a redirect to the named leader) or `connect` (the next replica,
-    /// before the request was sent).
+    /// `not_leader` (a redirect to the named leader), `connect` (the next replica,
+    /// before the request was sent) or `not_processed` (the same replica again after
+    /// REFUSED_STREAM or a GOAWAY below the stream).
     pub reason: &'static str,
 }
 

@@ -61,7 +61,7 @@ impl Proxy {
                 .leader_changes
                 .get_or_create(&PartitionLabels { partition })
                 .get();
-            for reason in ["not_leader", "connect"] {
+            for reason in ["not_leader", "connect", "not_processed"] {
                 metrics
                     .retries
                     .get_or_create(&RetryLabels { partition, reason })

@@ -113,6 +113,11 @@ impl Drop for StreamSlot {
 }
 
 impl Pooled {
+    /// Which of the replica's connections this is.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Waits until the replica takes one more stream on this connection.
     pub async fn slot(&self) -> StreamSlot {
         loop {
@@ -169,7 +174,9 @@ impl Replica {
         Ok(pooled)
     }
 
-    fn forget(&self, generation: u64) {
+    /// Drops the pooled connection of `generation` (`Pooled::generation`), if it is
+    /// still the pooled one: the next call connects anew.
+    pub fn forget(&self, generation: u64) {
         let mut slot = self.conn.lock().expect("not poisoned");
         if slot.as_ref().is_some_and(|p| p.generation == generation) {
             *slot = None;

@@ -1055,3 +1055,25 @@ async fn a_call_cancelled_while_queued_is_never_sent() {
         .await;
     assert_eq!(r.code(), 0, "{}", r.message());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_a_replica_did_not_process_go_again() {
+    // One replica only: the retry goes to the same one, on a new stream or connection.
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    // A GOAWAY with last stream id 0 on the first connection.
+    g.goaway_first.store(1, Ordering::SeqCst);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 0, "after GOAWAY: {}", r.message());
+    // REFUSED_STREAM once.
+    g.refuse.store(1, Ordering::SeqCst);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 2, None, &[])).await;
+    assert_eq!(r.code(), 0, "after REFUSED_STREAM: {}", r.message());
+    assert_eq!(g.applied_total(), 2, "each applied once");
+    // Refused every time: one more try, then UNAVAILABLE.
+    g.refuse.store(usize::MAX, Ordering::SeqCst);
+    let before = g.arrived.load(Ordering::SeqCst);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 3, None, &[])).await;
+    assert_eq!(r.code(), 14, "{}", r.message());
+    assert_eq!(g.arrived.load(Ordering::SeqCst) - before, 2, "tried twice");
+}

@@ -106,6 +106,11 @@ pub struct Group {
     pub hint: Mutex<Option<String>>,
     /// Requests whose headers reached any replica, counted before their bodies.
     pub arrived: AtomicUsize,
+    /// Connections still to be answered, on their first HEADERS, with a GOAWAY whose
+    /// last stream id is 0: none of their streams was processed.
+    pub goaway_first: AtomicUsize,
+    /// Requests still to be refused with REFUSED_STREAM.
+    pub refuse: AtomicUsize,
     pub options: ReplicaOptions,
 }
 
@@ -151,6 +156,8 @@ pub async fn group_with(n: usize, leader: usize, options: ReplicaOptions) -> Arc
         kills: (0..n).map(|_| CancellationToken::new()).collect(),
         hint: Mutex::new(None),
         arrived: AtomicUsize::new(0),
+        goaway_first: AtomicUsize::new(0),
+        refuse: AtomicUsize::new(0),
         options,
     });
     for (i, listener) in listeners.into_iter().enumerate() {
@@ -181,6 +188,10 @@ async fn serve_replica(group: Arc<Group>, me: usize, listener: TcpListener) {
         };
         let group = group.clone();
         let kill = kill.clone();
+        if take_one(&group.goaway_first) {
+            tokio::spawn(goaway_on_first_headers(socket));
+            continue;
+        }
         tokio::spawn(async move {
             let mut builder = h2::server::Builder::new();
             if let Some(max) = group.options.max_header_list_size {
@@ -214,6 +225,48 @@ async fn serve_replica(group: Arc<Group>, me: usize, listener: TcpListener) {
     }
 }
 
+/// Takes one from `count` if it is above 0.
+fn take_one(count: &AtomicUsize) -> bool {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// A server that, once the client's first HEADERS arrives, says GOAWAY with last
+/// stream id 0 (nothing processed) and closes: HTTP/2 by hand, as h2's server counts
+/// an accepted stream as processed.
+async fn goaway_on_first_headers(mut socket: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const PREFACE: usize = 24;
+    if socket
+        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .is_err()
+    {
+        return; // SETTINGS, empty
+    }
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    'read: loop {
+        let n = match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        data.extend_from_slice(&buf[..n]);
+        let mut at = PREFACE;
+        while data.len() >= at + 9 {
+            let len = u32::from_be_bytes([0, data[at], data[at + 1], data[at + 2]]) as usize;
+            if data[at + 3] == 1 {
+                break 'read; // HEADERS
+            }
+            at += 9 + len;
+        }
+    }
+    let goaway = [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let _ = socket.write_all(&goaway).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
 async fn answer(
     group: Arc<Group>,
     me: usize,
@@ -221,6 +274,10 @@ async fn answer(
     mut respond: h2::server::SendResponse<Bytes>,
 ) {
     group.arrived.fetch_add(1, Ordering::SeqCst);
+    if take_one(&group.refuse) {
+        respond.send_reset(h2::Reason::REFUSED_STREAM);
+        return;
+    }
     let (parts, mut body) = request.into_parts();
     let mut data = BytesMut::new();
     while let Some(chunk) = body.data().await {
