@@ -56,6 +56,10 @@ impl Gathered {
     }
 }
 
+/// Every Atomix method takes one request message. A second one is INTERNAL, as
+/// grpc-go and grpc-java answer it on a unary method.
+const ONE_MESSAGE: &str = "more than one request message: every Atomix method takes one";
+
 /// The request's one gRPC message, prefix included, exactly as it arrived.
 pub async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, Status> {
     let mut gathered = Gathered::default();
@@ -70,10 +74,7 @@ pub async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, St
             return Err(frame_error(e));
         }
         if seen.len() > max + PREFIX_LEN {
-            return Err(Status::new(
-                Code::UNIMPLEMENTED,
-                "one request message per call: client streaming is not supported",
-            ));
+            return Err(Status::new(Code::INTERNAL, ONE_MESSAGE));
         }
     }
     let whole = gathered.freeze();
@@ -83,10 +84,7 @@ pub async fn read_request(body: &mut RecvStream, max: usize) -> Result<Bytes, St
             "compressed messages are not supported (send grpc-encoding identity)",
         )),
         Ok(Progress::Complete(frame)) if frame.body.end == whole.len() => Ok(whole),
-        Ok(Progress::Complete(_)) => Err(Status::new(
-            Code::UNIMPLEMENTED,
-            "one request message per call: client streaming is not supported",
-        )),
+        Ok(Progress::Complete(_)) => Err(Status::new(Code::INTERNAL, ONE_MESSAGE)),
         Ok(Progress::Partial(_)) if whole.is_empty() => Err(Status::new(
             Code::INVALID_ARGUMENT,
             "the call carried no request message",

@@ -7,7 +7,7 @@ use crate::body::read_request;
 use crate::metrics::CallLabels;
 use crate::peer_settings::header_list_size;
 use crate::proxy::Proxy;
-use crate::respond::{reply, strip_hop_by_hop, Outcome};
+use crate::respond::{refuse_http, reply, strip_hop_by_hop, Outcome};
 use crate::status::{parse_timeout, Code, Status, GRPC_TIMEOUT};
 use atomix_headers::grpc::PREFIX_LEN;
 use atomix_headers::partition::{self, Method};
@@ -38,6 +38,10 @@ pub async fn serve_call(
         record(proxy, start, None, "other", outcome);
         return;
     };
+    if let Some(outcome) = refuse_non_grpc(&request, &mut respond) {
+        record(proxy, start, None, "other", outcome);
+        return;
+    }
     let path = request.uri().path();
     if let Some(method) = path.strip_prefix("/grpc.health.v1.Health/") {
         let method = method.to_owned();
@@ -63,6 +67,49 @@ pub async fn serve_call(
         }
     };
     record(proxy, start, partition, method, outcome);
+}
+
+/// Refuses, as grpc-go does, what is not a gRPC call: a method other than POST (405,
+/// INTERNAL) or a content-type other than `application/grpc` and its `+format` and
+/// `;parameter` forms (415, INVALID_ARGUMENT).
+fn refuse_non_grpc(
+    request: &http::Request<RecvStream>,
+    respond: &mut SendResponse<Bytes>,
+) -> Option<Outcome> {
+    if request.method() != http::Method::POST {
+        let status = Status::new(
+            Code::INTERNAL,
+            format!("gRPC calls are POST, not {}", request.method()),
+        );
+        return Some(refuse_http(
+            respond,
+            http::StatusCode::METHOD_NOT_ALLOWED,
+            status,
+        ));
+    }
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let grpc = content_type
+        .strip_prefix(b"application/grpc")
+        .is_some_and(|rest| rest.is_empty() || rest[0] == b'+' || rest[0] == b';');
+    if !grpc {
+        let status = Status::new(
+            Code::INVALID_ARGUMENT,
+            format!(
+                "content-type {:?} is not application/grpc",
+                String::from_utf8_lossy(content_type)
+            ),
+        );
+        return Some(refuse_http(
+            respond,
+            http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            status,
+        ));
+    }
+    None
 }
 
 /// Logs a call that failed, and counts every call.

@@ -1,6 +1,7 @@
-//! `grpc.health.v1.Health` on every listener, with tonic-health's message types:
-//! SERVING for the empty service name and every Atomix service the proxy routes,
-//! NOT_SERVING once the drain has begun, NOT_FOUND for other names.
+//! `grpc.health.v1.Health` on every listener, with tonic-health's message types: for
+//! the empty service name and every Atomix service the proxy routes, SERVING while
+//! every partition has a reachable replica (`readiness`), NOT_SERVING otherwise and
+//! once the drain has begun; NOT_FOUND for other names.
 
 use crate::proxy::Proxy;
 use crate::status::{Code, Status};
@@ -20,12 +21,28 @@ pub async fn serve(
 ) {
     let mut body = request.into_body();
     let mut message = BytesMut::new();
-    while let Some(Ok(chunk)) = body.data().await {
-        let _ = body.flow_control().release_capacity(chunk.len());
-        message.extend_from_slice(&chunk);
-        if message.len() > 64 * 1024 {
-            break;
+    let read = async {
+        while let Some(Ok(chunk)) = body.data().await {
+            let _ = body.flow_control().release_capacity(chunk.len());
+            message.extend_from_slice(&chunk);
+            if message.len() > 64 * 1024 {
+                break;
+            }
         }
+    };
+    // A request that never ends is bounded as an Atomix call's is, and by the
+    // shutdown, so that it holds neither memory nor the exit.
+    let refused = tokio::select! {
+        _ = read => None,
+        _ = tokio::time::sleep(proxy.config.timeout) => Some(Status::new(
+            Code::DEADLINE_EXCEEDED,
+            "the health request did not arrive in time",
+        )),
+        _ = proxy.shutdown.cancelled() => Some(Status::new(Code::UNAVAILABLE, "the proxy is shutting down")),
+    };
+    if let Some(status) = refused {
+        let _ = respond.send_response(status.trailers_only(), true);
+        return;
     }
     let service = match message.get(5..).map(HealthCheckRequest::decode) {
         Some(Ok(request)) => request.service,
@@ -43,8 +60,9 @@ pub async fn serve(
         let _ = respond.send_response(status.trailers_only(), true);
         return;
     }
-    let status_now = || {
-        if proxy.serving.load(Ordering::Relaxed) {
+    let mut ready = proxy.ready.subscribe();
+    let status_now = |ready: bool| {
+        if ready && proxy.serving.load(Ordering::Relaxed) {
             ServingStatus::Serving
         } else {
             ServingStatus::NotServing
@@ -71,15 +89,27 @@ pub async fn serve(
     };
     match method {
         "Check" => {
-            let _ = out.send_data(frame(status_now()), false);
+            let now = *ready.borrow_and_update();
+            let _ = out.send_data(frame(status_now(now)), false);
         }
         "Watch" => {
-            // The status now, then NOT_SERVING when the drain begins, then the end.
-            let _ = out.send_data(frame(status_now()), false);
-            if proxy.serving.load(Ordering::Relaxed) {
+            // The status now and each change of readiness; NOT_SERVING when the drain
+            // begins, then the end.
+            let mut now = *ready.borrow_and_update();
+            let _ = out.send_data(frame(status_now(now)), false);
+            while proxy.serving.load(Ordering::Relaxed) {
                 tokio::select! {
                     _ = proxy.shutdown.cancelled() => {
                         let _ = out.send_data(frame(ServingStatus::NotServing), false);
+                        break;
+                    }
+                    changed = ready.changed() => {
+                        let next = *ready.borrow_and_update();
+                        if changed.is_err() || next == now {
+                            continue;
+                        }
+                        now = next;
+                        let _ = out.send_data(frame(status_now(now)), false);
                     }
                     _ = std::future::poll_fn(|cx| out.poll_reset(cx)) => return,
                 }

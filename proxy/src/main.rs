@@ -14,6 +14,7 @@ mod health;
 mod metrics;
 mod peer_settings;
 mod proxy;
+mod readiness;
 mod relay;
 mod respond;
 mod server;
@@ -145,7 +146,17 @@ async fn run(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
         tracing::info!(address = %l.local_addr().map_err(|e| e.to_string())?, "metrics at /metrics");
-        tokio::spawn(metrics::serve(l, metrics, proxy.serving.clone()));
+        let ready = {
+            let proxy = proxy.clone();
+            move || {
+                let missing = readiness::unreachable(&proxy);
+                (
+                    proxy.serving.load(Ordering::Relaxed) && missing.is_empty(),
+                    missing,
+                )
+            }
+        };
+        tokio::spawn(metrics::serve(l, metrics, proxy.serving.clone(), ready));
     }
     for (listener, pinned) in listeners {
         let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -160,6 +171,7 @@ async fn run(config: Config) -> Result<(), String> {
         tokio::spawn(server::accept_loop(proxy.clone(), listener, pinned));
     }
 
+    tokio::spawn(readiness::probe(proxy.clone()));
     wait_for_signal().await?;
     tracing::info!(drain_timeout = ?config.drain_timeout, "draining: no new connections, in-flight calls finish");
     proxy.serving.store(false, Ordering::Relaxed);

@@ -1,5 +1,6 @@
-//! Prometheus metrics, and the small HTTP/1.1 endpoint that serves them at `/metrics`
-//! (and `/healthz`: 200 while serving, 503 while draining).
+//! Prometheus metrics, and the small HTTP/1.1 endpoint that serves them at `/metrics`,
+//! with `/healthz` (liveness: 200 while serving, 503 while draining) and `/ready`
+//! (readiness: 200 while serving and every partition has a reachable replica).
 
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
@@ -90,7 +91,14 @@ impl Metrics {
 
 /// Serves `/metrics` until the runtime stops. One request per connection, each bounded
 /// in size and time, so a scraper cannot hold the proxy's single thread.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, serving: Arc<AtomicBool>) {
+pub async fn serve<R>(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    serving: Arc<AtomicBool>,
+    ready: R,
+) where
+    R: Fn() -> (bool, Vec<&'static str>) + Clone + Send + 'static,
+{
     loop {
         let socket = match listener.accept().await {
             Ok((socket, _)) => socket,
@@ -102,10 +110,10 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, serving: Arc<At
         };
         let metrics = metrics.clone();
         let serving = serving.clone();
+        let ready = ready.clone();
         tokio::spawn(async move {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(5), answer(socket, &metrics, &serving))
-                    .await;
+            let answered = answer(socket, &metrics, &serving, ready);
+            let _ = tokio::time::timeout(Duration::from_secs(5), answered).await;
         });
     }
 }
@@ -114,6 +122,7 @@ async fn answer(
     mut socket: TcpStream,
     metrics: &Metrics,
     serving: &AtomicBool,
+    ready: impl Fn() -> (bool, Vec<&'static str>) + Send,
 ) -> std::io::Result<()> {
     let mut request = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
@@ -140,6 +149,19 @@ async fn answer(
             "text/plain",
             "NOT_SERVING\n".into(),
         ),
+        b"/ready" => match ready() {
+            (true, _) => ("200 OK", "text/plain", "READY\n".into()),
+            (false, missing) if missing.is_empty() => (
+                "503 Service Unavailable",
+                "text/plain",
+                "NOT_READY: draining\n".into(),
+            ),
+            (false, missing) => (
+                "503 Service Unavailable",
+                "text/plain",
+                format!("NOT_READY: no reachable replica in partitions {missing:?}\n"),
+            ),
+        },
         _ => ("404 Not Found", "text/plain", "try /metrics\n".into()),
     };
     let head = format!(

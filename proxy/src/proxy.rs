@@ -8,6 +8,7 @@ use atomix_headers::partition::{self, Method};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -26,6 +27,9 @@ pub struct Proxy {
     pub streams_end: CancellationToken,
     /// False from the shutdown on: health answers NOT_SERVING.
     pub serving: Arc<AtomicBool>,
+    /// Whether every partition has a reachable replica (`readiness`); false until
+    /// the first probe says so.
+    pub ready: watch::Sender<bool>,
     /// Every connection and call, for the drain to wait on.
     pub tracker: TaskTracker,
     pub connect: ConnectOptions,
@@ -81,6 +85,7 @@ impl Proxy {
             shutdown: CancellationToken::new(),
             streams_end: CancellationToken::new(),
             serving: Arc::new(AtomicBool::new(true)),
+            ready: watch::Sender::new(false),
             tracker: TaskTracker::new(),
             headers_held: AtomicUsize::new(0),
         })

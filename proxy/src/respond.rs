@@ -20,6 +20,20 @@ pub fn reply(respond: &mut SendResponse<Bytes>, status: Status) -> Outcome {
     Outcome::Proxy(status)
 }
 
+/// Refuses a request that is not a gRPC call, with an HTTP status beside the gRPC
+/// one (the gRPC spec's 415 for a content-type that is not gRPC's, so that a client of
+/// another protocol does not read the answer as its own).
+pub fn refuse_http(
+    respond: &mut SendResponse<Bytes>,
+    http_status: http::StatusCode,
+    status: Status,
+) -> Outcome {
+    let mut response = status.trailers_only();
+    *response.status_mut() = http_status;
+    let _ = respond.send_response(response, true);
+    Outcome::Proxy(status)
+}
+
 /// Ends a call whose headers went out: trailers with `status`.
 pub fn end(stream: &mut SendStream<Bytes>, status: Status) -> Outcome {
     let _ = stream.send_trailers(status.trailers());

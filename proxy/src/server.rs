@@ -76,20 +76,33 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
     // timer fires with none accepted and none open (so it closes after one to two
     // idle times), which costs a call nothing.
     let mut accepted = 0u64;
-    let mut closing = false;
+    let mut closing = Closing::Open;
     let shutdown = proxy.shutdown.cancelled();
     tokio::pin!(shutdown);
     loop {
         // Completed calls are collected first, then the connection is polled once:
         // one pass over its socket for any number of calls that made progress.
         let event = poll_fn(|cx| {
-            while let Poll::Ready(Some(())) = calls.poll_next_unpin(cx) {}
-            if !closing {
+            let mut finished = false;
+            while let Poll::Ready(Some(())) = calls.poll_next_unpin(cx) {
+                finished = true;
+            }
+            if closing == Closing::Open {
                 if shutdown.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Event::Shutdown);
                 }
                 if idle.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Event::Idle);
+                }
+            } else if calls.is_empty() {
+                // Closing, the timer is the close's: a grace from the last call's end,
+                // so that what it queued (its trailers) is flushed before any abrupt
+                // step.
+                if finished {
+                    idle.as_mut().reset(Instant::now() + CLOSE_GRACE);
+                }
+                if idle.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Event::Grace);
                 }
             }
             conn.poll_accept(cx).map(|next| match next {
@@ -113,13 +126,29 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
                 break;
             }
             Event::Shutdown => {
-                closing = true;
+                closing = Closing::Graceful;
                 conn.graceful_shutdown();
+                idle.as_mut().reset(Instant::now() + CLOSE_GRACE);
             }
             Event::Idle if accepted == 0 && calls.is_empty() => {
                 tracing::debug!(after = ?idle_timeout, "closing an idle client connection");
-                closing = true;
+                closing = Closing::Graceful;
                 conn.graceful_shutdown();
+                idle.as_mut().reset(Instant::now() + CLOSE_GRACE);
+            }
+            // h2's graceful close waits for the client to answer a PING before its
+            // last GOAWAY; a client that never answers would keep the connection, and
+            // hold the exit. Past the grace, with no call open, the GOAWAY goes now;
+            // past a second grace (a client that does not even read), the socket
+            // closes. haproxy bounds the same wait with `timeout client-fin`.
+            Event::Grace if closing == Closing::Graceful => {
+                closing = Closing::Abrupt;
+                conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+                idle.as_mut().reset(Instant::now() + CLOSE_GRACE);
+            }
+            Event::Grace => {
+                tracing::debug!("closing a client connection that did not finish closing");
+                break;
             }
             Event::Idle => {
                 accepted = 0;
@@ -131,6 +160,19 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
     while calls.next().await.is_some() {}
 }
 
+/// How a client connection is closing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    Open,
+    /// GOAWAY sent; calls open finish, new ones are refused once the client answers.
+    Graceful,
+    /// The last GOAWAY sent, without waiting for the client.
+    Abrupt,
+}
+
+/// How long each step of closing a connection waits for the client.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
 /// What a client connection's task wakes up for. (Built and matched at once, never
 /// stored: its size does not matter.)
 #[allow(clippy::large_enum_variant)]
@@ -139,4 +181,6 @@ enum Event {
     End(Option<h2::Error>),
     Shutdown,
     Idle,
+    /// A closing step's time is up, with no call open.
+    Grace,
 }

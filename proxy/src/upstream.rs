@@ -174,6 +174,11 @@ impl Replica {
         Ok(pooled)
     }
 
+    /// Whether the replica has a live connection now.
+    pub fn connected(&self) -> bool {
+        self.conn.lock().expect("not poisoned").is_some()
+    }
+
     /// Drops the pooled connection of `generation` (`Pooled::generation`), if it is
     /// still the pooled one: the next call connects anew.
     pub fn forget(&self, generation: u64) {

@@ -605,6 +605,9 @@ async fn health_and_metrics() {
         &[partition_args(&[&g]), args(&["--metrics", "127.0.0.1:0"])].concat(),
         0,
     );
+    proxy.wait_ready();
+    assert!(proxy.http_get("/ready").await.starts_with("HTTP/1.1 200"));
+    assert!(proxy.http_get("/healthz").await.starts_with("HTTP/1.1 200"));
     let mut client = Client::connect(&proxy.addr).await;
     for service in ["", "atomix.map.MapService"] {
         let mut m = Vec::new();
@@ -688,6 +691,7 @@ async fn sigterm_lets_unary_calls_finish_and_ends_streams() {
 async fn health_watch_turns_not_serving_on_sigterm() {
     let g = group(1, 0).await;
     let mut proxy = Proxy::start(&partition_args(&[&g]), 0);
+    proxy.wait_ready();
     let mut client = Client::connect(&proxy.addr).await;
     let response = client.start("/grpc.health.v1.Health/Watch", b"", &[]).await;
     let (_, mut body) = response.into_parts();
@@ -1076,4 +1080,161 @@ async fn streams_a_replica_did_not_process_go_again() {
     let r = call(&proxy.addr, INCREMENT, &request("c", 1, 3, None, &[])).await;
     assert_eq!(r.code(), 14, "{}", r.message());
     assert_eq!(g.arrived.load(Ordering::SeqCst) - before, 2, "tried twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_says_when_a_partition_has_no_reachable_replica() {
+    let g = group(1, 0).await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let proxy = Proxy::start(
+        &[
+            partition_args(&[&g]),
+            args(&["--partition", &dead_addr, "--metrics", "127.0.0.1:0"]),
+        ]
+        .concat(),
+        0,
+    );
+    let lines = proxy.wait_logged("not ready", 1);
+    assert_eq!(lines.len(), 1, "{:?}", proxy.logs.lock().unwrap());
+    let ready = proxy.http_get("/ready").await;
+    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
+    assert!(ready.contains("[\"2\"]"), "names partition 2: {ready}");
+    let live = proxy.http_get("/healthz").await;
+    assert!(live.starts_with("HTTP/1.1 200"), "liveness: {live}");
+    let mut client = Client::connect(&proxy.addr).await;
+    let r = client.call("/grpc.health.v1.Health/Check", b"", &[]).await;
+    assert_eq!(&r.messages[0][..], b"\x08\x02", "NOT_SERVING");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_does_not_wait_for_a_client_that_never_answers() {
+    // Raw HTTP/2 clients that send their preface and never answer anything, not the
+    // PING of a graceful close either.
+    async fn mute_client(addr: &str) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+            .await
+            .unwrap();
+        s
+    }
+    async fn closed_within(mut s: tokio::net::TcpStream, limit: Duration) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        let read_to_end = async {
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(limit, read_to_end).await.is_ok()
+    }
+    let g = group(1, 0).await;
+    let mut proxy = Proxy::start(
+        &[partition_args(&[&g]), args(&["--idle-timeout", "1s"])].concat(),
+        0,
+    );
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        clients.push(mute_client(&proxy.addr).await);
+    }
+    // Idle after one to two idle times, then a grace for the PING and one to flush.
+    for c in clients {
+        assert!(closed_within(c, Duration::from_secs(8)).await, "still open");
+    }
+    // SIGTERM with only such a connection open: the proxy exits long before
+    // --drain-timeout (10 s) and --timeout (30 s) pass.
+    let _held = mute_client(&proxy.addr).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let start = Instant::now();
+    proxy.signal("TERM");
+    let status = proxy.wait_exit(Duration::from_secs(8));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert!(start.elapsed() < Duration::from_secs(8));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_health_request_that_never_ends_is_timed_out() {
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(
+        &[partition_args(&[&g]), args(&["--timeout", "1s"])].concat(),
+        0,
+    );
+    let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
+    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{}/grpc.health.v1.Health/Check", proxy.addr))
+        .header("content-type", "application/grpc")
+        .body(())
+        .unwrap();
+    let mut send = send.ready().await.unwrap();
+    let (response, mut stream) = send.send_request(request, false).unwrap();
+    stream
+        .send_data(Bytes::from_static(b"\0\0"), false)
+        .unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(5), response)
+        .await
+        .expect("an answer within 5 s")
+        .unwrap();
+    let r = read_reply(response).await;
+    assert_eq!(r.code(), 4, "{}", r.message());
+    drop(stream);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_are_not_grpc_calls_are_refused() {
+    let g = group(1, 0).await;
+    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
+    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    let message = request("c", 1, 1, None, &[]);
+    let cases: [(&str, &str, Vec<u8>, u16, u32); 4] = [
+        ("GET", "application/grpc", frame(&message).to_vec(), 405, 13),
+        ("POST", "text/plain", frame(&message).to_vec(), 415, 3),
+        (
+            "POST",
+            "application/grpcx",
+            frame(&message).to_vec(),
+            415,
+            3,
+        ),
+        (
+            "POST",
+            "application/grpc",
+            [frame(&message), frame(&message)].concat(),
+            200,
+            13,
+        ),
+    ];
+    for (method, content_type, body, http_status, code) in cases {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{INCREMENT}", proxy.addr))
+            .header("content-type", content_type)
+            .body(())
+            .unwrap();
+        let mut ready = send.clone().ready().await.unwrap();
+        let (response, mut stream) = ready.send_request(request, false).unwrap();
+        stream.send_data(Bytes::from(body), true).unwrap();
+        let r = read_reply(response.await.unwrap()).await;
+        assert_eq!(
+            (r.http, r.code()),
+            (http_status, code),
+            "{method} {content_type}: {}",
+            r.message()
+        );
+    }
+    assert_eq!(
+        g.arrived.load(Ordering::SeqCst),
+        0,
+        "none reached the replica"
+    );
+    let r = call(&proxy.addr, INCREMENT, &message).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
 }

@@ -604,6 +604,25 @@ impl Proxy {
         Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
     }
 
+    /// Waits until the proxy says every partition has a reachable replica.
+    pub fn wait_ready(&self) {
+        let ready = self.wait_logged("ready: every partition", 1);
+        assert!(!ready.is_empty(), "{:?}", self.logs.lock().unwrap());
+    }
+
+    /// GET `path` from the metrics listener: the status line and body.
+    pub async fn http_get(&self, path: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(self.metrics.as_ref().unwrap())
+            .await
+            .unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
     pub async fn metrics_text(&self) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut s = tokio::net::TcpStream::connect(self.metrics.as_ref().unwrap())
