@@ -27,7 +27,30 @@
 //! On the wire, a header travels as field 1 of an Atomix primitive request or response,
 //! inside a gRPC frame. [`RequestEnvelope`] and [`ResponseEnvelope`] read and rewrite it
 //! there, keeping the operation's own fields byte for byte; [`grpc`] reads and writes the
-//! frames; [`partition`] routes as the Atomix Go client does. [`framing`] reads varint
+//! frames; [`partition`] routes as the Atomix Go client does:
+//!
+//! ```
+//! use atomix_headers::{grpc, partition, Message, Progress, RequestEnvelope};
+//!
+//! // A gRPC frame of map.PutRequest { header { name { name: "my-map" } session_id: 7 }
+//! // key: "k1" value: "v" }, as a client sends it to /atomix.map.MapService/Put.
+//! let frame = b"\x00\x00\x00\x00\x15\x0a\x0c\x0a\x08\x0a\x06my-map\x10\x07\x12\x02k1\x1a\x01v";
+//! let Progress::Complete((mut put, _)) = grpc::GrpcDecoder::new().decode::<RequestEnvelope>(frame)?
+//! else {
+//!     unreachable!("the frame is whole")
+//! };
+//! let method = partition::method("/atomix.map.MapService/Put").unwrap();
+//! assert_eq!(partition::route(method, &put, 3)?, 0); // by the key, as the Go client
+//!
+//! // Stamp the header; the key and value are copied as they came.
+//! put.header.as_mut().unwrap().index = 9;
+//! let mut out = Vec::new();
+//! grpc::encode(&put, &mut out)?;
+//! assert!(out.ends_with(b"\x12\x02k1\x1a\x01v"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! More of the crate: [`framing`] reads varint
 //! length-delimited frames, the `Owned*` types keep a header with its `Bytes` across
 //! `.await`s, and `tokio_codec` (feature `tokio-util`) plugs both framings into
 //! `tokio_util::codec`; `tonic_codec` (feature `tonic`) is a tonic `Codec` of envelopes.

@@ -5,6 +5,7 @@ nghttpx and atomix-proxy, in rounds, on one machine.
     apt-get install haproxy nghttp2-proxy nghttp2-client   # once
     python3 proxy/bench/compare.py                         # 5 rounds, about 4 minutes
     python3 proxy/bench/compare.py --rounds 1 --calls 20000
+    python3 proxy/bench/compare.py --baseline /tmp/atomix-proxy-old   # an older build too
 
 Each proxy runs alone on CPU 1 with one thread (haproxy nbthread 1; nghttpx one
 worker, single thread; atomix-proxy is single-threaded), h2load and the upstream
@@ -38,8 +39,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RELEASE = os.path.join(ROOT, "target", "release")
 PATH = "/atomix.counter.CounterService/Increment"
 UPSTREAM = "127.0.0.1:7401"
-PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404}
+PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404, "baseline": 7406}
 METRICS = "127.0.0.1:7405"
+BASELINE_METRICS = "127.0.0.1:7407"
 
 
 def varint(v):
@@ -91,8 +93,9 @@ def wait_port(port, limit=10.0):
     sys.exit(f"nothing listens on {port}")
 
 
-def start(target, tmp):
-    """Starts a proxy on CPU 1; returns (process, pid to measure, port)."""
+def start(target, tmp, baseline=None):
+    """Starts a proxy on CPU 1; returns (process, pid to measure, port). `baseline` is
+    another atomix-proxy binary, run as the target "baseline" with the same flags."""
     port = PORTS[target]
     if target == "haproxy":
         cfg = os.path.join(tmp, "haproxy.cfg")
@@ -118,13 +121,13 @@ def start(target, tmp):
         ]
     else:
         cmd = [
-            os.path.join(RELEASE, "atomix-proxy"),
+            baseline if target == "baseline" else os.path.join(RELEASE, "atomix-proxy"),
             "--listen",
             f"127.0.0.1:{port}",
             "--partition",
             UPSTREAM,
             "--metrics",
-            METRICS,
+            BASELINE_METRICS if target == "baseline" else METRICS,
         ]
     proc = subprocess.Popen(
         ["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -205,6 +208,7 @@ def main():
     p.add_argument("--rps", type=int, default=250, help="paced rate per client (16 clients)")
     p.add_argument("--paced-seconds", type=int, default=4)
     p.add_argument("--no-build", action="store_true")
+    p.add_argument("--baseline", metavar="BIN", help="another atomix-proxy build to measure beside this one")
     a = p.parse_args()
     for tool in ["haproxy", "nghttpx", "h2load", "taskset"]:
         if not shutil.which(tool):
@@ -224,7 +228,7 @@ def main():
         stderr=subprocess.DEVNULL,
     )
     wait_port(int(UPSTREAM.split(":")[1]))
-    targets = ["direct", "haproxy", "nghttpx", "atomix-proxy"]
+    targets = ["direct", "haproxy", "nghttpx", "atomix-proxy"] + (["baseline"] if a.baseline else [])
     rounds = []
     try:
         for r in range(a.rounds):
@@ -233,7 +237,7 @@ def main():
                 if target == "direct":
                     results[target] = measure(target, int(UPSTREAM.split(":")[1]), None, a, body, tmp)
                     continue
-                proc, pid, port = start(target, tmp)
+                proc, pid, port = start(target, tmp, a.baseline)
                 try:
                     results[target] = measure(target, port, pid, a, body, tmp)
                     if target == "atomix-proxy":
@@ -261,7 +265,7 @@ def main():
             cells.append(f"{statistics.median(vals):,.1f}" if vals else "")
         print(f"| {t} | " + " | ".join(cells) + " |")
     print("\nratios within each round, median over rounds (atomix-proxy / reference; below 1 is cheaper):\n")
-    for ref in ["haproxy", "nghttpx"]:
+    for ref in ["haproxy", "nghttpx"] + (["baseline"] if a.baseline else []):
         parts = []
         for c in ["cpu us/call", "paced cpu us/call", "p50 us", "p99 us"]:
             ratios = [r["atomix-proxy"][c] / r[ref][c] for r in rounds if r[ref].get(c)]
