@@ -23,6 +23,11 @@ use std::pin::Pin;
 use std::time::Duration;
 use tokio::time::{sleep_until, Instant, Sleep};
 
+/// What forwarding may add to a client's header list besides the replica's authority:
+/// `:authority`'s own 42 (name and 32), `te: trailers` (42) and `grpc-timeout` (at most
+/// 53), with room to spare.
+const FORWARD_SLACK: usize = 256;
+
 /// What is forwarded of a call: the same for every attempt.
 pub struct Forward {
     pub path: Option<http::uri::PathAndQuery>,
@@ -194,8 +199,19 @@ impl Upstream<'_, '_> {
             timeout.set_sensitive(true);
             request.headers_mut().insert(GRPC_TIMEOUT, timeout);
         }
+        // The client's list is at most --max-header-list-size (h2 refuses a larger
+        // one); forwarded, it changes only by the authority, `te` and `grpc-timeout`.
+        // Under a limit above that bound (most replicas', whose default is 16 MiB or
+        // unlimited) no call is counted.
         let limit = pooled.header_limit.get() as usize;
-        let size = header_list_size(&request);
+        let bound = self.proxy.config.max_header_list_size as usize
+            + replica.authority.as_str().len()
+            + FORWARD_SLACK;
+        let size = if limit < bound {
+            header_list_size(&request)
+        } else {
+            0
+        };
         if size > limit {
             // Sent, it could make the replica close the connection and fail every
             // other call on it. Every replica of a partition runs alike, so no other

@@ -42,7 +42,9 @@ pub fn end(stream: &mut SendStream<Bytes>, status: Status) -> Outcome {
 
 /// Headers that belong to one HTTP/2 hop, or that the proxy sets itself.
 /// `grpc-accept-encoding` is the proxy's to say: it reads every message, so it accepts
-/// no compression, and an upstream that is told none compresses none.
+/// no compression, and an upstream that is told none compresses none. `te` is not
+/// among them: h2 refuses any value but `trailers`, which is what the next hop gets
+/// too, so it stays where it is (and is set where a client left it out).
 fn hop_by_hop(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
@@ -51,7 +53,6 @@ fn hop_by_hop(name: &HeaderName) -> bool {
             | "proxy-connection"
             | "transfer-encoding"
             | "upgrade"
-            | "te"
             | "host"
             | "content-length"
             | "grpc-timeout"
