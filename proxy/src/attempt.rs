@@ -175,7 +175,7 @@ impl Upstream<'_, '_> {
         // Wait for a stream here, not in h2's queue (`upstream::Streams`).
         let _slot = tokio::select! {
             biased;
-            slot = pooled.slot() => slot,
+            slot = pooled.streams.slot(&pooled.send) => slot,
             _ = &mut timer => return self.answered_with(late("had no stream free in time")),
             _ = client_reset(self.respond) => {
                 return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
@@ -208,7 +208,7 @@ impl Upstream<'_, '_> {
             + replica.authority.as_str().len()
             + FORWARD_SLACK;
         let size = if limit < bound {
-            header_list_size(&request)
+            header_list_size(&request, |_, _| {})
         } else {
             0
         };

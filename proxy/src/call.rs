@@ -29,7 +29,13 @@ pub async fn serve_call(
     let start = Instant::now();
     // h2 bounds one call's header list; this bounds all of them together, held from
     // the headers to the call's end (a call may wait up to --timeout for its body).
-    let Some(_held) = HeldHeaders::charge(proxy, header_list_size(&request)) else {
+    let mut content_type = None;
+    let size = header_list_size(&request, |name, value| {
+        if name == http::header::CONTENT_TYPE {
+            content_type = Some(value.as_bytes());
+        }
+    });
+    let Some(_held) = HeldHeaders::charge(proxy, size) else {
         let status = Status::new(
             Code::RESOURCE_EXHAUSTED,
             "the proxy holds as many request headers as --max-headers-held allows; try again",
@@ -38,7 +44,7 @@ pub async fn serve_call(
         record(proxy, start, None, "other", outcome);
         return;
     };
-    if let Some(outcome) = refuse_non_grpc(&request, &mut respond) {
+    if let Some(outcome) = refuse_non_grpc(&request, content_type, &mut respond) {
         record(proxy, start, None, "other", outcome);
         return;
     }
@@ -74,6 +80,7 @@ pub async fn serve_call(
 /// `;parameter` forms (415, INVALID_ARGUMENT).
 fn refuse_non_grpc(
     request: &http::Request<RecvStream>,
+    content_type: Option<&[u8]>,
     respond: &mut SendResponse<Bytes>,
 ) -> Option<Outcome> {
     if request.method() != http::Method::POST {
@@ -87,11 +94,7 @@ fn refuse_non_grpc(
             status,
         ));
     }
-    let content_type = request
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
+    let content_type = content_type.unwrap_or_default();
     let grpc = content_type
         .strip_prefix(b"application/grpc")
         .is_some_and(|rest| rest.is_empty() || rest[0] == b'+' || rest[0] == b';');

@@ -62,6 +62,15 @@ impl<T> Watched<T> {
     /// Follows the frames in `data`, the next bytes the peer sent.
     fn scan(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
+            if self.left == 0 && self.head_len == 0 && data.len() >= FRAME_HEAD {
+                // A whole frame header in the buffer: read in place.
+                let h = &data[..FRAME_HEAD];
+                self.left = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+                self.settings = h[3] == SETTINGS && h[4] & ACK == 0;
+                self.entry_len = 0;
+                data = &data[FRAME_HEAD..];
+                continue;
+            }
             if self.left == 0 {
                 let take = (FRAME_HEAD - self.head_len).min(data.len());
                 self.head[self.head_len..self.head_len + take].copy_from_slice(&data[..take]);
@@ -145,19 +154,23 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
 }
 
 /// The size of a header list as HTTP/2 counts it against SETTINGS_MAX_HEADER_LIST_SIZE:
-/// each field's name and value, plus 32; pseudo-headers included.
-pub fn header_list_size<B>(request: &http::Request<B>) -> usize {
+/// each field's name and value, plus 32; pseudo-headers included. `each` sees every
+/// regular field on the way, so that a caller reads what it needs in the same pass.
+pub fn header_list_size<'r, B>(
+    request: &'r http::Request<B>,
+    mut each: impl FnMut(&'r http::HeaderName, &'r http::HeaderValue),
+) -> usize {
     let field = |name: &str, value: &str| name.len() + value.len() + 32;
     let uri = request.uri();
     let pseudo = field(":method", request.method().as_str())
         + field(":scheme", uri.scheme_str().unwrap_or_default())
         + field(":authority", uri.authority().map_or("", |a| a.as_str()))
         + field(":path", uri.path_and_query().map_or("", |p| p.as_str()));
-    let fields: usize = request
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 32)
-        .sum();
+    let mut fields = 0;
+    for (name, value) in request.headers() {
+        each(name, value);
+        fields += name.as_str().len() + value.len() + 32;
+    }
     pseudo + fields
 }
 

@@ -98,17 +98,59 @@ pub struct Pooled {
 #[derive(Default)]
 pub struct Streams {
     open: AtomicUsize,
+    /// Calls waiting for a stream: only then does a freed stream notify.
+    waiting: AtomicUsize,
     freed: Notify,
 }
 
 /// One of a connection's streams, held from before the request is sent until the
 /// attempt ends.
-pub struct StreamSlot(Arc<Streams>);
+pub struct StreamSlot<'a>(&'a Streams);
 
-impl Drop for StreamSlot {
+impl Drop for StreamSlot<'_> {
     fn drop(&mut self) {
         self.0.open.fetch_sub(1, Ordering::Relaxed);
-        self.0.freed.notify_one();
+        if self.0.waiting.load(Ordering::Relaxed) > 0 {
+            self.0.freed.notify_one();
+        }
+    }
+}
+
+impl Streams {
+    /// Waits until the replica behind `send` takes one more stream.
+    pub async fn slot(&self, send: &SendRequest<Bytes>) -> StreamSlot<'_> {
+        let take = || {
+            let max = send.current_max_send_streams();
+            self.open
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
+                    (open < max).then_some(open + 1)
+                })
+                .is_ok()
+        };
+        if take() {
+            return StreamSlot(self);
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        // Counts this call out of `waiting` however the wait ends (a cancelled call
+        // drops this future mid-wait).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let _waiting = Waiting(&self.waiting);
+        loop {
+            // Registered before the check, so that a stream freed between the check
+            // and the wait is not missed.
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if take() {
+                return StreamSlot(self);
+            }
+            freed.await;
+        }
     }
 }
 
@@ -116,26 +158,6 @@ impl Pooled {
     /// Which of the replica's connections this is.
     pub fn generation(&self) -> u64 {
         self.generation
-    }
-
-    /// Waits until the replica takes one more stream on this connection.
-    pub async fn slot(&self) -> StreamSlot {
-        loop {
-            // Registered before the check, so that a stream freed between the check
-            // and the wait is not missed.
-            let freed = self.streams.freed.notified();
-            let max = self.send.current_max_send_streams();
-            let taken =
-                self.streams
-                    .open
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
-                        (open < max).then_some(open + 1)
-                    });
-            if taken.is_ok() {
-                return StreamSlot(self.streams.clone());
-            }
-            freed.await;
-        }
     }
 }
 
