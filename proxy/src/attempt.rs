@@ -9,15 +9,16 @@
 //! Atomix server's session recognizes that pair and does not apply the command twice.
 
 use crate::body::{read_first, ReadError};
-use crate::metrics::{PartitionLabels, RetryLabels};
+use crate::leaders::{count_retry, follow, settle};
 use crate::peer_settings::header_list_size;
 use crate::proxy::Proxy;
 use crate::relay::{relay, Answer};
-use crate::respond::{client_reset, reply, response_with, Outcome};
+use crate::respond::{cancelled, reply, reset_of, response_with, Outcome};
 use crate::status::{format_timeout, Code, Status, GRPC_STATUS, GRPC_TIMEOUT};
-use crate::upstream::Partition;
+use crate::upstream::{Partition, StreamSlot, Streams};
 use bytes::Bytes;
 use h2::server::SendResponse;
+use h2::RecvStream;
 use http::header::HeaderMap;
 use std::pin::Pin;
 use std::time::Duration;
@@ -49,7 +50,65 @@ pub async fn forward(
     p: usize,
     request: &Forward,
 ) -> Outcome {
-    Upstream { proxy, respond }.forward(p, request).await
+    // One timer for the whole call. Every wait polls its work first (`biased`), so a
+    // call that never waits never registers the timer.
+    let timer = call_timer(request.deadline);
+    tokio::pin!(timer);
+    let reached = exchange(proxy, Some(&mut *respond), p, request, timer.as_mut()).await;
+    let reached = match reached {
+        Ok(reached) => reached,
+        Err(status) => return reply(respond, status),
+    };
+    // The stream on the replica's connection stays taken until the relay ends.
+    let _slot = reached.slot;
+    let Some(body) = reached.body else {
+        // Trailers-only: the status is in the headers.
+        let code = Code::from_header(reached.headers.get(GRPC_STATUS));
+        let _ = respond.send_response(response_with(reached.headers), true);
+        return Outcome::Upstream(code);
+    };
+    let partition = &proxy.partitions[p];
+    let answer = Answer {
+        partition: partition.label,
+        upstream: &partition.replicas[reached.replica].addr,
+        headers: reached.headers,
+        buffered: reached.buffered,
+        body,
+    };
+    relay(proxy, respond, answer, timer).await
+}
+
+/// The timer of a call with `deadline` (or none).
+pub fn call_timer(deadline: Option<Instant>) -> Sleep {
+    sleep_until(deadline.unwrap_or_else(|| Instant::now() + NO_DEADLINE))
+}
+
+/// An upstream's answer that is the call's: from a leader, or from a replica whose
+/// NOT_LEADER cannot be followed.
+pub struct Reached {
+    /// The replica that answered.
+    pub replica: usize,
+    pub headers: HeaderMap,
+    /// What was read of the body: the first message whole when it is at most
+    /// `body::FIRST_MESSAGE_HOLD` long; its capacity is still to be released.
+    pub buffered: Bytes,
+    /// The rest of the body; `None` for a trailers-only answer.
+    pub body: Option<RecvStream>,
+    /// The stream on the replica's connection, held until the answer is dropped.
+    pub slot: StreamSlot,
+}
+
+/// Sends `request` to partition `p`'s leader, following NOT_LEADER and passing over
+/// replicas it cannot reach, until `timer` fires: the answer, or the proxy's status.
+/// `client`, when given, is watched for a reset, which ends the exchange.
+pub async fn exchange(
+    proxy: &Proxy,
+    client: Option<&mut SendResponse<Bytes>>,
+    p: usize,
+    request: &Forward,
+    timer: Pin<&mut Sleep>,
+) -> Result<Reached, Status> {
+    Upstream { proxy, client }.exchange(p, request, timer).await
 }
 
 /// Waits without a deadline are bounded by this instead, so that one timer type
@@ -67,8 +126,10 @@ struct Attempt<'a> {
 
 /// What one try came to.
 enum Tried {
-    /// The call is over: relayed, or ended with the proxy's status.
-    Answered(Outcome),
+    /// The answer that is the call's.
+    Reached(Reached),
+    /// The call is over, with the proxy's status.
+    Failed(Status),
     /// NOT_LEADER naming this configured replica; nothing was applied.
     NotLeader(usize),
     /// The request never reached the replica: it could not be connected to.
@@ -79,25 +140,22 @@ enum Tried {
     NotProcessed(String),
 }
 
-/// A call's way upstream: the proxy, and where the answer goes.
+/// A call's way upstream: the proxy, and the client whose reset ends it.
 struct Upstream<'p, 'r> {
     proxy: &'p Proxy,
-    respond: &'r mut SendResponse<Bytes>,
+    client: Option<&'r mut SendResponse<Bytes>>,
 }
 
 impl Upstream<'_, '_> {
-    async fn forward(&mut self, p: usize, request: &Forward) -> Outcome {
+    async fn exchange(
+        &mut self,
+        p: usize,
+        request: &Forward,
+        mut timer: Pin<&mut Sleep>,
+    ) -> Result<Reached, Status> {
         let proxy = self.proxy;
         let partition = &proxy.partitions[p];
         let n = partition.replicas.len();
-        // One timer for the whole call. Every wait below polls its work first
-        // (`biased`), so a call that never waits never registers the timer.
-        let timer = sleep_until(
-            request
-                .deadline
-                .unwrap_or_else(|| Instant::now() + NO_DEADLINE),
-        );
-        tokio::pin!(timer);
         let mut current = partition.leader();
         let mut redirects = 0;
         let mut unreachable: Vec<String> = Vec::new();
@@ -112,11 +170,12 @@ impl Upstream<'_, '_> {
                 hops_left: redirects < proxy.config.max_redirects,
             };
             match self.attempt(attempt, timer.as_mut()).await {
-                Tried::Answered(outcome) => return outcome,
+                Tried::Reached(reached) => return Ok(reached),
+                Tried::Failed(status) => return Err(status),
                 Tried::NotLeader(next) => {
                     redirects += 1;
                     retried_here = false;
-                    self.follow(partition, current, next);
+                    follow(proxy, partition, current, next);
                     current = next;
                 }
                 // As gRPC clients retry transparently and Envoy's `refused-stream`
@@ -125,7 +184,7 @@ impl Upstream<'_, '_> {
                 Tried::NotProcessed(e) if !retried_here => {
                     retried_here = true;
                     tracing::debug!(partition = partition.label, error = %e, "not processed; sending again");
-                    self.count_retry(partition, "not_processed");
+                    count_retry(self.proxy, partition, "not_processed");
                 }
                 Tried::NotSent(e) | Tried::NotProcessed(e) => {
                     // Nothing reached the replica: the next one may have it.
@@ -140,17 +199,16 @@ impl Upstream<'_, '_> {
                                 unreachable.join("; ")
                             ),
                         );
-                        return reply(self.respond, status);
+                        return Err(status);
                     }
-                    self.count_retry(partition, "connect");
+                    count_retry(self.proxy, partition, "connect");
                     current = (current + 1) % n;
                 }
             }
         }
     }
 
-    /// Sends the request to one replica and, unless it must go elsewhere, relays the
-    /// answer.
+    /// Sends the request to one replica and reads its answer up to the first message.
     async fn attempt(&mut self, a: Attempt<'_>, mut timer: Pin<&mut Sleep>) -> Tried {
         let partition = a.partition;
         let replica = &partition.replicas[a.replica];
@@ -166,20 +224,18 @@ impl Upstream<'_, '_> {
         let send = tokio::select! {
             biased;
             r = replica.ready(self.proxy.connect) => r,
-            _ = &mut timer => return self.answered_with(late("could not be reached in time")),
+            _ = &mut timer => return Tried::Failed(late("could not be reached in time")),
         };
         let pooled = match send {
             Ok(pooled) => pooled,
             Err(e) => return Tried::NotSent(e.0),
         };
         // Wait for a stream here, not in h2's queue (`upstream::Streams`).
-        let _slot = tokio::select! {
+        let slot = tokio::select! {
             biased;
-            slot = pooled.streams.slot(&pooled.send) => slot,
-            _ = &mut timer => return self.answered_with(late("had no stream free in time")),
-            _ = client_reset(self.respond) => {
-                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
-            }
+            slot = Streams::slot(&pooled.streams, &pooled.send) => slot,
+            _ = &mut timer => return Tried::Failed(late("had no stream free in time")),
+            _ = reset_of(&mut self.client) => return Tried::Failed(cancelled()),
         };
         let pooled_generation = pooled.generation();
         let mut send = pooled.send;
@@ -223,7 +279,7 @@ impl Upstream<'_, '_> {
                     partition.label, replica.addr
                 ),
             );
-            return self.answered_with(status);
+            return Tried::Failed(status);
         }
         let (response, mut upstream) = match send.send_request(request, false) {
             Ok(opened) => opened,
@@ -242,11 +298,11 @@ impl Upstream<'_, '_> {
             r = response => r,
             _ = &mut timer => {
                 upstream.send_reset(h2::Reason::CANCEL);
-                return self.answered_with(late("did not answer in time"));
+                return Tried::Failed(late("did not answer in time"));
             }
-            _ = client_reset(self.respond) => {
+            _ = reset_of(&mut self.client) => {
                 upstream.send_reset(h2::Reason::CANCEL);
-                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
+                return Tried::Failed(cancelled());
             }
         };
         let unavailable = |what: String| {
@@ -271,7 +327,7 @@ impl Upstream<'_, '_> {
                 replica.forget(pooled_generation);
                 return Tried::NotProcessed(format!("{}: {e}", replica.addr));
             }
-            Err(e) => return self.answered_with(unavailable(format!("failed: {e}"))),
+            Err(e) => return Tried::Failed(unavailable(format!("failed: {e}"))),
         };
         let (head, mut body) = response.into_parts();
         if head.status != http::StatusCode::OK {
@@ -282,30 +338,27 @@ impl Upstream<'_, '_> {
                     partition.label, replica.addr, head.status
                 ),
             );
-            return self.answered_with(status);
+            return Tried::Failed(status);
         }
         if body.is_end_stream() {
-            // Trailers-only: the status is in the headers.
-            let code = Code::from_header(head.headers.get(GRPC_STATUS));
-            let _ = self
-                .respond
-                .send_response(response_with(head.headers), true);
-            self.settle(a.partition, a.replica);
-            return Tried::Answered(Outcome::Upstream(code));
+            settle(self.proxy, a.partition, a.replica);
+            return Tried::Reached(Reached {
+                replica: a.replica,
+                headers: head.headers,
+                buffered: Bytes::new(),
+                body: None,
+                slot,
+            });
         }
         let first = tokio::select! {
             biased;
             f = read_first(&mut body) => f,
-            _ = &mut timer => return self.answered_with(late("did not answer in time")),
-            _ = client_reset(self.respond) => {
-                return Tried::Answered(Outcome::Proxy(Status::new(Code::CANCELLED, "the client cancelled")));
-            }
+            _ = &mut timer => return Tried::Failed(late("did not answer in time")),
+            _ = reset_of(&mut self.client) => return Tried::Failed(cancelled()),
         };
         let first = match first {
             Ok(first) => first,
-            Err(ReadError::Lost(e)) => {
-                return self.answered_with(unavailable(format!("was lost: {e}")))
-            }
+            Err(ReadError::Lost(e)) => return Tried::Failed(unavailable(format!("was lost: {e}"))),
             Err(ReadError::Malformed(e)) => {
                 let status = Status::new(
                     Code::INTERNAL,
@@ -314,11 +367,11 @@ impl Upstream<'_, '_> {
                         partition.label, replica.addr
                     ),
                 );
-                return self.answered_with(status);
+                return Tried::Failed(status);
             }
         };
         match &first.not_leader {
-            None => self.settle(a.partition, a.replica),
+            None => settle(self.proxy, a.partition, a.replica),
             Some(leader) => match partition.find(leader) {
                 Some(next) if next != a.replica && a.hops_left => return Tried::NotLeader(next),
                 Some(_) => {}
@@ -331,69 +384,12 @@ impl Upstream<'_, '_> {
                 ),
             },
         }
-        let answer = Answer {
-            partition: partition.label,
-            upstream: &replica.addr,
+        Tried::Reached(Reached {
+            replica: a.replica,
             headers: head.headers,
             buffered: first.buffered,
-            body,
-        };
-        let outcome = relay(self.proxy, self.respond, answer, timer).await;
-        Tried::Answered(outcome)
-    }
-
-    fn answered_with(&mut self, status: Status) -> Tried {
-        Tried::Answered(reply(self.respond, status))
-    }
-
-    fn count_retry(&self, partition: &Partition, reason: &'static str) {
-        self.proxy
-            .metrics
-            .retries
-            .get_or_create(&RetryLabels {
-                partition: partition.label,
-                reason,
-            })
-            .inc();
-    }
-
-    /// A NOT_LEADER named `next`: make it the leader and count the redirect.
-    fn follow(&self, partition: &Partition, from: usize, next: usize) {
-        self.count_retry(partition, "not_leader");
-        if partition.set_leader(next) {
-            self.leader_changed(partition, from, next, "NOT_LEADER named it");
-        }
-    }
-
-    /// `current` answered as a leader: if the proxy had another in mind (it reached
-    /// this one past unreachable ones), this one leads now.
-    fn settle(&self, partition: &Partition, current: usize) {
-        let from = partition.leader();
-        if from != current && partition.set_leader(current) {
-            self.leader_changed(
-                partition,
-                from,
-                current,
-                "the believed leader was unreachable",
-            );
-        }
-    }
-
-    /// Counts and logs a new leader of `partition`.
-    fn leader_changed(&self, partition: &Partition, from: usize, to: usize, why: &'static str) {
-        self.proxy
-            .metrics
-            .leader_changes
-            .get_or_create(&PartitionLabels {
-                partition: partition.label,
-            })
-            .inc();
-        tracing::info!(
-            partition = partition.label,
-            from = %partition.replicas[from].addr,
-            to = %partition.replicas[to].addr,
-            why,
-            "leader changed"
-        );
+            body: Some(body),
+            slot,
+        })
     }
 }

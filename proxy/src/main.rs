@@ -11,6 +11,7 @@ mod body;
 mod call;
 mod config;
 mod health;
+mod leaders;
 mod metrics;
 mod peer_settings;
 mod proxy;

@@ -76,7 +76,20 @@ pub fn response_with(mut headers: HeaderMap) -> http::Response<()> {
     response
 }
 
+/// The proxy's status for a client that reset its call.
+pub fn cancelled() -> Status {
+    Status::new(Code::CANCELLED, "the client cancelled")
+}
+
 /// Waits until the client resets its stream.
 pub async fn client_reset(respond: &mut SendResponse<Bytes>) {
     let _ = poll_fn(|cx| respond.poll_reset(cx)).await;
+}
+
+/// Waits until the client, if there is one to watch, resets its stream.
+pub async fn reset_of(client: &mut Option<&mut SendResponse<Bytes>>) {
+    match client {
+        Some(respond) => client_reset(respond).await,
+        None => std::future::pending().await,
+    }
 }

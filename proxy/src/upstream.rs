@@ -104,10 +104,10 @@ pub struct Streams {
 }
 
 /// One of a connection's streams, held from before the request is sent until the
-/// attempt ends.
-pub struct StreamSlot<'a>(&'a Streams);
+/// answer is dropped.
+pub struct StreamSlot(Arc<Streams>);
 
-impl Drop for StreamSlot<'_> {
+impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.open.fetch_sub(1, Ordering::Relaxed);
         if self.0.waiting.load(Ordering::Relaxed) > 0 {
@@ -118,19 +118,19 @@ impl Drop for StreamSlot<'_> {
 
 impl Streams {
     /// Waits until the replica behind `send` takes one more stream.
-    pub async fn slot(&self, send: &SendRequest<Bytes>) -> StreamSlot<'_> {
+    pub async fn slot(this: &Arc<Self>, send: &SendRequest<Bytes>) -> StreamSlot {
         let take = || {
             let max = send.current_max_send_streams();
-            self.open
+            this.open
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
                     (open < max).then_some(open + 1)
                 })
                 .is_ok()
         };
         if take() {
-            return StreamSlot(self);
+            return StreamSlot(this.clone());
         }
-        self.waiting.fetch_add(1, Ordering::Relaxed);
+        this.waiting.fetch_add(1, Ordering::Relaxed);
         // Counts this call out of `waiting` however the wait ends (a cancelled call
         // drops this future mid-wait).
         struct Waiting<'a>(&'a AtomicUsize);
@@ -139,15 +139,15 @@ impl Streams {
                 self.0.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let _waiting = Waiting(&self.waiting);
+        let _waiting = Waiting(&this.waiting);
         loop {
             // Registered before the check, so that a stream freed between the check
             // and the wait is not missed.
-            let freed = self.freed.notified();
+            let freed = this.freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
             if take() {
-                return StreamSlot(self);
+                return StreamSlot(this.clone());
             }
             freed.await;
         }
