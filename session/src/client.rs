@@ -71,6 +71,10 @@ enum Entry<R> {
         response: R,
         size: usize,
     },
+    /// A fanned-out stream command (Events) every partition opened: it is answered
+    /// (the client may acknowledge past it), and sent again with the same numbers to
+    /// resume, as the server replays a stream sent again.
+    Stream(Vec<Upstream>),
 }
 
 /// One client session, spread over a session on every partition.
@@ -220,13 +224,20 @@ impl<R: Clone> ClientSession<R> {
     /// What is already decided for `request_id`: `None` when it is the next to give
     /// out.
     fn known(&self, request_id: u64) -> Option<Command<R>> {
+        // An open stream resumes whatever the client acknowledged, as at the server
+        // while the client's KeepAlive lists it.
+        if let Some(Entry::Stream(ups)) = self.commands.get(&request_id) {
+            return Some(Command::SendAll(ups.clone()));
+        }
         if request_id <= self.acknowledged {
             return Some(Command::Refused(Refusal::Acknowledged(request_id)));
         }
         match self.commands.get(&request_id) {
             Some(Entry::Done { response, .. }) => Some(Command::Saved(response.clone())),
             Some(Entry::InFlight(up)) => Some(Command::Send(*up)),
-            Some(Entry::FannedOut { ups, .. }) => Some(Command::SendAll(ups.clone())),
+            Some(Entry::FannedOut { ups, .. } | Entry::Stream(ups)) => {
+                Some(Command::SendAll(ups.clone()))
+            }
             None if request_id <= self.issued => {
                 Some(Command::Refused(Refusal::Acknowledged(request_id)))
             }
@@ -257,6 +268,26 @@ impl<R: Clone> ClientSession<R> {
             p.index = p.index.max(index);
         }
         answered.iter().all(|&a| a)
+    }
+
+    /// Every partition opened its stream of the fanned-out stream command
+    /// `request_id` (each part answered with [`ClientSession::part_answered`]): it
+    /// counts as answered, and stays resumable with the same numbers.
+    pub fn opened(&mut self, request_id: u64) {
+        if let Some(entry) = self.commands.get_mut(&request_id) {
+            if let Entry::FannedOut { ups, answered } = entry {
+                if answered.iter().all(|&a| a) {
+                    *entry = Entry::Stream(std::mem::take(ups));
+                }
+            }
+        }
+    }
+
+    /// Forgets the stream command `request_id` (the client closed its stream).
+    pub fn close_stream(&mut self, request_id: u64) {
+        if matches!(self.commands.get(&request_id), Some(Entry::Stream(_))) {
+            self.commands.remove(&request_id);
+        }
     }
 
     /// The header fields of a query on `partition`: it waits at the server for the
@@ -290,7 +321,7 @@ impl<R: Clone> ClientSession<R> {
                 p.index = p.index.max(index);
             }
             Entry::FannedOut { answered, .. } if answered.iter().all(|&a| a) => {}
-            Entry::FannedOut { .. } | Entry::Done { .. } => return,
+            Entry::FannedOut { .. } | Entry::Done { .. } | Entry::Stream(_) => return,
         }
         *entry = Entry::Done { response, size };
         self.saved_bytes += size;
@@ -317,10 +348,11 @@ impl<R: Clone> ClientSession<R> {
         let in_flight = self
             .commands
             .iter()
-            .find(|(_, e)| !matches!(e, Entry::Done { .. }))
+            .find(|(_, e)| matches!(e, Entry::InFlight(_) | Entry::FannedOut { .. }))
             .map_or(u64::MAX, |(&n, _)| n - 1);
         let acknowledged = acknowledged.min(in_flight);
         if acknowledged > self.acknowledged {
+            // Streams stay: their numbers resume them until the client closes them.
             let mut freed = 0;
             self.commands.retain(|&n, entry| match entry {
                 Entry::Done { size, .. } if n <= acknowledged => {

@@ -261,3 +261,26 @@ fn proxy_session_ids_are_unique_and_apart_from_partition_ids() {
     assert_eq!(all.len(), 1000);
     assert!(all.iter().all(|&id| id > u64::MAX / 2));
 }
+
+#[test]
+fn an_opened_stream_is_answered_and_resumes_with_the_same_numbers() {
+    let (mut s, now) = session(2, usize::MAX);
+    let Command::SendAll(ups) = s.command_all(1) else {
+        panic!()
+    };
+    send(s.command(2, 0));
+    s.answered(2, 0, 2, 1);
+    s.part_answered(1, 0, 0);
+    // Not every partition opened: the client cannot acknowledge past it.
+    s.keep_alive(now, 2).unwrap();
+    assert_eq!(s.command(2, 0), Command::Saved(2));
+    s.part_answered(1, 1, 0);
+    s.opened(1);
+    s.keep_alive(now, 2).unwrap();
+    assert_eq!(s.command(2, 0), Command::Refused(Refusal::Acknowledged(2)));
+    // Sent again after the client's acknowledgement: the same numbers, to resume.
+    assert_eq!(s.command_all(1), Command::SendAll(ups));
+    // Closed (a KeepAlive no longer lists it): refused as acknowledged.
+    s.close_stream(1);
+    assert_eq!(s.command_all(1), Command::Refused(Refusal::Acknowledged(1)));
+}
