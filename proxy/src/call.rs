@@ -8,6 +8,7 @@ use crate::metrics::CallLabels;
 use crate::peer_settings::header_list_size;
 use crate::proxy::Proxy;
 use crate::respond::{refuse_http, reply, strip_hop_by_hop, Outcome};
+use crate::sessions;
 use crate::status::{parse_timeout, Code, Status, GRPC_TIMEOUT};
 use atomix_headers::grpc::PREFIX_LEN;
 use atomix_headers::partition::{self, Method};
@@ -233,6 +234,22 @@ impl Call<'_, '_> {
             }
         };
         let count = proxy.partitions.len() as u32;
+        if pinned.is_none() && count > 1 {
+            if let Some(kind) = sessions::claim(self.method, &envelope) {
+                let mut headers = parts.headers;
+                strip_hop_by_hop(&mut headers);
+                headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+                let ctx = sessions::Ctx {
+                    proxy,
+                    method: self.method,
+                    path: parts.uri.path_and_query().cloned(),
+                    headers,
+                    deadline,
+                    pass_timeout: timeout.is_some(),
+                };
+                return sessions::serve(&ctx, self.respond, kind, &envelope, &message).await;
+            }
+        }
         let routed = match pinned {
             Some(p) => Ok(p as u32),
             None => partition::route(self.method, &envelope, count),

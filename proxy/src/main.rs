@@ -19,6 +19,7 @@ mod readiness;
 mod relay;
 mod respond;
 mod server;
+mod sessions;
 mod status;
 mod upstream;
 
@@ -127,7 +128,7 @@ fn log_directives(rust_log: Option<&str>) -> String {
 
 async fn run(config: Config) -> Result<(), String> {
     let metrics = Arc::new(metrics::Metrics::new());
-    let proxy = Arc::new(proxy::Proxy::new(config.clone(), metrics.clone())?);
+    let proxy = proxy::Proxy::new(config.clone(), metrics.clone())?;
     // Bind everything before serving anything: a listener that cannot be had is a
     // start-up failure, not a partition silently missing.
     let main = TcpListener::bind(config.listen)

@@ -5,6 +5,7 @@
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,11 +38,24 @@ pub struct RetryLabels {
     pub reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MethodLabels {
+    /// The method's name, `Size` say.
+    pub method: &'static str,
+}
+
 pub struct Metrics {
     pub requests: Family<CallLabels, Counter>,
     pub duration: Histogram,
     pub leader_changes: Family<PartitionLabels, Counter>,
     pub retries: Family<RetryLabels, Counter>,
+    /// Calls on the proxy's sessions, by method.
+    pub session_calls: Family<MethodLabels, Counter>,
+    /// Calls on the proxy's sessions sent to every partition, by method.
+    pub fanouts: Family<MethodLabels, Counter>,
+    /// Open client sessions, and partition sessions beneath them.
+    pub sessions: Gauge,
+    pub partition_sessions: Gauge,
     registry: Registry,
 }
 
@@ -52,7 +66,31 @@ impl Metrics {
         let duration = Histogram::new(exponential_buckets(0.000_05, 2.0, 19));
         let leader_changes = Family::<PartitionLabels, Counter>::default();
         let retries = Family::<RetryLabels, Counter>::default();
+        let session_calls = Family::<MethodLabels, Counter>::default();
+        let fanouts = Family::<MethodLabels, Counter>::default();
+        let sessions = Gauge::default();
+        let partition_sessions = Gauge::default();
         let mut registry = Registry::default();
+        registry.register(
+            "atomix_proxy_session_calls",
+            "Calls on sessions the proxy holds for its clients, by method",
+            session_calls.clone(),
+        );
+        registry.register(
+            "atomix_proxy_fanout_calls",
+            "Calls on the proxy's sessions sent to every partition, by method",
+            fanouts.clone(),
+        );
+        registry.register(
+            "atomix_proxy_sessions",
+            "Client sessions the proxy holds (each one session on every partition)",
+            sessions.clone(),
+        );
+        registry.register(
+            "atomix_proxy_partition_sessions",
+            "Partition sessions the proxy holds for its clients",
+            partition_sessions.clone(),
+        );
         registry.register(
             "atomix_proxy_requests",
             "Calls ended, by partition, method and gRPC code",
@@ -78,8 +116,17 @@ impl Metrics {
             duration,
             leader_changes,
             retries,
+            session_calls,
+            fanouts,
+            sessions,
+            partition_sessions,
             registry,
         }
+    }
+
+    /// Counts a call sent to every partition.
+    pub fn fanout(&self, method: &'static str) {
+        self.fanouts.get_or_create(&MethodLabels { method }).inc();
     }
 
     pub fn render(&self) -> String {

@@ -3,11 +3,12 @@
 
 use crate::config::Config;
 use crate::metrics::{Metrics, PartitionLabels, RetryLabels};
+use crate::sessions::Sessions;
 use crate::upstream::{ConnectOptions, Partition};
 use atomix_headers::partition::{self, Method};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -33,13 +34,17 @@ pub struct Proxy {
     /// Every connection and call, for the drain to wait on.
     pub tracker: TaskTracker,
     pub connect: ConnectOptions,
+    /// Sessions the proxy holds for its clients.
+    pub sessions: Sessions,
+    /// This proxy, for the tasks it spawns.
+    this: Weak<Proxy>,
     /// The request headers every open call holds, counted as HTTP/2 counts them; at
     /// most `--max-headers-held`.
     pub headers_held: AtomicUsize,
 }
 
 impl Proxy {
-    pub fn new(config: Config, metrics: Arc<Metrics>) -> Result<Self, String> {
+    pub fn new(config: Config, metrics: Arc<Metrics>) -> Result<Arc<Self>, String> {
         let partitions = config
             .partitions
             .iter()
@@ -72,7 +77,9 @@ impl Proxy {
                     .get();
             }
         }
-        Ok(Proxy {
+        Ok(Arc::new_cyclic(|this| Proxy {
+            this: this.clone(),
+            sessions: Sessions::default(),
             connect: ConnectOptions {
                 connect_timeout: config.connect_timeout,
                 keepalive: config.keepalive,
@@ -88,6 +95,11 @@ impl Proxy {
             ready: watch::Sender::new(false),
             tracker: TaskTracker::new(),
             headers_held: AtomicUsize::new(0),
-        })
+        }))
+    }
+
+    /// This proxy, shared: for a task that outlives the call that starts it.
+    pub fn this(&self) -> Arc<Proxy> {
+        self.this.upgrade().expect("a proxy that serves is alive")
     }
 }

@@ -106,7 +106,7 @@ pub async fn relay(
 
 /// Sends `data` no faster than the client's window opens: never more than its
 /// capacity at a time, so h2 buffers nothing past the window.
-async fn send_bounded(out: &mut SendStream<Bytes>, mut data: Bytes) -> Result<(), ()> {
+pub async fn send_bounded(out: &mut SendStream<Bytes>, mut data: Bytes) -> Result<(), ()> {
     while !data.is_empty() {
         out.reserve_capacity(data.len());
         let mut capacity = out.capacity();

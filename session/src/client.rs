@@ -283,6 +283,15 @@ impl<R: Clone> ClientSession<R> {
         }
     }
 
+    /// The partition numbers of the fanned-out command `request_id`, while it is in
+    /// flight or an open stream.
+    pub fn stream_numbers(&self, request_id: u64) -> Option<Vec<Upstream>> {
+        match self.commands.get(&request_id)? {
+            Entry::FannedOut { ups, .. } | Entry::Stream(ups) => Some(ups.clone()),
+            _ => None,
+        }
+    }
+
     /// Forgets the stream command `request_id` (the client closed its stream).
     pub fn close_stream(&mut self, request_id: u64) {
         if matches!(self.commands.get(&request_id), Some(Entry::Stream(_))) {
