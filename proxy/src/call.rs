@@ -239,7 +239,7 @@ impl Call<'_, '_> {
                 let mut headers = parts.headers;
                 strip_hop_by_hop(&mut headers);
                 headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
-                let ctx = sessions::Ctx {
+                let mut ctx = sessions::Ctx {
                     proxy,
                     method: self.method,
                     path: parts.uri.path_and_query().cloned(),
@@ -247,7 +247,7 @@ impl Call<'_, '_> {
                     deadline,
                     pass_timeout: timeout.is_some(),
                 };
-                return sessions::serve(&ctx, self.respond, kind, &envelope, &message).await;
+                return sessions::serve(&mut ctx, self.respond, kind, &envelope, &message).await;
             }
         }
         let routed = match pinned {

@@ -1,6 +1,7 @@
 //! One client session spread over a session on every partition.
 
 use crate::partition::{PartitionSession, Upstream};
+use crate::window::Window;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -71,10 +72,9 @@ enum Entry<R> {
         response: R,
         size: usize,
     },
-    /// A fanned-out stream command (Events) every partition opened: it is answered
-    /// (the client may acknowledge past it), and sent again with the same numbers to
-    /// resume, as the server replays a stream sent again.
-    Stream(Vec<Upstream>),
+    /// A fanned-out stream command (Events) every partition opened: answered (the
+    /// client may acknowledge past it); its numbers are in `ClientSession::streams`.
+    Opened,
 }
 
 /// One client session, spread over a session on every partition.
@@ -86,8 +86,11 @@ pub struct ClientSession<R> {
     partitions: Vec<PartitionSession>,
     /// The client's commands given out, in its order: `1..=issued`.
     issued: u64,
-    /// Commands given out and not acknowledged by the client.
-    commands: BTreeMap<u64, Entry<R>>,
+    /// Commands given out and not acknowledged by the client, by request id.
+    commands: Window<Entry<R>>,
+    /// Open stream commands by request id, resumed with the same numbers while open,
+    /// as the server replays a stream sent again, whatever the client acknowledged.
+    streams: BTreeMap<u64, Vec<Upstream>>,
     /// The client's KeepAlive: every answer up to it was received.
     acknowledged: u64,
     saved_bytes: usize,
@@ -112,7 +115,8 @@ impl<R: Clone> ClientSession<R> {
             last_keepalive: now,
             partitions,
             issued: 0,
-            commands: BTreeMap::new(),
+            commands: Window::new(1),
+            streams: BTreeMap::new(),
             acknowledged: 0,
             saved_bytes: 0,
             limit,
@@ -169,7 +173,7 @@ impl<R: Clone> ClientSession<R> {
             request_id: p.last_issued,
             index: p.index,
         };
-        self.commands.insert(request_id, Entry::InFlight(up));
+        self.commands.push(Entry::InFlight(up));
         self.issued = request_id;
         Command::Send(up)
     }
@@ -210,13 +214,10 @@ impl<R: Clone> ClientSession<R> {
             })
             .collect();
         let answered = vec![false; ups.len()];
-        self.commands.insert(
-            request_id,
-            Entry::FannedOut {
-                ups: ups.clone(),
-                answered,
-            },
-        );
+        self.commands.push(Entry::FannedOut {
+            ups: ups.clone(),
+            answered,
+        });
         self.issued = request_id;
         Command::SendAll(ups)
     }
@@ -226,18 +227,18 @@ impl<R: Clone> ClientSession<R> {
     fn known(&self, request_id: u64) -> Option<Command<R>> {
         // An open stream resumes whatever the client acknowledged, as at the server
         // while the client's KeepAlive lists it.
-        if let Some(Entry::Stream(ups)) = self.commands.get(&request_id) {
+        if let Some(ups) = self.streams.get(&request_id) {
             return Some(Command::SendAll(ups.clone()));
         }
         if request_id <= self.acknowledged {
             return Some(Command::Refused(Refusal::Acknowledged(request_id)));
         }
-        match self.commands.get(&request_id) {
+        match self.commands.get(request_id) {
             Some(Entry::Done { response, .. }) => Some(Command::Saved(response.clone())),
             Some(Entry::InFlight(up)) => Some(Command::Send(*up)),
-            Some(Entry::FannedOut { ups, .. } | Entry::Stream(ups)) => {
-                Some(Command::SendAll(ups.clone()))
-            }
+            Some(Entry::FannedOut { ups, .. }) => Some(Command::SendAll(ups.clone())),
+            // Opened, then closed: as acknowledged.
+            Some(Entry::Opened) => Some(Command::Refused(Refusal::Acknowledged(request_id))),
             None if request_id <= self.issued => {
                 Some(Command::Refused(Refusal::Acknowledged(request_id)))
             }
@@ -255,7 +256,7 @@ impl<R: Clone> ClientSession<R> {
     /// Partition `partition` answered its part of the fanned-out command `request_id`
     /// at `index`; whether every part is answered now.
     pub fn part_answered(&mut self, request_id: u64, partition: usize, index: u64) -> bool {
-        let Some(Entry::FannedOut { ups, answered }) = self.commands.get_mut(&request_id) else {
+        let Some(Entry::FannedOut { ups, answered }) = self.commands.get_mut(request_id) else {
             return false;
         };
         let (Some(up), Some(done)) = (ups.get(partition), answered.get_mut(partition)) else {
@@ -274,10 +275,11 @@ impl<R: Clone> ClientSession<R> {
     /// `request_id` (each part answered with [`ClientSession::part_answered`]): it
     /// counts as answered, and stays resumable with the same numbers.
     pub fn opened(&mut self, request_id: u64) {
-        if let Some(entry) = self.commands.get_mut(&request_id) {
+        if let Some(entry) = self.commands.get_mut(request_id) {
             if let Entry::FannedOut { ups, answered } = entry {
                 if answered.iter().all(|&a| a) {
-                    *entry = Entry::Stream(std::mem::take(ups));
+                    self.streams.insert(request_id, std::mem::take(ups));
+                    *entry = Entry::Opened;
                 }
             }
         }
@@ -286,17 +288,18 @@ impl<R: Clone> ClientSession<R> {
     /// The partition numbers of the fanned-out command `request_id`, while it is in
     /// flight or an open stream.
     pub fn stream_numbers(&self, request_id: u64) -> Option<Vec<Upstream>> {
-        match self.commands.get(&request_id)? {
-            Entry::FannedOut { ups, .. } | Entry::Stream(ups) => Some(ups.clone()),
+        if let Some(ups) = self.streams.get(&request_id) {
+            return Some(ups.clone());
+        }
+        match self.commands.get(request_id)? {
+            Entry::FannedOut { ups, .. } => Some(ups.clone()),
             _ => None,
         }
     }
 
     /// Forgets the stream command `request_id` (the client closed its stream).
     pub fn close_stream(&mut self, request_id: u64) {
-        if matches!(self.commands.get(&request_id), Some(Entry::Stream(_))) {
-            self.commands.remove(&request_id);
-        }
+        self.streams.remove(&request_id);
     }
 
     /// The header fields of a query on `partition`: it waits at the server for the
@@ -320,7 +323,7 @@ impl<R: Clone> ClientSession<R> {
     /// A fanned-out command is saved so once all its parts are answered
     /// ([`ClientSession::part_answered`]); `index` is then not read.
     pub fn answered(&mut self, request_id: u64, index: u64, response: R, size: usize) {
-        let Some(entry) = self.commands.get_mut(&request_id) else {
+        let Some(entry) = self.commands.get_mut(request_id) else {
             return;
         };
         match entry {
@@ -330,7 +333,7 @@ impl<R: Clone> ClientSession<R> {
                 p.index = p.index.max(index);
             }
             Entry::FannedOut { answered, .. } if answered.iter().all(|&a| a) => {}
-            Entry::FannedOut { .. } | Entry::Done { .. } | Entry::Stream(_) => return,
+            Entry::FannedOut { .. } | Entry::Done { .. } | Entry::Opened => return,
         }
         *entry = Entry::Done { response, size };
         self.saved_bytes += size;
@@ -356,19 +359,14 @@ impl<R: Clone> ClientSession<R> {
         // number still reaches the partition and its retry is still answered.
         let in_flight = self
             .commands
-            .iter()
-            .find(|(_, e)| matches!(e, Entry::InFlight(_) | Entry::FannedOut { .. }))
-            .map_or(u64::MAX, |(&n, _)| n - 1);
-        let acknowledged = acknowledged.min(in_flight);
+            .first_where(|e| matches!(e, Entry::InFlight(_) | Entry::FannedOut { .. }));
+        let acknowledged = acknowledged.min(in_flight - 1);
         if acknowledged > self.acknowledged {
-            // Streams stay: their numbers resume them until the client closes them.
             let mut freed = 0;
-            self.commands.retain(|&n, entry| match entry {
-                Entry::Done { size, .. } if n <= acknowledged => {
-                    freed += *size;
-                    false
+            self.commands.drop_upto(acknowledged, |entry| {
+                if let Entry::Done { size, .. } = entry {
+                    freed += size;
                 }
-                _ => true,
             });
             self.saved_bytes -= freed;
             self.acknowledged = acknowledged;

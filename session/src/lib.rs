@@ -45,6 +45,7 @@ mod client;
 mod partition;
 mod prefix;
 mod stream;
+mod window;
 
 pub use client::{ClientSession, Command, Refusal};
 pub use partition::{PartitionSession, Upstream};

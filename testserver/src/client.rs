@@ -14,6 +14,8 @@ pub struct Head<'a> {
     pub index: u64,
     /// `(stream_id, response_id)` acknowledged.
     pub streams: &'a [(u64, u64)],
+    /// Header field 6 of later schema revisions, the partition (from 1); 0 for none.
+    pub partition: u64,
 }
 
 /// A request: the header (namespace "test"), then `body`.
@@ -32,6 +34,7 @@ pub fn request(head: &Head<'_>, body: &[u8]) -> Vec<u8> {
         varint_field(2, response_id, &mut s);
         message_field(5, &s, &mut h);
     }
+    varint_field(6, head.partition, &mut h);
     let mut out = Vec::new();
     message_field(1, &h, &mut out);
     out.extend_from_slice(body);
@@ -149,11 +152,29 @@ impl Client {
 pub async fn read_rest(mut body: h2::RecvStream) -> Reply {
     let mut data = BytesMut::new();
     while let Some(chunk) = body.data().await {
-        let Ok(chunk) = chunk else { break };
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                return Reply {
+                    code: u32::MAX,
+                    message: format!("the stream failed: {e}"),
+                    messages: split(&data),
+                }
+            }
+        };
         let _ = body.flow_control().release_capacity(chunk.len());
         data.extend_from_slice(&chunk);
     }
-    let trailers = body.trailers().await.ok().flatten().unwrap_or_default();
+    let trailers = match body.trailers().await {
+        Ok(t) => t.unwrap_or_default(),
+        Err(e) => {
+            return Reply {
+                code: u32::MAX,
+                message: format!("the trailers failed: {e}"),
+                messages: split(&data),
+            }
+        }
+    };
     Reply {
         code: trailers
             .get("grpc-status")

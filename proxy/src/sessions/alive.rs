@@ -43,7 +43,7 @@ pub(super) async fn close_partitions(
         let path = &path;
         async move {
             if let Ok(r) = request {
-                let _ = wire::unary(ctx, p, Some(path), r).await;
+                let _ = wire::unary(ctx, p, Some(path), r, None).await;
             }
         }
     }))
@@ -130,7 +130,7 @@ pub(super) async fn keep_partitions_alive(proxy: Arc<Proxy>, held: Arc<Held>) {
                     ..ctx.clone_for_keepalive()
                 };
                 match request {
-                    Ok(r) => wire::unary(&ctx, p, None, r).await,
+                    Ok(r) => wire::unary(&ctx, p, None, r, None).await,
                     Err(s) => Err(s),
                 }
             }

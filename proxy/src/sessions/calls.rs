@@ -10,6 +10,7 @@ use atomix_session::{ClientSession, Command, Upstream};
 use bytes::Bytes;
 use futures_util::future::join_all;
 use h2::server::SendResponse;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::time::sleep_until;
 
 /// What the session state says of a command, once it is not to wait: a command ahead
@@ -20,30 +21,50 @@ pub(super) async fn decide(
     request_id: u64,
     ask: impl Fn(&mut ClientSession<Bytes>) -> Command<Bytes>,
 ) -> Result<Command<Bytes>, Status> {
+    // Most commands arrive in order: asked once, without registering for a wake-up.
+    let command = ask(&mut held.state.lock().expect("not poisoned"));
+    if !matches!(command, Command::Wait) {
+        return Ok(issued(held, command));
+    }
     let deadline = ctx
         .deadline
         .unwrap_or_else(|| tokio::time::Instant::now() + held.timeout);
+    held.waiting.fetch_add(1, Ordering::Relaxed);
+    // Counted out however the wait ends (a deadline, or the call dropped).
+    struct Waiting<'a>(&'a AtomicUsize);
+    impl Drop for Waiting<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let _waiting = Waiting(&held.waiting);
     loop {
         // Registered before the state is asked: a command given out in between wakes it.
         let advanced = held.advanced.notified();
         tokio::pin!(advanced);
         advanced.as_mut().enable();
         let command = ask(&mut held.state.lock().expect("not poisoned"));
-        match command {
-            Command::Wait => tokio::select! {
-                _ = advanced => {}
-                _ = sleep_until(deadline) => return Err(Status::new(
-                    Code::DEADLINE_EXCEEDED,
-                    format!("command {request_id} waited for the session's command {} past its deadline", request_id - 1),
-                )),
-            },
-            Command::Send(_) | Command::SendAll(_) => {
-                held.advanced.notify_waiters();
-                return Ok(command);
-            }
-            other => return Ok(other),
+        if !matches!(command, Command::Wait) {
+            return Ok(issued(held, command));
+        }
+        tokio::select! {
+            _ = advanced => {}
+            _ = sleep_until(deadline) => return Err(Status::new(
+                Code::DEADLINE_EXCEEDED,
+                format!("command {request_id} waited for the session's command {} past its deadline", request_id - 1),
+            )),
         }
     }
+}
+
+/// `command`, after waking the commands that wait for a gap when it was given out.
+fn issued(held: &Held, command: Command<Bytes>) -> Command<Bytes> {
+    if matches!(command, Command::Send(_) | Command::SendAll(_))
+        && held.waiting.load(Ordering::Relaxed) > 0
+    {
+        held.advanced.notify_waiters();
+    }
+    command
 }
 
 /// `envelope` for partition session `up`.
@@ -91,7 +112,7 @@ fn undelivered(
 }
 
 pub(super) async fn entry(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     respond: &mut SendResponse<Bytes>,
     held: &Held,
     envelope: &RequestEnvelope<'_>,
@@ -112,14 +133,16 @@ pub(super) async fn entry(
             Ok(up) => up,
             Err(r) => return refused(respond, r),
         };
+        // One upstream call: the client's headers are moved into it, not copied.
+        let headers = Some(std::mem::take(&mut ctx.headers));
         let answer = match request_for(envelope, &up) {
-            Ok(request) => wire::unary(ctx, p, None, request).await,
+            Ok(request) => wire::unary(ctx, p, None, request, headers).await,
             Err(status) => Err(status),
         };
         return match answer {
             Ok(a) if a.code == Code::OK => {
                 held.state.lock().expect("not poisoned").read(p, a.index());
-                respond_with(respond, held, &a)
+                respond_with(respond, held, a)
             }
             Ok(a) => upstream_failed(ctx, respond, held, a),
             Err(status) => reply(respond, status),
@@ -133,8 +156,9 @@ pub(super) async fn entry(
         Ok(Command::Wait | Command::SendAll(_)) => unreachable!("decided, for one partition"),
         Err(status) => return reply(respond, status),
     };
+    let headers = Some(std::mem::take(&mut ctx.headers));
     let answer = match request_for(envelope, &up) {
-        Ok(request) => wire::unary(ctx, p, None, request).await,
+        Ok(request) => wire::unary(ctx, p, None, request, headers).await,
         Err(status) => return reply(respond, status),
     };
     match answer {
@@ -151,7 +175,7 @@ pub(super) async fn entry(
                 out.clone(),
                 out.len(),
             );
-            wire::reply(respond, &[out])
+            wire::relay(respond, a.headers, out, a.trailers)
         }
         Ok(a) => upstream_failed(ctx, respond, held, a),
         Err(status) => undelivered(ctx, respond, held, status),
@@ -163,9 +187,9 @@ fn client_response(held: &Held, a: &Unary) -> Option<Bytes> {
     wire::response(a.response.as_ref()?, held.id, None).ok()
 }
 
-fn respond_with(respond: &mut SendResponse<Bytes>, held: &Held, a: &Unary) -> Outcome {
-    match client_response(held, a) {
-        Some(out) => wire::reply(respond, &[out]),
+fn respond_with(respond: &mut SendResponse<Bytes>, held: &Held, a: Unary) -> Outcome {
+    match client_response(held, &a) {
+        Some(out) => wire::relay(respond, a.headers, out, a.trailers),
         None => reply(
             respond,
             Status::new(Code::INTERNAL, "an upstream answer without a message"),
@@ -190,7 +214,7 @@ pub(super) async fn size(
         Err(r) => return refused(respond, r),
     };
     let answers = join_all(ups.iter().map(|up| async move {
-        wire::unary(ctx, up.partition, None, request_for(envelope, up)?).await
+        wire::unary(ctx, up.partition, None, request_for(envelope, up)?, None).await
     }))
     .await;
     let mut total: i64 = 0;
@@ -239,7 +263,7 @@ pub(super) async fn clear(
     };
     ctx.proxy.metrics.fanout(ctx.method.name);
     let answers = join_all(ups.iter().map(|up| async move {
-        wire::unary(ctx, up.partition, None, request_for(envelope, up)?).await
+        wire::unary(ctx, up.partition, None, request_for(envelope, up)?, None).await
     }))
     .await;
     for (up, answer) in ups.iter().zip(answers) {

@@ -25,7 +25,7 @@ pub(super) async fn create(
         Ok(r) => r,
         Err(status) => return reply(respond, status),
     };
-    let answers = join_all((0..n).map(|p| wire::unary(ctx, p, None, request.clone()))).await;
+    let answers = join_all((0..n).map(|p| wire::unary(ctx, p, None, request.clone(), None))).await;
     let mut partitions = Vec::with_capacity(n);
     let mut failure = None;
     for (p, answer) in answers.into_iter().enumerate() {
@@ -87,6 +87,7 @@ pub(super) async fn create(
             SAVED_LIMIT,
         )),
         advanced: Notify::new(),
+        waiting: Default::default(),
         events: Mutex::default(),
         timeout,
         partitions: n,
@@ -193,7 +194,7 @@ pub(super) async fn close(
                 ..Default::default()
             },
         );
-        async move { wire::unary(ctx, p, None, request?).await }
+        async move { wire::unary(ctx, p, None, request?, None).await }
     }))
     .await;
     for answer in answers {

@@ -70,6 +70,8 @@ pub struct Held {
     state: Mutex<ClientSession<Bytes>>,
     /// Woken when a command is given out: a command waiting for a gap asks again.
     advanced: Notify,
+    /// Commands waiting for a gap: only then does a command given out wake them.
+    waiting: std::sync::atomic::AtomicUsize,
     /// Events streams by the client's request id.
     events: Mutex<HashMap<u64, Arc<Mutex<StreamMerge<Bytes>>>>>,
     timeout: Duration,
@@ -140,7 +142,7 @@ pub struct Ctx<'a> {
 
 /// Serves a call the session layer claimed.
 pub async fn serve(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     respond: &mut SendResponse<Bytes>,
     kind: Kind,
     envelope: &RequestEnvelope<'_>,

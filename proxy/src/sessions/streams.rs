@@ -135,12 +135,17 @@ async fn run(
         .replay()
         .map(|e| (e.response_id, e.kind, e.response.clone()))
         .collect();
+    // Messages go out gathered, one DATA frame for as many as are ready: a frame
+    // each would be many small frames, which h2 clients count against a budget.
+    let mut batch = BytesMut::new();
     for (id, kind, raw) in replay {
-        if send(&mut out, held, &raw, stream_id, id, kind)
-            .await
-            .is_err()
-        {
-            return Outcome::Proxy(crate::respond::cancelled());
+        if add(&mut batch, held, &raw, stream_id, id, kind).is_err() {
+            return finish(
+                &mut out,
+                &mut batch,
+                Status::new(Code::INTERNAL, "a malformed cached response"),
+            )
+            .await;
         }
     }
     let (tx, mut rx) = mpsc::channel(16);
@@ -149,18 +154,29 @@ async fn run(
     }
     drop(tx);
     loop {
-        let next = tokio::select! {
-            m = rx.recv() => m,
-            _ = std::future::poll_fn(|cx| out.poll_reset(cx)) => return Outcome::Proxy(crate::respond::cancelled()),
-            _ = ctx.proxy.streams_end.cancelled() => {
-                return end_stream(&mut out, Status::new(Code::UNAVAILABLE, "the proxy is shutting down"));
+        let next = match rx.try_recv() {
+            Ok(m) => Some(m),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if flush(&mut out, &mut batch).await.is_err() {
+                    return Outcome::Proxy(crate::respond::cancelled());
+                }
+                tokio::select! {
+                    m = rx.recv() => m,
+                    _ = std::future::poll_fn(|cx| out.poll_reset(cx)) => return Outcome::Proxy(crate::respond::cancelled()),
+                    _ = ctx.proxy.streams_end.cancelled() => {
+                        return finish(&mut out, &mut batch, Status::new(Code::UNAVAILABLE, "the proxy is shutting down")).await;
+                    }
+                }
             }
         };
         let Some((p, part)) = next else {
-            return end_stream(
+            return finish(
                 &mut out,
+                &mut batch,
                 Status::new(Code::UNAVAILABLE, "the partitions' streams ended unclosed"),
-            );
+            )
+            .await;
         };
         let raw = match part {
             Part::Message(raw) => raw,
@@ -168,19 +184,25 @@ async fn run(
                 if code == Code::UNKNOWN && message.starts_with("unknown session") =>
             {
                 end(ctx.proxy, held);
-                return end_stream(
+                return finish(
                     &mut out,
+                    &mut batch,
                     Status::new(Code::UNKNOWN, format!("unknown session {}", held.id)),
-                );
+                )
+                .await;
             }
             Part::End(Code::OK, _) => continue,
-            Part::End(code, message) => return end_stream(&mut out, Status::new(code, message)),
+            Part::End(code, message) => {
+                return finish(&mut out, &mut batch, Status::new(code, message)).await
+            }
         };
         let Ok(envelope) = ResponseEnvelope::decode(&raw) else {
-            return end_stream(
+            return finish(
                 &mut out,
+                &mut batch,
                 Status::new(Code::INTERNAL, "a malformed stream response"),
-            );
+            )
+            .await;
         };
         let header = envelope.header.unwrap_or_default();
         let kind = match header.r#type {
@@ -213,12 +235,28 @@ async fn run(
                         full.held, full.limit
                     ),
                 );
-                return end_stream(&mut out, status);
+                return finish(&mut out, &mut batch, status).await;
             }
         };
-        if send(&mut out, held, &raw, stream_id, emit.response_id, emit.kind)
-            .await
-            .is_err()
+        if add(
+            &mut batch,
+            held,
+            &raw,
+            stream_id,
+            emit.response_id,
+            emit.kind,
+        )
+        .is_err()
+        {
+            return finish(
+                &mut out,
+                &mut batch,
+                Status::new(Code::INTERNAL, "a malformed stream response"),
+            )
+            .await;
+        }
+        if (batch.len() >= BATCH || emit.kind == UpstreamType::Close)
+            && flush(&mut out, &mut batch).await.is_err()
         {
             return Outcome::Proxy(crate::respond::cancelled());
         }
@@ -314,21 +352,41 @@ async fn read_part(p: usize, reached: Reached, tx: mpsc::Sender<(usize, Part)>) 
     let _ = tx.send((p, Part::End(code, message))).await;
 }
 
-/// Sends `raw` with its header in the client's terms.
-async fn send(
-    out: &mut SendStream<Bytes>,
+/// Gathered messages are sent once they reach this many bytes, or nothing more is
+/// ready.
+const BATCH: usize = 64 * 1024;
+
+/// Appends `raw`, framed, with its header in the client's terms.
+fn add(
+    batch: &mut BytesMut,
     held: &Held,
     raw: &[u8],
     stream_id: u64,
     response_id: u64,
     kind: UpstreamType,
-) -> Result<(), ()> {
+) -> Result<(), Status> {
     let kind = match kind {
         UpstreamType::Open => ResponseType::OPEN_STREAM,
         UpstreamType::Response => ResponseType::RESPONSE,
         UpstreamType::Close => ResponseType::CLOSE_STREAM,
     };
-    let framed =
-        wire::response(raw, held.id, Some((stream_id, response_id, kind))).map_err(|_| ())?;
-    crate::relay::send_bounded(out, framed).await
+    let framed = wire::response(raw, held.id, Some((stream_id, response_id, kind)))?;
+    batch.extend_from_slice(&framed);
+    Ok(())
+}
+
+/// Sends what is gathered, then ends the stream with `status`.
+async fn finish(out: &mut SendStream<Bytes>, batch: &mut BytesMut, status: Status) -> Outcome {
+    if flush(out, batch).await.is_err() {
+        return Outcome::Proxy(crate::respond::cancelled());
+    }
+    end_stream(out, status)
+}
+
+/// Sends what is gathered, no faster than the client reads.
+async fn flush(out: &mut SendStream<Bytes>, batch: &mut BytesMut) -> Result<(), ()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    crate::relay::send_bounded(out, batch.split().freeze()).await
 }

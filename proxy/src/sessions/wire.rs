@@ -46,6 +46,10 @@ pub struct Unary {
     pub message: String,
     /// The answer's first message, without its prefix.
     pub response: Option<Bytes>,
+    /// The upstream's response headers and trailers: relayed to the client with the
+    /// rewritten message, as a passed-through call relays them.
+    pub headers: HeaderMap,
+    pub trailers: HeaderMap,
 }
 
 impl Unary {
@@ -59,15 +63,17 @@ impl Unary {
 }
 
 /// Sends `message` (framed) to partition `p` on `ctx`'s path and reads the answer.
+/// `headers`, when given, go upstream instead of a copy of the client's.
 pub async fn unary(
     ctx: &Ctx<'_>,
     p: usize,
     path: Option<&http::uri::PathAndQuery>,
     message: Bytes,
+    headers: Option<HeaderMap>,
 ) -> Result<Unary, Status> {
     let forward = Forward {
         path: path.cloned().or_else(|| ctx.path.clone()),
-        headers: ctx.headers.clone(),
+        headers: headers.unwrap_or_else(|| ctx.headers.clone()),
         message,
         deadline: ctx.deadline,
         pass_timeout: ctx.pass_timeout,
@@ -81,6 +87,8 @@ pub async fn unary(
             code: Code::from_header(reached.headers.get(GRPC_STATUS)),
             message: grpc_message(&reached.headers),
             response: None,
+            headers: reached.headers,
+            trailers: HeaderMap::new(),
         });
     };
     let mut data = BytesMut::from(&reached.buffered[..]);
@@ -114,6 +122,8 @@ pub async fn unary(
         code: Code::from_header(trailers.get(GRPC_STATUS)),
         message: grpc_message(&trailers),
         response,
+        headers: reached.headers,
+        trailers,
     })
 }
 
@@ -183,6 +193,23 @@ pub fn put_varint(mut v: u64, out: &mut Vec<u8>) {
         v >>= 7;
     }
     out.push(v as u8);
+}
+
+/// Answers the call with the upstream's headers, `message` (framed) and the
+/// upstream's trailers.
+pub fn relay(
+    respond: &mut SendResponse<Bytes>,
+    headers: HeaderMap,
+    message: Bytes,
+    trailers: HeaderMap,
+) -> crate::respond::Outcome {
+    let Ok(mut out) = respond.send_response(crate::respond::response_with(headers), false) else {
+        return crate::respond::Outcome::Proxy(crate::respond::cancelled());
+    };
+    let code = Code::from_header(trailers.get(GRPC_STATUS));
+    let _ = out.send_data(message, false);
+    let _ = out.send_trailers(trailers);
+    crate::respond::Outcome::Upstream(code)
 }
 
 /// Answers the call with `messages` (framed) and OK.
