@@ -378,3 +378,67 @@ async fn a_command_ahead_of_a_gap_waits_and_a_lost_session_is_unknown() {
     assert_eq!((r.code, r.message), (2, format!("unknown session {short}")));
     drop(groups);
 }
+
+/// The next message of a stream, within 5 s.
+async fn next(body: &mut h2::RecvStream, held: &mut BytesMut) -> Option<bytes::Bytes> {
+    next_message(body, held, Duration::from_secs(5)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_sent_again_replay_what_the_client_did_not_acknowledge() {
+    let (_groups, proxy) = cluster().await;
+    let client = Client::connect(&proxy.addr).await;
+    let mut s = Session::create(&client, map, "m").await;
+    s.next += 1;
+    let events = request(&s.head(s.next), &[]);
+    let (_, _, mut body) = client.start(&map("Events"), &events).await;
+    let mut held = BytesMut::new();
+    let open = next(&mut body, &mut held).await.expect("OPEN_STREAM");
+    s.command("Put", &[field(2, "k1"), field(3, "v")].concat())
+        .await;
+    let first = next(&mut body, &mut held).await.expect("the event of k1");
+    drop(body); // the client goes away without acknowledging anything
+    s.command("Put", &[field(2, "k2"), field(3, "v")].concat())
+        .await;
+    // The same Events call again: what it had (1, 2), then what came meanwhile (3).
+    let (_, _, mut body) = client.start(&map("Events"), &events).await;
+    let mut held = BytesMut::new();
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(
+            next(&mut body, &mut held)
+                .await
+                .expect("a replayed or new response"),
+        );
+    }
+    let r = Reply {
+        messages: got.clone(),
+        ..Default::default()
+    };
+    let ids: Vec<u64> = (0..3).map(|i| r.head(i).response_id).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(&got[..2], &[open, first][..], "replayed byte for byte");
+    assert_eq!(r.fields(2).string(3), "k2");
+    assert!(
+        next_message(&mut body, &mut held, Duration::from_millis(500))
+            .await
+            .is_none(),
+        "no duplicate from the partitions' own replay"
+    );
+    drop(body);
+    // Acknowledged up to 3 by a KeepAlive: sent again, nothing is replayed.
+    let ka = Head {
+        streams: &[(1, 3)],
+        ..s.head(s.next)
+    };
+    let r = client.call(&map("KeepAlive"), &request(&ka, &[])).await;
+    assert_eq!(r.code, 0, "{}", r.message);
+    let (_, _, mut body) = client.start(&map("Events"), &events).await;
+    let mut held = BytesMut::new();
+    assert!(
+        next_message(&mut body, &mut held, Duration::from_millis(500))
+            .await
+            .is_none(),
+        "everything was acknowledged"
+    );
+}

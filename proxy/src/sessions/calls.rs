@@ -204,12 +204,7 @@ pub(super) async fn size(
     held: &Held,
     envelope: &RequestEnvelope<'_>,
 ) -> Outcome {
-    let n = ctx.proxy.partitions.len();
-    let ups: Result<Vec<Upstream>, _> = {
-        let state = held.state.lock().expect("not poisoned");
-        (0..n).map(|p| state.query(p)).collect()
-    };
-    let ups = match ups {
+    let ups = match held.queries() {
         Ok(ups) => ups,
         Err(r) => return refused(respond, r),
     };

@@ -174,6 +174,14 @@ pub async fn serve(
     }
 }
 
+impl Held {
+    /// The header fields of a query on every partition, in partition order.
+    fn queries(&self) -> Result<Vec<atomix_session::Upstream>, Refusal> {
+        let state = self.state.lock().expect("not poisoned");
+        (0..self.partitions).map(|p| state.query(p)).collect()
+    }
+}
+
 /// UNKNOWN `unknown session N`, as the server answers.
 fn unknown(respond: &mut SendResponse<Bytes>, id: u64) -> Outcome {
     reply(
