@@ -398,5 +398,10 @@ impl<'a, H: Merge<'a>> crate::unknown::private::Known for Envelope<'a, H> {
     }
 }
 
+mod splice;
+pub use splice::{RequestStamp, ResponseStamp, Stampable};
+
+#[cfg(test)]
+mod splice_tests;
 #[cfg(test)]
 mod tests;

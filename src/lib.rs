@@ -86,7 +86,9 @@ mod unknown;
 mod wire;
 
 pub use enums::{ResponseStatus, ResponseType};
-pub use envelope::{Envelope, RequestEnvelope, ResponseEnvelope};
+pub use envelope::{
+    Envelope, RequestEnvelope, RequestStamp, ResponseEnvelope, ResponseStamp, Stampable,
+};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath};
 pub use message::request::RequestHeader;
 pub use message::response::ResponseHeader;
