@@ -263,3 +263,34 @@ fn other_fields_are_copied_not_encoded() {
         9
     );
 }
+
+#[test]
+fn random_bytes_that_decode_splice_without_panic_to_the_same_message() {
+    let mut rng = Lcg(3);
+    let mut decoded = 0;
+    for _ in 0..200_000 {
+        let len = rng.below(24) as usize;
+        // Mostly small bytes, so that tags and lengths are often well formed.
+        let mut source: Vec<u8> = (0..len).map(|_| (rng.next() % 40) as u8).collect();
+        if rng.below(2) == 0 {
+            source.insert(0, 0x0a);
+            if len > 0 {
+                source.insert(1, (rng.below(len as u64 + 1)) as u8);
+            }
+        }
+        let stamp = RequestStamp {
+            session_id: Some(rng.value()),
+            request_id: None,
+            index: Some(rng.value()),
+        };
+        decoded += RequestEnvelope::decode(&source).is_ok() as u32;
+        check!(RequestHeader, &source, &stamp);
+        let stamp = ResponseStamp {
+            session_id: Some(rng.value()),
+            r#type: Some(ResponseType::from_value(-1)),
+            ..Default::default()
+        };
+        check!(ResponseHeader, &source, &stamp);
+    }
+    assert!(decoded > 5_000, "{decoded} decoded");
+}
