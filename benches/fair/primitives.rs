@@ -511,6 +511,7 @@ fn ours_stamp(requests: &[Request]) -> u64 {
 
 /// Ours again, writing with `splice`: the header's other fields and the operation are
 /// copied from the input instead of encoded.
+#[cfg(fair_splice)]
 #[inline(never)]
 fn ours_splice(requests: &[Request]) -> u64 {
     let stamp = atomix_headers::RequestStamp {
@@ -671,12 +672,16 @@ pub fn benches() -> Vec<Bench> {
             run: Box::new(move || run(&[], Some((&frames, &methods)))),
         });
     }
-    let stamps: [(&'static str, StampLoop); 4] = [
+    #[allow(unused_mut)]
+    let mut stamps: Vec<(&'static str, StampLoop)> = vec![
         ("atomix-headers", ours_stamp),
-        ("atomix-headers splice", ours_splice),
         ("buffa", buffa_stamp),
         ("floor", floor_stamp),
     ];
+    // Built only with `--cfg fair_splice`: a second caller of the envelope's decode in
+    // this binary changes how the compiler inlines it into `ours_stamp` (+2.7%).
+    #[cfg(fair_splice)]
+    stamps.insert(1, ("atomix-headers splice", ours_splice));
     for (contender, run) in stamps {
         let requests = requests.clone();
         out.push(Bench {

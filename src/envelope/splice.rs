@@ -236,7 +236,10 @@ impl<'a, H: Stampable<'a> + super::Merge<'a>> Envelope<'a, H> {
             None => {
                 let mut stamped = *self;
                 stamped.header.get_or_insert_default().apply(stamp);
-                stamped.encode(out)
+                // Through `dyn BufMut`: a caller of its own, so that a program's own
+                // `encode` into the same buffer type keeps the inlining it had.
+                let out: &mut dyn BufMut = out;
+                stamped.encode(&mut &mut *out)
             }
         }
     }
