@@ -62,10 +62,7 @@ impl Partition {
                     varint_field(2, PRECONDITION_FAILED, &mut body);
                     return reply(&body);
                 };
-                let (want_value, want_version) = (op.bytes(3), op.varint(4));
-                if (want_version != 0 && want_version != version)
-                    || (!want_value.is_empty() && want_value != value.as_slice())
-                {
+                if !holds(op, &value, version) {
                     varint_field(2, PRECONDITION_FAILED, &mut body);
                     return reply(&body);
                 }
@@ -83,10 +80,7 @@ impl Partition {
                     varint_field(2, NOOP, &mut body);
                     return reply(&body);
                 };
-                let (want_value, want_version) = (op.bytes(3), op.varint(4));
-                if (want_version != 0 && want_version != version)
-                    || (!want_value.is_empty() && want_value != value.as_slice())
-                {
+                if !holds(op, &value, version) {
                     varint_field(2, PRECONDITION_FAILED, &mut body);
                     return reply(&body);
                 }
@@ -209,4 +203,11 @@ impl Partition {
             }
         }
     }
+}
+
+/// Whether a Replace's or Remove's preconditions hold for an entry of `value` at
+/// `version`: its `previous_value` / `value` (field 3) and version (field 4), when set.
+fn holds(op: &Fields, value: &[u8], version: u64) -> bool {
+    let (want_value, want_version) = (op.bytes(3), op.varint(4));
+    (want_version == 0 || want_version == version) && (want_value.is_empty() || want_value == value)
 }

@@ -241,6 +241,23 @@ pub(super) async fn size(
     )
 }
 
+/// The numbers of the client's command `request_id` on every partition, or the
+/// call's end: its saved answer, a refusal, or the deadline of a wait for a gap.
+pub(super) async fn on_every_partition(
+    ctx: &Ctx<'_>,
+    respond: &mut SendResponse<Bytes>,
+    held: &Held,
+    request_id: u64,
+) -> Result<Vec<Upstream>, Outcome> {
+    match decide(ctx, held, request_id, |s| s.command_all(request_id)).await {
+        Ok(Command::SendAll(ups)) => Ok(ups),
+        Ok(Command::Saved(out)) => Err(wire::reply(respond, &[out])),
+        Ok(Command::Refused(r)) => Err(refused(respond, r)),
+        Ok(Command::Wait | Command::Send(_)) => unreachable!("decided, for every partition"),
+        Err(status) => Err(reply(respond, status)),
+    }
+}
+
 /// Clear: a command on every partition, OK when every partition's is.
 pub(super) async fn clear(
     ctx: &Ctx<'_>,
@@ -249,12 +266,9 @@ pub(super) async fn clear(
     envelope: &RequestEnvelope<'_>,
 ) -> Outcome {
     let request_id = envelope.header.unwrap_or_default().request_id;
-    let ups = match decide(ctx, held, request_id, |s| s.command_all(request_id)).await {
-        Ok(Command::SendAll(ups)) => ups,
-        Ok(Command::Saved(out)) => return wire::reply(respond, &[out]),
-        Ok(Command::Refused(r)) => return refused(respond, r),
-        Ok(Command::Wait | Command::Send(_)) => unreachable!("decided, for every partition"),
-        Err(status) => return reply(respond, status),
+    let ups = match on_every_partition(ctx, respond, held, request_id).await {
+        Ok(ups) => ups,
+        Err(done) => return done,
     };
     ctx.proxy.metrics.fanout(ctx.method.name);
     let answers = join_all(ups.iter().map(|up| async move {

@@ -3,14 +3,14 @@
 //! read once; Events is a command, whose responses are cached until the client
 //! acknowledges them and replayed when it sends the call again.
 
-use super::calls::decide;
+use super::calls::on_every_partition;
 use super::wire::{self, Fields};
 use super::{end, refused, Ctx, Held, SAVED_LIMIT};
 use crate::attempt::{call_timer, exchange, Forward, Reached};
 use crate::respond::{end as end_stream, reply, Outcome};
 use crate::status::{Code, Status, GRPC_MESSAGE, GRPC_STATUS};
 use atomix_headers::{grpc, Message, Progress, RequestEnvelope, ResponseEnvelope, ResponseType};
-use atomix_session::{Command, StreamKind, StreamMerge, Upstream, UpstreamType};
+use atomix_session::{StreamKind, StreamMerge, Upstream, UpstreamType};
 use bytes::{Bytes, BytesMut};
 use futures_util::future::join_all;
 use h2::server::SendResponse;
@@ -67,16 +67,10 @@ pub(super) async fn events(
     envelope: &RequestEnvelope<'_>,
 ) -> Outcome {
     let request_id = envelope.header.unwrap_or_default().request_id;
-    let ups = match decide(ctx, held, request_id, |s| s.command_all(request_id)).await {
-        Ok(Command::SendAll(ups)) => ups,
-        Ok(Command::Refused(r)) => return refused(respond, r),
-        Ok(_) => {
-            return reply(
-                respond,
-                Status::new(Code::INTERNAL, "an Events call answered as a unary one"),
-            )
-        }
-        Err(status) => return reply(respond, status),
+    // (A stream command is never saved as done: it resumes with its numbers.)
+    let ups = match on_every_partition(ctx, respond, held, request_id).await {
+        Ok(ups) => ups,
+        Err(done) => return done,
     };
     ctx.proxy.metrics.fanout(ctx.method.name);
     let n = ups.len();
