@@ -9,6 +9,7 @@ use crate::message::request::RequestHeader;
 use crate::message::response::ResponseHeader;
 use crate::message::Message;
 use crate::wire::varint;
+use crate::wire::varint::encoded_len as varint_len;
 use bytes::BufMut;
 
 /// `RequestHeader` fields to set in [`Envelope::splice`]: `None` leaves a field as it
@@ -159,19 +160,13 @@ fn next_field(buf: &[u8], at: usize) -> Option<Field> {
     })
 }
 
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
 /// A varint's bytes, written into `out` at `at`; the new end.
-fn put_varint_at(out: &mut [u8], mut at: usize, mut v: u64) -> usize {
-    while v >= 0x80 {
-        out[at] = v as u8 | 0x80;
-        v >>= 7;
+fn put_varint_at(out: &mut [u8], mut at: usize, v: u64) -> usize {
+    varint::encode(v, |b| {
+        out[at] = b;
         at += 1;
-    }
-    out[at] = v as u8;
-    at + 1
+    });
+    at
 }
 
 /// A splice's layout in the source: each `LAYOUT` field's bytes (empty when absent),
