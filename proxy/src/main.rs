@@ -22,6 +22,7 @@ mod server;
 mod sessions;
 mod status;
 mod upstream;
+mod waiters;
 
 use clap::Parser;
 

@@ -2,13 +2,13 @@
 //! when first needed and again after it is lost, with PINGs that find a dead one.
 
 use crate::peer_settings::{PeerLimit, Watched};
+use crate::waiters::Waiters;
 use bytes::Bytes;
 use h2::client::SendRequest;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 /// The HTTP/2 window of each upstream stream: what an upstream may send before the
 /// proxy passes it on (`relay`), and more than the proxy reads of a response before
@@ -98,9 +98,7 @@ pub struct Pooled {
 #[derive(Default)]
 pub struct Streams {
     open: AtomicUsize,
-    /// Calls waiting for a stream: only then does a freed stream notify.
-    waiting: AtomicUsize,
-    freed: Notify,
+    freed: Waiters,
 }
 
 /// One of a connection's streams, held from before the request is sent until the
@@ -110,9 +108,7 @@ pub struct StreamSlot(Arc<Streams>);
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.open.fetch_sub(1, Ordering::Relaxed);
-        if self.0.waiting.load(Ordering::Relaxed) > 0 {
-            self.0.freed.notify_one();
-        }
+        self.0.freed.wake_one();
     }
 }
 
@@ -121,35 +117,17 @@ impl Streams {
     pub async fn slot(this: &Arc<Self>, send: &SendRequest<Bytes>) -> StreamSlot {
         let take = || {
             let max = send.current_max_send_streams();
-            this.open
+            let taken = this
+                .open
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
                     (open < max).then_some(open + 1)
-                })
-                .is_ok()
+                });
+            taken.ok().map(|_| StreamSlot(this.clone()))
         };
-        if take() {
-            return StreamSlot(this.clone());
-        }
-        this.waiting.fetch_add(1, Ordering::Relaxed);
-        // Counts this call out of `waiting` however the wait ends (a cancelled call
-        // drops this future mid-wait).
-        struct Waiting<'a>(&'a AtomicUsize);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        let _waiting = Waiting(&this.waiting);
-        loop {
-            // Registered before the check, so that a stream freed between the check
-            // and the wait is not missed.
-            let freed = this.freed.notified();
-            tokio::pin!(freed);
-            freed.as_mut().enable();
-            if take() {
-                return StreamSlot(this.clone());
-            }
-            freed.await;
+        // Taken at once almost always: the common path builds no waiting future.
+        match take() {
+            Some(slot) => slot,
+            None => this.freed.until(take).await,
         }
     }
 }

@@ -5,12 +5,11 @@ use super::wire::{self, Fields, Unary};
 use super::{end, refused, unknown, Ctx, Held};
 use crate::respond::{reply, Outcome};
 use crate::status::{Code, Status};
-use atomix_headers::{partition, Message, RequestEnvelope, ResponseEnvelope};
+use atomix_headers::{partition, RequestEnvelope, ResponseEnvelope};
 use atomix_session::{ClientSession, Command, Upstream};
 use bytes::Bytes;
 use futures_util::future::join_all;
 use h2::server::SendResponse;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::time::sleep_until;
 
 /// What the session state says of a command, once it is not to wait: a command ahead
@@ -21,50 +20,31 @@ pub(super) async fn decide(
     request_id: u64,
     ask: impl Fn(&mut ClientSession<Bytes>) -> Command<Bytes>,
 ) -> Result<Command<Bytes>, Status> {
-    // Most commands arrive in order: asked once, without registering for a wake-up.
-    let command = ask(&mut held.state.lock().expect("not poisoned"));
-    if !matches!(command, Command::Wait) {
-        return Ok(issued(held, command));
-    }
-    let deadline = ctx
-        .deadline
-        .unwrap_or_else(|| tokio::time::Instant::now() + held.timeout);
-    held.waiting.fetch_add(1, Ordering::Relaxed);
-    // Counted out however the wait ends (a deadline, or the call dropped).
-    struct Waiting<'a>(&'a AtomicUsize);
-    impl Drop for Waiting<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-    let _waiting = Waiting(&held.waiting);
-    loop {
-        // Registered before the state is asked: a command given out in between wakes it.
-        let advanced = held.advanced.notified();
-        tokio::pin!(advanced);
-        advanced.as_mut().enable();
+    let ready = || {
         let command = ask(&mut held.state.lock().expect("not poisoned"));
-        if !matches!(command, Command::Wait) {
-            return Ok(issued(held, command));
+        (!matches!(command, Command::Wait)).then_some(command)
+    };
+    // Most commands arrive in order: decided at once, with no timer and no waiting.
+    let command = match ready() {
+        Some(command) => command,
+        None => {
+            let deadline = ctx
+                .deadline
+                .unwrap_or_else(|| tokio::time::Instant::now() + held.timeout);
+            tokio::select! {
+                c = held.advanced.until(ready) => c,
+                _ = sleep_until(deadline) => return Err(Status::new(
+                    Code::DEADLINE_EXCEEDED,
+                    format!("command {request_id} waited for the session's command {} past its deadline", request_id - 1),
+                )),
+            }
         }
-        tokio::select! {
-            _ = advanced => {}
-            _ = sleep_until(deadline) => return Err(Status::new(
-                Code::DEADLINE_EXCEEDED,
-                format!("command {request_id} waited for the session's command {} past its deadline", request_id - 1),
-            )),
-        }
+    };
+    if matches!(command, Command::Send(_) | Command::SendAll(_)) {
+        // Given out: the commands waiting for it ask again.
+        held.advanced.wake_all();
     }
-}
-
-/// `command`, after waking the commands that wait for a gap when it was given out.
-fn issued(held: &Held, command: Command<Bytes>) -> Command<Bytes> {
-    if matches!(command, Command::Send(_) | Command::SendAll(_))
-        && held.waiting.load(Ordering::Relaxed) > 0
-    {
-        held.advanced.notify_waiters();
-    }
-    command
+    Ok(command)
 }
 
 /// `envelope` for partition session `up`.
@@ -140,10 +120,13 @@ pub(super) async fn entry(
             Err(status) => Err(status),
         };
         return match answer {
-            Ok(a) if a.code == Code::OK => {
-                held.state.lock().expect("not poisoned").read(p, a.index());
-                respond_with(respond, held, a)
-            }
+            Ok(a) if a.code == Code::OK => match a.for_client(held.id) {
+                Ok((index, out)) => {
+                    held.state.lock().expect("not poisoned").read(p, index);
+                    wire::relay(respond, a.headers, out, a.trailers)
+                }
+                Err(status) => reply(respond, status),
+            },
             Ok(a) => upstream_failed(ctx, respond, held, a),
             Err(status) => reply(respond, status),
         };
@@ -163,15 +146,13 @@ pub(super) async fn entry(
     };
     match answer {
         Ok(a) if a.code == Code::OK => {
-            let Some(out) = client_response(held, &a) else {
-                return reply(
-                    respond,
-                    Status::new(Code::INTERNAL, "an upstream answer without a message"),
-                );
+            let (index, out) = match a.for_client(held.id) {
+                Ok(answer) => answer,
+                Err(status) => return reply(respond, status),
             };
             held.state.lock().expect("not poisoned").answered(
                 request_id,
-                a.index(),
+                index,
                 out.clone(),
                 out.len(),
             );
@@ -179,21 +160,6 @@ pub(super) async fn entry(
         }
         Ok(a) => upstream_failed(ctx, respond, held, a),
         Err(status) => undelivered(ctx, respond, held, status),
-    }
-}
-
-/// The upstream's response in the client's terms, framed.
-fn client_response(held: &Held, a: &Unary) -> Option<Bytes> {
-    wire::response(a.response.as_ref()?, held.id, None).ok()
-}
-
-fn respond_with(respond: &mut SendResponse<Bytes>, held: &Held, a: Unary) -> Outcome {
-    match client_response(held, &a) {
-        Some(out) => wire::relay(respond, a.headers, out, a.trailers),
-        None => reply(
-            respond,
-            Status::new(Code::INTERNAL, "an upstream answer without a message"),
-        ),
     }
 }
 
@@ -219,26 +185,25 @@ pub(super) async fn size(
             Ok(a) => return upstream_failed(ctx, respond, held, a),
             Err(status) => return reply(respond, status),
         };
-        held.state.lock().expect("not poisoned").read(p, a.index());
+        let e = match a.response.as_deref().map(wire::decode) {
+            Some(Ok(e)) => e,
+            Some(Err(status)) => return reply(respond, status),
+            None => ResponseEnvelope::default(),
+        };
+        let index = e.header.map_or(0, |h| h.index);
+        held.state.lock().expect("not poisoned").read(p, index);
         // SizeResponse.size, an int32 in field 2.
-        let size = a
-            .response
-            .as_ref()
-            .and_then(|r| ResponseEnvelope::decode(r).ok()?.operation.last_varint(2))
-            .unwrap_or(0) as i32;
-        total += i64::from(size);
+        total += i64::from(e.operation.last_varint(2).unwrap_or(0) as i32);
     }
-    let mut body = vec![0x10];
-    wire::put_varint(total.clamp(0, i64::from(i32::MAX)) as u64, &mut body);
     ctx.proxy.metrics.fanout(ctx.method.name);
-    wire::reply(
-        respond,
-        &[wire::own_response(
-            held.id,
-            0,
-            if total == 0 { &[] } else { &body },
-        )],
-    )
+    let size = total.clamp(0, i64::from(i32::MAX)) as u64;
+    // SizeResponse { size = 2 }: nothing for 0, as proto3 writes it.
+    let mut body = Vec::new();
+    if size != 0 {
+        body.push(0x10);
+        wire::put_varint(size, &mut body);
+    }
+    wire::reply(respond, &[wire::own_response(held.id, &body)])
 }
 
 /// The numbers of the client's command `request_id` on every partition, or the
@@ -288,7 +253,7 @@ pub(super) async fn clear(
             Err(status) => return undelivered(ctx, respond, held, status),
         }
     }
-    let out = wire::own_response(held.id, 0, &[]);
+    let out = wire::own_response(held.id, &[]);
     held.state
         .lock()
         .expect("not poisoned")

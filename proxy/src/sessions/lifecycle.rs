@@ -12,7 +12,6 @@ use h2::server::SendResponse;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 pub(super) async fn create(
     ctx: &Ctx<'_>,
@@ -86,8 +85,7 @@ pub(super) async fn create(
             partitions,
             SAVED_LIMIT,
         )),
-        advanced: Notify::new(),
-        waiting: Default::default(),
+        advanced: Default::default(),
         events: Mutex::default(),
         timeout,
         partitions: n,
@@ -103,7 +101,7 @@ pub(super) async fn create(
     ctx.proxy.sessions.count(&ctx.proxy.metrics);
     tokio::spawn(alive::keep_partitions_alive(ctx.proxy.this(), held));
     tracing::debug!(session = id, partitions = n, "session created");
-    wire::reply(respond, &[wire::own_response(id, 0, &[])])
+    wire::reply(respond, &[wire::own_response(id, &[])])
 }
 
 /// A `google.protobuf.Duration` message as a duration.
@@ -166,7 +164,7 @@ pub(super) fn keep_alive(
         }
         None => true,
     });
-    wire::reply(respond, &[wire::own_response(held.id, 0, &[])])
+    wire::reply(respond, &[wire::own_response(held.id, &[])])
 }
 
 pub(super) async fn close(
@@ -204,5 +202,5 @@ pub(super) async fn close(
             Err(status) => return reply(respond, status),
         }
     }
-    wire::reply(respond, &[wire::own_response(held.id, 0, &[])])
+    wire::reply(respond, &[wire::own_response(held.id, &[])])
 }

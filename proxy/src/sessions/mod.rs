@@ -26,6 +26,7 @@ mod wire;
 use crate::proxy::Proxy;
 use crate::respond::{reply, Outcome};
 use crate::status::{Code, Status};
+use crate::waiters::Waiters;
 use atomix_headers::partition::Method;
 use atomix_headers::RequestEnvelope;
 use atomix_session::{ClientSession, Refusal, SessionIds, StreamMerge};
@@ -35,7 +36,6 @@ use http::HeaderMap;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// A session Create asks for no timeout: the server's default.
@@ -69,9 +69,7 @@ pub struct Held {
     id: u64,
     state: Mutex<ClientSession<Bytes>>,
     /// Woken when a command is given out: a command waiting for a gap asks again.
-    advanced: Notify,
-    /// Commands waiting for a gap: only then does a command given out wake them.
-    waiting: std::sync::atomic::AtomicUsize,
+    advanced: Waiters,
     /// Events streams by the client's request id.
     events: Mutex<HashMap<u64, Arc<Mutex<StreamMerge<Bytes>>>>>,
     timeout: Duration,
@@ -202,7 +200,7 @@ fn refused(respond: &mut SendResponse<Bytes>, r: Refusal) -> Outcome {
 /// Ends a client session: later calls are UNKNOWN `unknown session N`.
 fn end(proxy: &Proxy, held: &Held) {
     held.state.lock().expect("not poisoned").end();
-    held.advanced.notify_waiters();
+    held.advanced.wake_all();
     proxy
         .sessions
         .open

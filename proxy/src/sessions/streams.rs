@@ -129,7 +129,8 @@ async fn run(
     // each would be many small frames, which h2 clients count against a budget.
     let mut batch = BytesMut::new();
     for (id, kind, raw) in replay {
-        if add(&mut batch, held, &raw, stream_id, id, kind).is_err() {
+        let added = wire::decode(&raw).and_then(|e| add(&mut batch, held, &e, stream_id, id, kind));
+        if added.is_err() {
             return finish(
                 &mut out,
                 &mut batch,
@@ -228,10 +229,11 @@ async fn run(
                 return finish(&mut out, &mut batch, status).await;
             }
         };
+        // Decoded once, above: the same envelope is restamped for the client.
         if add(
             &mut batch,
             held,
-            &raw,
+            &envelope,
             stream_id,
             emit.response_id,
             emit.kind,
@@ -346,11 +348,11 @@ async fn read_part(p: usize, reached: Reached, tx: mpsc::Sender<(usize, Part)>) 
 /// ready.
 const BATCH: usize = 64 * 1024;
 
-/// Appends `raw`, framed, with its header in the client's terms.
+/// Appends the response `e`, framed, with its header in the client's terms.
 fn add(
     batch: &mut BytesMut,
     held: &Held,
-    raw: &[u8],
+    e: &ResponseEnvelope<'_>,
     stream_id: u64,
     response_id: u64,
     kind: UpstreamType,
@@ -360,9 +362,7 @@ fn add(
         UpstreamType::Response => ResponseType::RESPONSE,
         UpstreamType::Close => ResponseType::CLOSE_STREAM,
     };
-    let framed = wire::response(raw, held.id, Some((stream_id, response_id, kind)))?;
-    batch.extend_from_slice(&framed);
-    Ok(())
+    wire::restamp_into(e, held.id, Some((stream_id, response_id, kind)), batch)
 }
 
 /// Sends what is gathered, then ends the stream with `status`.

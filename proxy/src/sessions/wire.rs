@@ -53,12 +53,24 @@ pub struct Unary {
 }
 
 impl Unary {
-    /// The response's header, when there is a response.
+    /// The response header's index, for a caller that needs nothing else of it.
     pub fn index(&self) -> u64 {
-        self.response
-            .as_ref()
-            .and_then(|r| ResponseEnvelope::decode(r).ok()?.header)
-            .map_or(0, |h| h.index)
+        let e = self.response.as_deref().and_then(|r| decode(r).ok());
+        e.and_then(|e| e.header).map_or(0, |h| h.index)
+    }
+
+    /// The response, decoded once: its header's index and the response in the
+    /// client's terms (`response`), or why it cannot be had.
+    pub fn for_client(&self, session_id: u64) -> Result<(u64, Bytes), Status> {
+        let Some(message) = &self.response else {
+            return Err(Status::new(
+                Code::INTERNAL,
+                "an upstream answer without a message",
+            ));
+        };
+        let e = decode(message)?;
+        let index = e.header.map_or(0, |h| h.index);
+        Ok((index, restamp(&e, session_id, None)?))
     }
 }
 
@@ -113,9 +125,7 @@ pub async fn unary(
     }
     .unwrap_or_default();
     let response = match grpc::split(&data, MAX_ANSWER) {
-        Ok(atomix_headers::Progress::Complete(frame)) => {
-            Some(Bytes::copy_from_slice(&data[frame.body]))
-        }
+        Ok(atomix_headers::Progress::Complete(frame)) => Some(data.freeze().slice(frame.body)),
         _ => None,
     };
     Ok(Unary {
@@ -142,51 +152,68 @@ fn grpc_message(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// An upstream response message with its header in the client's terms: the proxy's
-/// session id, and for a merged stream its id, response id and type. Framed.
-pub fn response(
-    message: &[u8],
+/// An upstream response message, decoded.
+pub fn decode(message: &[u8]) -> Result<ResponseEnvelope<'_>, Status> {
+    ResponseEnvelope::decode(message)
+        .map_err(|err| Status::new(Code::INTERNAL, format!("an upstream response: {err}")))
+}
+
+/// An upstream response with its header in the client's terms: the proxy's session
+/// id, and for a merged stream its id, response id and type. Framed.
+pub fn restamp(
+    e: &ResponseEnvelope<'_>,
     session_id: u64,
     stream: Option<(u64, u64, ResponseType)>,
 ) -> Result<Bytes, Status> {
-    let mut e = ResponseEnvelope::decode(message)
-        .map_err(|err| Status::new(Code::INTERNAL, format!("an upstream response: {err}")))?;
-    let mut header = e.header.unwrap_or_default();
+    let mut out = Vec::with_capacity(e.encoded_len() + grpc::PREFIX_LEN + 16);
+    restamp_into(e, session_id, stream, &mut out)?;
+    Ok(Bytes::from(out))
+}
+
+/// [`restamp`], appended to `out`.
+pub fn restamp_into<B: bytes::BufMut>(
+    e: &ResponseEnvelope<'_>,
+    session_id: u64,
+    stream: Option<(u64, u64, ResponseType)>,
+    out: &mut B,
+) -> Result<(), Status> {
+    let mut e = *e;
+    let header = e.header.get_or_insert_default();
     header.session_id = session_id;
     if let Some((stream_id, response_id, kind)) = stream {
         header.stream_id = stream_id;
         header.response_id = response_id;
         header.r#type = kind;
     }
-    e.header = Some(header);
+    grpc::encode(&e, out)
+        .map_err(|err| Status::new(Code::INTERNAL, format!("re-encoding a response: {err}")))
+}
+
+/// A response of the proxy's own: a header with `session_id`, then `operation` (the
+/// operation's fields, encoded). Framed.
+pub fn own_response(session_id: u64, operation: &[u8]) -> Bytes {
+    let header = atomix_headers::ResponseHeader {
+        session_id,
+        ..Default::default()
+    };
+    let operation = atomix_headers::UnknownFields::from_bytes::<ResponseEnvelope>(operation)
+        .expect("the proxy's own operation fields are not the header");
+    let e = ResponseEnvelope {
+        header: Some(header),
+        operation,
+    };
+    framed(&e).expect("a small response encodes")
+}
+
+/// `e` in a gRPC frame.
+fn framed(e: &ResponseEnvelope<'_>) -> Result<Bytes, Status> {
     let mut out = Vec::with_capacity(e.encoded_len() + grpc::PREFIX_LEN);
-    grpc::encode(&e, &mut out)
-        .map_err(|err| Status::new(Code::INTERNAL, format!("re-encoding a response: {err}")))?;
+    grpc::encode(e, &mut out)
+        .map_err(|err| Status::new(Code::INTERNAL, format!("encoding a response: {err}")))?;
     Ok(Bytes::from(out))
 }
 
-/// A response of the proxy's own: a header with `session_id` and `index`, then
-/// `operation` (the operation's fields, encoded). Framed.
-pub fn own_response(session_id: u64, index: u64, operation: &[u8]) -> Bytes {
-    let header = atomix_headers::ResponseHeader {
-        session_id,
-        index,
-        ..Default::default()
-    };
-    let mut body = Vec::new();
-    body.push(0x0a);
-    let h = header.encode_to_vec().expect("a header fits");
-    put_varint(h.len() as u64, &mut body);
-    body.extend_from_slice(&h);
-    body.extend_from_slice(operation);
-    let mut out = Vec::with_capacity(body.len() + 5);
-    out.push(0);
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
-    Bytes::from(out)
-}
-
-/// Appends `v` as a varint.
+/// Appends `v` as a varint (the crate keeps its varint writer to itself).
 pub fn put_varint(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
