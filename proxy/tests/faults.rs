@@ -251,16 +251,8 @@ async fn a_call_cancelled_while_queued_is_never_sent() {
     let slow = client.start(INCREMENT, &slow_message, &[]);
     let cancel = async {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
-        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-        tokio::spawn(conn);
-        let request = http::Request::builder()
-            .method("POST")
-            .uri(format!("http://{}{INCREMENT}", proxy.addr))
-            .header("content-type", "application/grpc")
-            .header("te", "trailers")
-            .body(())
-            .unwrap();
+        let send = h2_connection(&proxy.addr).await;
+        let request = grpc_head(&proxy.addr, INCREMENT);
         let mut send = send.ready().await.unwrap();
         let (_response, mut stream) = send.send_request(request, false).unwrap();
         stream

@@ -24,17 +24,10 @@ async fn header_blocks_that_expand_are_bounded() {
     // 1,024 streams of 1,000 references each (3.9 MB each, expanded), then 1,024 of
     // three (11.8 KB each, under the limit: 12 MB if all were held).
     for copies in [1000, 3] {
-        let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
-        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-        tokio::spawn(conn);
+        let send = h2_connection(&proxy.addr).await;
         let mut streams = Vec::new();
         for _ in 0..1024 {
-            let mut request = http::Request::builder()
-                .method("POST")
-                .uri(format!("http://{}{INCREMENT}", proxy.addr))
-                .header("content-type", "application/grpc")
-                .body(())
-                .unwrap();
+            let mut request = grpc_head(&proxy.addr, INCREMENT);
             for _ in 0..copies {
                 let value = http::HeaderValue::from_maybe_shared(big.clone()).unwrap();
                 request.headers_mut().append("x-big", value);
@@ -59,12 +52,7 @@ async fn header_blocks_that_expand_are_bounded() {
             continue;
         }
         assert_eq!(streams.len(), 1024);
-        let request = http::Request::builder()
-            .method("POST")
-            .uri(format!("http://{}{INCREMENT}", proxy.addr))
-            .header("content-type", "application/grpc")
-            .body(())
-            .unwrap();
+        let request = grpc_head(&proxy.addr, INCREMENT);
         let mut ready = send.clone().ready().await.unwrap();
         let (response, mut stream) = ready.send_request(request, false).unwrap();
         stream
@@ -125,9 +113,7 @@ async fn a_replicas_header_list_limit_is_respected() {
 async fn requests_that_are_not_grpc_calls_are_refused() {
     let g = group(1, 0).await;
     let proxy = Proxy::start(&partition_args(&[&g]), 0);
-    let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
-    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(conn);
+    let send = h2_connection(&proxy.addr).await;
     let message = request("c", 1, 1, None, &[]);
     let cases: [(&str, &str, Vec<u8>, u16, u32); 4] = [
         ("GET", "application/grpc", frame(&message).to_vec(), 405, 13),

@@ -304,15 +304,8 @@ async fn a_health_request_that_never_ends_is_timed_out() {
         &[partition_args(&[&g]), args(&["--timeout", "1s"])].concat(),
         0,
     );
-    let tcp = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
-    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(conn);
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{}/grpc.health.v1.Health/Check", proxy.addr))
-        .header("content-type", "application/grpc")
-        .body(())
-        .unwrap();
+    let send = h2_connection(&proxy.addr).await;
+    let request = grpc_head(&proxy.addr, "/grpc.health.v1.Health/Check");
     let mut send = send.ready().await.unwrap();
     let (response, mut stream) = send.send_request(request, false).unwrap();
     stream

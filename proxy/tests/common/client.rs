@@ -128,3 +128,22 @@ pub const MAP_EVENTS: &str = "/atomix.map.MapService/Events";
 pub const MAP_ENTRIES: &str = "/atomix.map.MapService/Entries";
 pub const MAP_GET: &str = "/atomix.map.MapService/Get";
 pub const COUNTER_EVENTS_LIKE: &str = "/atomix.value.ValueService/Events";
+
+/// A raw HTTP/2 connection to `addr`, its task running: for requests `Client` does not
+/// make (no body, an odd method or content-type, a reset).
+pub async fn h2_connection(addr: &str) -> h2::client::SendRequest<Bytes> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    send
+}
+
+/// A gRPC call's head: POST `path` on `addr`, `application/grpc`.
+pub fn grpc_head(addr: &str, path: &str) -> http::Request<()> {
+    http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .body(())
+        .unwrap()
+}
