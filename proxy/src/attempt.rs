@@ -11,16 +11,17 @@
 use crate::body::{read_first, ReadError};
 use crate::leaders::{count_retry, follow, settle};
 use crate::peer_settings::header_list_size;
-use crate::proxy::Proxy;
+use crate::proxy::{Live, Proxy};
 use crate::relay::{relay, Answer};
 use crate::respond::{cancelled, reply, reset_of, response_with, Outcome};
 use crate::status::{format_timeout, Code, Status, GRPC_STATUS, GRPC_TIMEOUT};
-use crate::upstream::{Partition, StreamSlot, Streams};
+use crate::upstream::{Partition, Replica, StreamSlot, Streams};
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::header::HeaderMap;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep_until, Instant, Sleep};
 
@@ -67,10 +68,9 @@ pub async fn forward(
         let _ = respond.send_response(response_with(reached.headers), true);
         return Outcome::Upstream(code);
     };
-    let partition = &proxy.partitions[p];
     let answer = Answer {
-        partition: partition.label,
-        upstream: &partition.replicas[reached.replica].addr,
+        partition: proxy.labels[p],
+        upstream: &reached.replica.addr,
         headers: reached.headers,
         buffered: reached.buffered,
         body,
@@ -87,7 +87,7 @@ pub fn call_timer(deadline: Option<Instant>) -> Sleep {
 /// NOT_LEADER cannot be followed.
 pub struct Reached {
     /// The replica that answered.
-    pub replica: usize,
+    pub replica: Arc<Replica>,
     pub headers: HeaderMap,
     /// What was read of the body: the first message whole when it is at most
     /// `body::FIRST_MESSAGE_HOLD` long; its capacity is still to be released.
@@ -122,6 +122,7 @@ struct Attempt<'a> {
     request: &'a Forward,
     /// Whether a NOT_LEADER may still be followed.
     hops_left: bool,
+    live: &'a Live,
 }
 
 /// What one try came to.
@@ -154,7 +155,10 @@ impl Upstream<'_, '_> {
         mut timer: Pin<&mut Sleep>,
     ) -> Result<Reached, Status> {
         let proxy = self.proxy;
-        let partition = &proxy.partitions[p];
+        // The partition as configured when the call began: a reload meanwhile does
+        // not move it to other replicas halfway.
+        let live = proxy.live();
+        let partition = &live.partitions[p];
         let n = partition.replicas.len();
         let mut current = partition.leader();
         let mut redirects = 0;
@@ -167,7 +171,8 @@ impl Upstream<'_, '_> {
                 replica: current,
                 request,
                 // Redirects are bounded by --max-redirects.
-                hops_left: redirects < proxy.config.max_redirects,
+                hops_left: redirects < live.config.max_redirects,
+                live: &live,
             };
             match self.attempt(attempt, timer.as_mut()).await {
                 Tried::Reached(reached) => return Ok(reached),
@@ -223,7 +228,7 @@ impl Upstream<'_, '_> {
         };
         let send = tokio::select! {
             biased;
-            r = replica.ready(self.proxy.connect) => r,
+            r = replica.ready(&a.live.connect) => r,
             _ = &mut timer => return Tried::Failed(late("could not be reached in time")),
         };
         let pooled = match send {
@@ -260,7 +265,7 @@ impl Upstream<'_, '_> {
         // Under a limit above that bound (most replicas', whose default is 16 MiB or
         // unlimited) no call is counted.
         let limit = pooled.header_limit.get() as usize;
-        let bound = self.proxy.config.max_header_list_size as usize
+        let bound = a.live.config.max_header_list_size as usize
             + replica.authority.as_str().len()
             + FORWARD_SLACK;
         let size = if limit < bound {
@@ -343,7 +348,7 @@ impl Upstream<'_, '_> {
         if body.is_end_stream() {
             settle(self.proxy, a.partition, a.replica);
             return Tried::Reached(Reached {
-                replica: a.replica,
+                replica: replica.clone(),
                 headers: head.headers,
                 buffered: Bytes::new(),
                 body: None,
@@ -385,7 +390,7 @@ impl Upstream<'_, '_> {
             },
         }
         Tried::Reached(Reached {
-            replica: a.replica,
+            replica: replica.clone(),
             headers: head.headers,
             buffered: first.buffered,
             body: Some(body),

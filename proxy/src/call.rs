@@ -124,7 +124,7 @@ fn record(
     method: &'static str,
     outcome: Outcome,
 ) {
-    let partition_label = partition.map_or("", |p| proxy.partitions[p].label);
+    let partition_label = partition.map_or("", |p| proxy.labels[p]);
     let elapsed = start.elapsed();
     match &outcome {
         Outcome::Upstream(Code::OK) => {}
@@ -168,7 +168,7 @@ struct HeldHeaders<'p> {
 
 impl<'p> HeldHeaders<'p> {
     fn charge(proxy: &'p Proxy, size: usize) -> Option<Self> {
-        let max = proxy.config.max_headers_held;
+        let max = proxy.now().config.max_headers_held;
         proxy
             .headers_held
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
@@ -202,20 +202,22 @@ impl Call<'_, '_> {
         let proxy = self.proxy;
         let (parts, mut body) = request.into_parts();
         let timeout = parts.headers.get(GRPC_TIMEOUT).and_then(parse_timeout);
+        let (limit, max_message_size) = {
+            let now = proxy.now();
+            (now.config.timeout, now.config.max_message_size)
+        };
         // The client's deadline, or --timeout for a unary call without one; a stream
         // without one lasts as long as the client and the upstream want it.
         let deadline = match timeout {
             Some(t) => Some(self.start + t),
-            None if !self.method.server_streaming => Some(self.start + proxy.config.timeout),
+            None if !self.method.server_streaming => Some(self.start + limit),
             None => None,
         };
         // The request itself must arrive within --timeout, deadline or not.
-        let read_by = deadline.map_or(self.start + proxy.config.timeout, |d| {
-            d.min(self.start + proxy.config.timeout)
-        });
+        let read_by = deadline.map_or(self.start + limit, |d| d.min(self.start + limit));
         let message = tokio::select! {
             biased;
-            m = read_request(&mut body, proxy.config.max_message_size) => m,
+            m = read_request(&mut body, max_message_size) => m,
             _ = sleep_until(read_by) => Err(Status::new(
                 Code::DEADLINE_EXCEEDED,
                 "the request message did not arrive in time",
@@ -233,7 +235,7 @@ impl Call<'_, '_> {
                 return reply(self.respond, status);
             }
         };
-        let count = proxy.partitions.len() as u32;
+        let count = proxy.labels.len() as u32;
         if pinned.is_none() && count > 1 {
             if let Some(kind) = sessions::claim(self.method, &envelope) {
                 let mut headers = parts.headers;

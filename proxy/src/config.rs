@@ -37,7 +37,7 @@ Clear, Entries, Events, Iterate) must name their partition when there are severa
 Logs go to stderr; RUST_LOG=debug logs every call.";
 
 /// The command line. Every option is optional here, so that the file can give it.
-#[derive(Parser, Debug, Default)]
+#[derive(Parser, Debug, Default, Clone)]
 #[command(
     name = "atomix-proxy",
     version,
@@ -90,6 +90,41 @@ pub struct Args {
     /// text or json [default: text]
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// What to log, as RUST_LOG says it (`debug`, `info,h2=debug`); a bare level is the
+    /// proxy's own. Reloaded on SIGHUP [default: RUST_LOG, else info]
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// Threads serving clients, each with its own listening socket (SO_REUSEPORT) and
+    /// replica connections [default: the CPUs this process may use]
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Serve clients (every listener, and metrics) over TLS with this certificate
+    /// chain (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by these CAs (PEM) on the client listeners
+    /// (mutual TLS)
+    #[arg(long, value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Connect to replicas over TLS
+    #[arg(long)]
+    pub upstream_tls: bool,
+    /// The CAs (PEM) that sign the replicas' certificates
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
+    /// A client certificate chain (PEM) to present to replicas
+    #[arg(long, value_name = "FILE")]
+    pub upstream_cert: Option<PathBuf>,
+    /// The private key of --upstream-cert
+    #[arg(long, value_name = "FILE")]
+    pub upstream_key: Option<PathBuf>,
+    /// The name replicas' certificates are checked against [default: each replica's
+    /// host, an IP address checked as one]
+    #[arg(long, value_name = "NAME")]
+    pub upstream_server_name: Option<String>,
     /// A TOML file with any of the options above
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -113,6 +148,16 @@ struct File {
     max_header_list_size: Option<u32>,
     max_headers_held: Option<usize>,
     log_format: Option<String>,
+    log_level: Option<String>,
+    workers: Option<usize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    upstream_tls: Option<bool>,
+    upstream_ca: Option<PathBuf>,
+    upstream_cert: Option<PathBuf>,
+    upstream_key: Option<PathBuf>,
+    upstream_server_name: Option<String>,
 }
 
 /// The longest duration any option takes.
@@ -152,6 +197,31 @@ pub struct Config {
     pub max_header_list_size: u32,
     pub max_headers_held: usize,
     pub log_format: LogFormat,
+    /// `--log-level`, if given here or in the file.
+    pub log_level: Option<String>,
+    pub workers: usize,
+    /// TLS toward clients.
+    pub tls: Option<ServerTls>,
+    /// TLS toward replicas.
+    pub upstream_tls: Option<UpstreamTls>,
+}
+
+/// The files of the listeners' TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// When set, clients must present a certificate these CAs signed.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// How replicas are reached over TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamTls {
+    pub ca: PathBuf,
+    /// The proxy's own certificate and key, for replicas that require one.
+    pub identity: Option<(PathBuf, PathBuf)>,
+    pub server_name: Option<String>,
 }
 
 impl Config {
@@ -243,7 +313,29 @@ impl Config {
                 "--keepalive {keepalive:?} is under {MIN_KEEPALIVE:?}: a PING needs time to come back"
             ));
         }
+        let workers = match args.workers.or(file.workers) {
+            Some(0) => return Err("--workers must be at least 1".into()),
+            Some(n) if n > 1024 => return Err("--workers must be at most 1024".into()),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let tls = server_tls(
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+            args.tls_client_ca.or(file.tls_client_ca),
+        )?;
+        let upstream_tls = upstream_tls(
+            args.upstream_tls || file.upstream_tls.unwrap_or(false),
+            args.upstream_ca.or(file.upstream_ca),
+            args.upstream_cert.or(file.upstream_cert),
+            args.upstream_key.or(file.upstream_key),
+            args.upstream_server_name.or(file.upstream_server_name),
+        )?;
         Ok(Config {
+            log_level: args.log_level.or(file.log_level),
+            workers,
+            tls,
+            upstream_tls,
             listen,
             partitions,
             timeout: dur("--timeout", args.timeout, file.timeout, "30s")?,
@@ -269,6 +361,65 @@ impl Config {
             log_format,
         })
     }
+}
+
+/// The listeners' TLS files: a certificate needs its key, and a client CA needs both.
+fn server_tls(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+) -> Result<Option<ServerTls>, String> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(ServerTls {
+            cert,
+            key,
+            client_ca,
+        })),
+        (Some(_), None) => Err("--tls-cert needs --tls-key".into()),
+        (None, Some(_)) => Err("--tls-key needs --tls-cert".into()),
+        (None, None) if client_ca.is_some() => {
+            Err("--tls-client-ca needs --tls-cert and --tls-key".into())
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// TLS toward replicas: on with `--upstream-tls`, which needs the CA; the other
+/// upstream options without it are refused rather than silently unused.
+fn upstream_tls(
+    on: bool,
+    ca: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    server_name: Option<String>,
+) -> Result<Option<UpstreamTls>, String> {
+    if !on {
+        return match (&ca, &cert, &key, &server_name) {
+            (None, None, None, None) => Ok(None),
+            _ => Err("--upstream-ca, --upstream-cert, --upstream-key and --upstream-server-name need --upstream-tls".into()),
+        };
+    }
+    let ca = ca.ok_or(
+        "--upstream-tls needs --upstream-ca: the CA that signs the replicas' certificates",
+    )?;
+    let identity = match (cert, key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        (Some(_), None) => return Err("--upstream-cert needs --upstream-key".into()),
+        (None, Some(_)) => return Err("--upstream-key needs --upstream-cert".into()),
+    };
+    if let Some(name) = &server_name {
+        if pki_types::ServerName::try_from(name.as_str()).is_err() {
+            return Err(format!(
+                "--upstream-server-name {name:?} is not a DNS name or an IP address"
+            ));
+        }
+    }
+    Ok(Some(UpstreamTls {
+        ca,
+        identity,
+        server_name,
+    }))
 }
 
 fn addr(name: &str, text: &str) -> Result<SocketAddr, String> {

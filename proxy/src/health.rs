@@ -34,7 +34,7 @@ pub async fn serve(
     // shutdown, so that it holds neither memory nor the exit.
     let refused = tokio::select! {
         _ = read => None,
-        _ = tokio::time::sleep(proxy.config.timeout) => Some(Status::new(
+        _ = tokio::time::sleep(proxy.now().config.timeout) => Some(Status::new(
             Code::DEADLINE_EXCEEDED,
             "the health request did not arrive in time",
         )),

@@ -3,8 +3,10 @@
 //! NOT_LEADER is followed to the leader it names, and everything else of the call
 //! (metadata, messages, trailers) passes through as it came.
 //!
-//! One thread serves everything (tokio's current-thread runtime): a call costs no
-//! cross-thread wake-up, and a second core is better spent on a second process.
+//! `--workers` threads serve clients, each a current-thread runtime with its own
+//! listening sockets (SO_REUSEPORT: the kernel spreads connections over them) and its
+//! own replica connections: a call costs no cross-thread wake-up. The main thread
+//! watches signals, serves metrics, reloads and drains.
 
 mod attempt;
 mod body;
@@ -12,17 +14,21 @@ mod call;
 mod config;
 mod health;
 mod leaders;
+mod logs;
 mod metrics;
 mod peer_settings;
 mod proxy;
 mod readiness;
 mod relay;
+mod reload;
 mod respond;
 mod server;
 mod sessions;
 mod status;
+mod tls;
 mod upstream;
 mod waiters;
+mod worker;
 
 use clap::Parser;
 
@@ -30,7 +36,9 @@ use clap::Parser;
 // the HTTP/2 stack; mimalloc serves them from per-size free lists.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use config::{Config, LogFormat};
+use config::{Args, Config};
+use proxy::Proxy;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -38,7 +46,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 fn main() -> ExitCode {
-    let args = match config::Args::try_parse() {
+    let args = match Args::try_parse() {
         Ok(args) => args,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -49,11 +57,14 @@ fn main() -> ExitCode {
             return usage_error(&one_line(&e.to_string()));
         }
     };
-    let config = match Config::from_args(args) {
+    let config = match Config::from_args(args.clone()) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    init_logs(config.log_format);
+    if let Err(e) = logs::filter(config.log_level.as_deref()) {
+        return usage_error(&e);
+    }
+    let logs = logs::init(config.log_format, config.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,7 +75,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(run(args, config, logs)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -89,61 +100,65 @@ fn usage_error(reason: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn init_logs(format: LogFormat) {
-    use std::io::IsTerminal;
-    use tracing_subscriber::EnvFilter;
-    let directives = log_directives(std::env::var("RUST_LOG").ok().as_deref());
-    let filter = EnvFilter::try_new(&directives)
-        .unwrap_or_else(|_| EnvFilter::new("warn,atomix_proxy=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, never into a file or a pipe.
-        .with_ansi(std::io::stderr().is_terminal());
-    match format {
-        LogFormat::Text => builder.with_target(false).init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_target(true).init(),
-    }
+/// A listening socket that other sockets may share (SO_REUSEPORT): each worker has its
+/// own, and the kernel spreads new connections over them.
+fn listen_shared(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
-/// `RUST_LOG` as an `EnvFilter`: a bare level (`debug`) is the proxy's own level, and
-/// its dependencies stay at warn unless a directive names them (`h2=debug`), so that
-/// `RUST_LOG=debug` gives the proxy's lines, not one per HTTP/2 frame.
-fn log_directives(rust_log: Option<&str>) -> String {
-    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
-    let mut out = vec!["warn".to_owned()];
-    let mut own = "atomix_proxy=info".to_owned();
-    for d in rust_log.unwrap_or_default().split(',').map(str::trim) {
-        if d.is_empty() {
-            continue;
-        }
-        if LEVELS.contains(&d.to_ascii_lowercase().as_str()) {
-            own = format!("atomix_proxy={d}");
-        } else {
-            out.push(d.to_owned());
-        }
-    }
-    out.insert(1, own);
-    out.join(",")
-}
+/// Each worker's sockets: the main listener, then each partition's own (with its
+/// partition). The first worker's socket fixes the port (`:0` picks one), and the
+/// others bind that port.
+type Sockets = Vec<(std::net::TcpListener, Option<usize>)>;
 
-async fn run(config: Config) -> Result<(), String> {
-    let metrics = Arc::new(metrics::Metrics::new());
-    let proxy = proxy::Proxy::new(config.clone(), metrics.clone())?;
-    // Bind everything before serving anything: a listener that cannot be had is a
-    // start-up failure, not a partition silently missing.
-    let main = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let mut listeners = vec![(main, None)];
+fn bind_all(config: &Config) -> Result<Vec<Sockets>, String> {
+    let mut wanted = vec![(config.listen, None)];
     for (i, p) in config.partitions.iter().enumerate() {
         if let Some(addr) = p.listen {
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|e| format!("cannot listen on {addr} (partition {}): {e}", i + 1))?;
-            listeners.push((l, Some(i)));
+            wanted.push((addr, Some(i)));
         }
     }
+    let mut workers: Vec<Sockets> = (0..config.workers).map(|_| Vec::new()).collect();
+    for (addr, pinned) in wanted {
+        let what = match pinned {
+            None => String::new(),
+            Some(p) => format!(" (partition {})", p + 1),
+        };
+        let fail = |e: std::io::Error| format!("cannot listen on {addr}{what}: {e}");
+        let first = listen_shared(addr).map_err(fail)?;
+        let bound = first.local_addr().map_err(fail)?;
+        match pinned {
+            None => tracing::info!(
+                address = %bound,
+                partitions = config.partitions.len(),
+                workers = config.workers,
+                "listening"
+            ),
+            Some(p) => {
+                tracing::info!(address = %bound, partition = p + 1, "listening for one partition")
+            }
+        }
+        workers[0].push((first, pinned));
+        for sockets in workers.iter_mut().skip(1) {
+            sockets.push((listen_shared(bound).map_err(fail)?, pinned));
+        }
+    }
+    Ok(workers)
+}
+
+async fn run(args: Args, config: Config, logs: logs::Handle) -> Result<(), String> {
+    let metrics = Arc::new(metrics::Metrics::new());
+    let proxy = Proxy::new(config.clone(), metrics.clone())?;
+    // Bind everything before serving anything: a listener that cannot be had is a
+    // start-up failure, not a partition silently missing. (The metrics address is
+    // logged first: "listening" tells a supervisor the proxy is up.)
     if let Some(addr) = config.metrics {
         let l = TcpListener::bind(addr)
             .await
@@ -159,72 +174,104 @@ async fn run(config: Config) -> Result<(), String> {
                 )
             }
         };
-        tokio::spawn(metrics::serve(l, metrics, proxy.serving.clone(), ready));
+        let tls = {
+            let proxy = proxy.clone();
+            move || proxy.now().metrics_tls.clone()
+        };
+        tokio::spawn(metrics::serve(
+            l,
+            metrics,
+            proxy.serving.clone(),
+            ready,
+            tls,
+        ));
     }
-    for (listener, pinned) in listeners {
-        let address = listener.local_addr().map_err(|e| e.to_string())?;
-        match pinned {
-            None => tracing::info!(
-                %address,
-                partitions = config.partitions.len(),
-                "listening"
-            ),
-            Some(p) => tracing::info!(%address, partition = p + 1, "listening for one partition"),
-        }
-        tokio::spawn(server::accept_loop(proxy.clone(), listener, pinned));
-    }
+    let sockets = bind_all(&config)?;
+    let workers = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(n, sockets)| start_worker(proxy.clone(), n, sockets))
+        .collect::<Result<Vec<_>, String>>()?;
 
-    tokio::spawn(readiness::probe(proxy.clone()));
-    wait_for_signal().await?;
-    tracing::info!(drain_timeout = ?config.drain_timeout, "draining: no new connections, in-flight calls finish");
+    wait_for_signal(&proxy, &args, &logs).await?;
+    let drain_timeout = proxy.now().config.drain_timeout;
+    tracing::info!(
+        ?drain_timeout,
+        "draining: no new connections, in-flight calls finish"
+    );
     proxy.serving.store(false, Ordering::Relaxed);
     proxy.shutdown.cancel();
     proxy.tracker.close();
     tokio::select! {
         _ = proxy.tracker.wait() => {}
-        _ = tokio::time::sleep(config.drain_timeout) => {
+        _ = tokio::time::sleep(drain_timeout) => {
             tracing::info!("drain time is up: ending open streams");
             proxy.streams_end.cancel();
             // Unary calls still run to their own deadline, bounded by --timeout.
-            let grace = config.timeout + Duration::from_secs(1);
+            let grace = proxy.now().config.timeout + Duration::from_secs(1);
             if tokio::time::timeout(grace, proxy.tracker.wait()).await.is_err() {
                 tracing::warn!("calls still open after the drain; exiting anyway");
             }
+        }
+    }
+    proxy.exit.cancel();
+    for worker in workers {
+        if worker.join().is_err() {
+            tracing::warn!("a worker ended in a panic");
         }
     }
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn wait_for_signal() -> Result<(), String> {
+/// Worker `n`: a thread with a current-thread runtime that accepts on its own sockets
+/// and runs the connections it accepts, until the proxy exits.
+fn start_worker(
+    proxy: Arc<Proxy>,
+    n: usize,
+    sockets: Sockets,
+) -> Result<std::thread::JoinHandle<()>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start worker {n}'s runtime: {e}"))?;
+    std::thread::Builder::new()
+        .name(format!("atomix-proxy-{n}"))
+        .spawn(move || {
+            worker::enter(n);
+            runtime.block_on(async move {
+                for (socket, pinned) in sockets {
+                    match TcpListener::from_std(socket) {
+                        Ok(l) => {
+                            tokio::spawn(server::accept_loop(proxy.clone(), l, pinned));
+                        }
+                        Err(e) => {
+                            tracing::error!(worker = n, error = %e, "cannot serve a listener")
+                        }
+                    }
+                }
+                tokio::spawn(readiness::probe(proxy.clone()));
+                proxy.exit.cancelled().await;
+            });
+        })
+        .map_err(|e| format!("cannot start worker {n}: {e}"))
+}
+
+async fn wait_for_signal(proxy: &Proxy, args: &Args, logs: &logs::Handle) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term =
         signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let mut int =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
-    // SIGHUP's default action ends a process; here it is caught and logged, so that an
-    // operator's or a supervisor's reload signal does not drop every call.
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
     loop {
         tokio::select! {
             _ = term.recv() => { tracing::info!("SIGTERM"); return Ok(()) }
             _ = int.recv() => { tracing::info!("SIGINT"); return Ok(()) }
-            _ = hup.recv() => tracing::info!("SIGHUP: there is nothing to reload; serving on"),
+            _ = hup.recv() => match reload::reload(proxy, args, logs) {
+                Ok(changes) => tracing::info!(%changes, "SIGHUP: reloaded"),
+                Err(reason) => tracing::error!(%reason, "SIGHUP: reload refused; the configuration before it stays"),
+            },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::log_directives;
-
-    #[test]
-    fn a_bare_level_is_the_proxys_own() {
-        assert_eq!(log_directives(None), "warn,atomix_proxy=info");
-        assert_eq!(log_directives(Some("debug")), "warn,atomix_proxy=debug");
-        assert_eq!(
-            log_directives(Some("h2=trace, DEBUG")),
-            "warn,atomix_proxy=DEBUG,h2=trace"
-        );
     }
 }

@@ -11,8 +11,8 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CallLabels {
@@ -39,6 +39,12 @@ pub struct RetryLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReloadLabels {
+    /// `ok`, or `failed` (the configuration before it is kept).
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MethodLabels {
     /// The method's name, `Size` say.
     pub method: &'static str,
@@ -56,6 +62,8 @@ pub struct Metrics {
     /// Open client sessions, and partition sessions beneath them.
     pub sessions: Gauge,
     pub partition_sessions: Gauge,
+    /// Reloads (SIGHUP), by result.
+    pub reloads: Family<ReloadLabels, Counter>,
     registry: Registry,
 }
 
@@ -70,7 +78,16 @@ impl Metrics {
         let fanouts = Family::<MethodLabels, Counter>::default();
         let sessions = Gauge::default();
         let partition_sessions = Gauge::default();
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        for result in ["ok", "failed"] {
+            reloads.get_or_create(&ReloadLabels { result }).get();
+        }
         let mut registry = Registry::default();
+        registry.register(
+            "atomix_proxy_reloads",
+            "Configuration reloads (SIGHUP), by result; a failed one keeps the configuration before it",
+            reloads.clone(),
+        );
         registry.register(
             "atomix_proxy_session_calls",
             "Calls on sessions the proxy holds for its clients, by method",
@@ -120,6 +137,7 @@ impl Metrics {
             fanouts,
             sessions,
             partition_sessions,
+            reloads,
             registry,
         }
     }
@@ -138,13 +156,15 @@ impl Metrics {
 
 /// Serves `/metrics` until the runtime stops. One request per connection, each bounded
 /// in size and time, so a scraper cannot hold the proxy's single thread.
-pub async fn serve<R>(
+pub async fn serve<R, T>(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     serving: Arc<AtomicBool>,
     ready: R,
+    tls: T,
 ) where
     R: Fn() -> (bool, Vec<&'static str>) + Clone + Send + 'static,
+    T: Fn() -> Option<tokio_rustls::TlsAcceptor>,
 {
     loop {
         let socket = match listener.accept().await {
@@ -158,15 +178,21 @@ pub async fn serve<R>(
         let metrics = metrics.clone();
         let serving = serving.clone();
         let ready = ready.clone();
+        let tls = tls();
         tokio::spawn(async move {
-            let answered = answer(socket, &metrics, &serving, ready);
+            let answered = async {
+                match tls {
+                    None => answer(socket, &metrics, &serving, ready).await,
+                    Some(tls) => answer(tls.accept(socket).await?, &metrics, &serving, ready).await,
+                }
+            };
             let _ = tokio::time::timeout(Duration::from_secs(5), answered).await;
         });
     }
 }
 
 async fn answer(
-    mut socket: TcpStream,
+    mut socket: impl AsyncRead + AsyncWrite + Unpin,
     metrics: &Metrics,
     serving: &AtomicBool,
     ready: impl Fn() -> (bool, Vec<&'static str>) + Send,

@@ -1,10 +1,13 @@
 //! The proxy's shared state: its configuration, partitions, routes and metrics, and
-//! the tokens and tracker of a shutdown. Every connection and call reads it.
+//! the tokens and tracker of a shutdown. Every worker, connection and call reads it.
+//! What a reload may change (`Live`) is one snapshot, swapped whole: a call reads the
+//! snapshot it started with to its end.
 
 use crate::config::Config;
 use crate::metrics::{Metrics, PartitionLabels, RetryLabels};
 use crate::sessions::Sessions;
-use crate::upstream::{ConnectOptions, Partition};
+use crate::upstream::{ConnectOptions, Partition, Replica};
+use arc_swap::ArcSwap;
 use atomix_headers::partition::{self, Method};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -13,10 +16,79 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// The proxy's state, shared by every connection and call.
-pub struct Proxy {
+/// What a reload replaces: the settings, the partitions' replicas, and TLS.
+pub struct Live {
     pub config: Config,
     pub partitions: Vec<Partition>,
+    pub connect: ConnectOptions,
+    /// TLS toward clients on the client listeners.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// TLS on the metrics listener.
+    pub metrics_tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl Live {
+    /// The snapshot `config` makes. Replicas also in `previous` are kept with their
+    /// connections, and so is each partition's leader if it is still configured.
+    pub fn build(
+        config: Config,
+        labels: &[&'static str],
+        workers: usize,
+        previous: Option<&Live>,
+    ) -> Result<Self, String> {
+        let mut partitions = Vec::with_capacity(config.partitions.len());
+        for (i, p) in config.partitions.iter().enumerate() {
+            let before = previous.and_then(|l| l.partitions.get(i));
+            let mut replicas = Vec::with_capacity(p.replicas.len());
+            for addr in &p.replicas {
+                let kept = before.and_then(|b| b.replicas.iter().find(|r| &r.addr == addr));
+                replicas.push(match kept {
+                    Some(r) => r.clone(),
+                    None => Replica::new(addr, workers)?,
+                });
+            }
+            let leader = before
+                .and_then(|b| {
+                    let addr = &b.replicas[b.leader()].addr;
+                    p.replicas.iter().position(|r| r == addr)
+                })
+                .unwrap_or(0);
+            partitions.push(Partition::new(labels[i], replicas, leader));
+        }
+        let tls = match &config.tls {
+            Some(files) => Some(crate::tls::server_config(files)?.into()),
+            None => None,
+        };
+        let metrics_tls = match &config.tls {
+            Some(files) => Some(crate::tls::metrics_config(files)?.into()),
+            None => None,
+        };
+        let upstream_tls = match &config.upstream_tls {
+            Some(files) => Some(crate::tls::upstream(files)?),
+            None => None,
+        };
+        Ok(Live {
+            connect: ConnectOptions {
+                connect_timeout: config.connect_timeout,
+                keepalive: config.keepalive,
+                tls: upstream_tls,
+            },
+            config,
+            partitions,
+            tls,
+            metrics_tls,
+        })
+    }
+}
+
+/// The proxy's state, shared by every worker, connection and call.
+pub struct Proxy {
+    /// The settings, partitions and TLS now; `live()`.
+    live: ArcSwap<Live>,
+    /// Each partition's label ("1".."n"): the number of partitions never changes.
+    pub labels: Vec<&'static str>,
+    /// How many workers serve; fixed at start.
+    pub workers: usize,
     pub metrics: Arc<Metrics>,
     /// Every Atomix method by its path, with its metrics label.
     pub routes: HashMap<String, (Method, &'static str)>,
@@ -26,6 +98,8 @@ pub struct Proxy {
     pub shutdown: CancellationToken,
     /// Cancelled when the drain time is up: open streams end UNAVAILABLE.
     pub streams_end: CancellationToken,
+    /// Cancelled when the drain is over: the workers stop.
+    pub exit: CancellationToken,
     /// False from the shutdown on: health answers NOT_SERVING.
     pub serving: Arc<AtomicBool>,
     /// Whether every partition has a reachable replica (`readiness`); false until
@@ -33,7 +107,6 @@ pub struct Proxy {
     pub ready: watch::Sender<bool>,
     /// Every connection and call, for the drain to wait on.
     pub tracker: TaskTracker,
-    pub connect: ConnectOptions,
     /// Sessions the proxy holds for its clients.
     pub sessions: Sessions,
     /// This proxy, for the tasks it spawns.
@@ -45,12 +118,12 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn new(config: Config, metrics: Arc<Metrics>) -> Result<Arc<Self>, String> {
-        let partitions = config
-            .partitions
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Partition::new(i + 1, &p.replicas))
-            .collect::<Result<Vec<_>, _>>()?;
+        // Leaked once per partition at start-up: labels live as long as the process.
+        let labels: Vec<&'static str> = (1..=config.partitions.len())
+            .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
+            .collect();
+        let workers = config.workers;
+        let live = Live::build(config, &labels, workers, None)?;
         let mut routes = HashMap::new();
         let mut services = vec![""];
         for m in partition::methods() {
@@ -64,8 +137,7 @@ impl Proxy {
         }
         // Every partition's series exist from the start, at 0, so that a rate over
         // them is defined before the first leader change.
-        for p in &partitions {
-            let partition = p.label;
+        for &partition in &labels {
             metrics
                 .leader_changes
                 .get_or_create(&PartitionLabels { partition })
@@ -80,22 +152,35 @@ impl Proxy {
         Ok(Arc::new_cyclic(|this| Proxy {
             this: this.clone(),
             sessions: Sessions::default(),
-            connect: ConnectOptions {
-                connect_timeout: config.connect_timeout,
-                keepalive: config.keepalive,
-            },
-            config,
-            partitions,
+            live: ArcSwap::from_pointee(live),
+            labels,
+            workers,
             metrics,
             routes,
             services,
             shutdown: CancellationToken::new(),
             streams_end: CancellationToken::new(),
+            exit: CancellationToken::new(),
             serving: Arc::new(AtomicBool::new(true)),
             ready: watch::Sender::new(false),
             tracker: TaskTracker::new(),
             headers_held: AtomicUsize::new(0),
         }))
+    }
+
+    /// The settings, partitions and TLS now. Held, it stays what it was when taken.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    /// Settings to read at once, without holding them (no reference count taken).
+    pub fn now(&self) -> arc_swap::Guard<Arc<Live>> {
+        self.live.load()
+    }
+
+    /// Makes `live` the snapshot; the one it replaces.
+    pub fn swap(&self, live: Live) -> Arc<Live> {
+        self.live.swap(Arc::new(live))
     }
 
     /// This proxy, shared: for a task that outlives the call that starts it.

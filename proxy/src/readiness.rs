@@ -14,9 +14,10 @@ use std::time::Duration;
 /// How often partitions without a live connection are tried.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The partitions (their labels) with no live replica connection now.
+/// The partitions (their labels) with no live replica connection now, on any worker.
 pub fn unreachable(proxy: &Proxy) -> Vec<&'static str> {
     proxy
+        .now()
         .partitions
         .iter()
         .filter(|p| !p.replicas.iter().any(|r| r.connected()))
@@ -25,19 +26,30 @@ pub fn unreachable(proxy: &Proxy) -> Vec<&'static str> {
 }
 
 /// Keeps `Proxy::ready` true exactly while every partition has a live connection to
-/// a replica, connecting where there is none, until the shutdown.
+/// a replica, connecting where there is none, until the shutdown. Every worker runs
+/// one, for its own connections; the first worker's says what `ready` is.
 pub async fn probe(proxy: Arc<Proxy>) {
     let mut first = true;
+    let worker = crate::worker::current();
     loop {
-        for partition in &proxy.partitions {
-            if partition.replicas.iter().any(|r| r.connected()) {
+        let live = proxy.live();
+        for partition in &live.partitions {
+            if partition.replicas.iter().any(|r| r.connected_here()) {
                 continue;
             }
             for replica in &partition.replicas {
-                if replica.ready(proxy.connect).await.is_ok() {
+                if replica.ready(&live.connect).await.is_ok() {
                     break;
                 }
             }
+        }
+        drop(live);
+        if worker != 0 {
+            tokio::select! {
+                _ = proxy.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(PROBE_INTERVAL) => {}
+            }
+            continue;
         }
         let missing = unreachable(&proxy);
         let ready = missing.is_empty();

@@ -1,5 +1,5 @@
-//! Accepting clients, and a client connection's task: its calls, driven on that task,
-//! and its end (GOAWAY on shutdown or when idle).
+//! Accepting clients, and a client connection's task: TLS when configured, its calls,
+//! driven on that task, and its end (GOAWAY on shutdown or when idle).
 
 use crate::call::serve_call;
 use crate::proxy::Proxy;
@@ -11,10 +11,12 @@ use std::future::{poll_fn, Future};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
-/// What a client gets to finish its HTTP/2 preface and settings.
+/// What a client gets to finish its TLS handshake, and again its HTTP/2 preface and
+/// settings.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts clients on `listener` until the shutdown. `pinned` is the partition a
@@ -45,15 +47,42 @@ pub async fn accept_loop(proxy: Arc<Proxy>, listener: TcpListener, pinned: Optio
     }
 }
 
-/// One client connection: its calls, each a task of its own on this thread; GOAWAY on
-/// shutdown or after the idle time with no call open.
+/// One client connection, over TLS when the listeners have a certificate (taken when
+/// the client connects: a reload's certificate serves the connections after it).
 async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<usize>) {
+    let tls = proxy.now().tls.clone();
+    let Some(acceptor) = tls else {
+        return serve_h2(proxy, socket, pinned).await;
+    };
+    let peer = socket.peer_addr().ok();
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+        Ok(Ok(stream)) => serve_h2(proxy, stream, pinned).await,
+        // A client without a certificate, or with one not trusted, ends here: the
+        // client sees the TLS alert, the log says why at debug (a scanner would
+        // otherwise fill it).
+        Ok(Err(e)) => tracing::debug!(client = ?peer, error = %e, "client TLS handshake failed"),
+        Err(_) => {
+            tracing::debug!(client = ?peer, "client did not finish the TLS handshake in time")
+        }
+    }
+}
+
+/// A client's HTTP/2 connection: its calls, each a task of its own on this thread;
+/// GOAWAY on shutdown or after the idle time with no call open.
+async fn serve_h2<T>(proxy: Arc<Proxy>, io: T, pinned: Option<usize>)
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let (max_header_list_size, idle_timeout) = {
+        let now = proxy.now();
+        (now.config.max_header_list_size, now.config.idle_timeout)
+    };
     let handshake = h2::server::Builder::new()
         .max_concurrent_streams(1024)
         // A larger header list is refused (HTTP 431) as it is decoded, before it is
         // held; what every call together holds is bounded in `call`.
-        .max_header_list_size(proxy.config.max_header_list_size)
-        .handshake::<_, Bytes>(socket);
+        .max_header_list_size(max_header_list_size)
+        .handshake::<_, Bytes>(io);
     let mut conn = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
@@ -69,7 +98,6 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
     // a call's progress and the connection's reads and writes then take turns on one
     // task, without a wake-up between them.
     let mut calls = FuturesUnordered::new();
-    let idle_timeout = proxy.config.idle_timeout;
     let idle = tokio::time::sleep(idle_timeout);
     tokio::pin!(idle);
     // Calls accepted since the idle timer last fired: a connection is idle when the

@@ -1,13 +1,15 @@
-//! The partitions and their replicas: one pooled HTTP/2 connection per replica, made
-//! when first needed and again after it is lost, with PINGs that find a dead one.
+//! The partitions and their replicas: one pooled HTTP/2 connection per replica and
+//! worker, made when first needed and again after it is lost, with PINGs that find a
+//! dead one, over TLS when `--upstream-tls` says so.
 
 use crate::peer_settings::{PeerLimit, Watched};
 use crate::waiters::Waiters;
 use bytes::Bytes;
 use h2::client::SendRequest;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 /// The HTTP/2 window of each upstream stream: what an upstream may send before the
@@ -25,13 +27,19 @@ pub struct Replica {
     /// `host:port`, as the configuration and NOT_LEADER's `leader` name it.
     pub addr: String,
     pub authority: http::uri::Authority,
-    /// The pooled connection; the connection's task empties the slot when the
+    /// Each worker's pooled connection (`worker::current`): a worker's calls use its
+    /// own, so no lock is contended. The connection's task empties the slot when the
     /// connection ends, if the slot still holds it (the same generation).
-    conn: Mutex<Option<Pooled>>,
+    conns: Box<[Mutex<Option<Pooled>>]>,
+    /// Numbers the replica's connections, across workers.
     generation: AtomicU64,
+    /// Taken out of the configuration by a reload: a call that started before may
+    /// still connect, but the connection is not pooled.
+    retired: AtomicBool,
 }
 
-/// One partition: its replicas and which one is believed to lead.
+/// One partition: its replicas and which one is believed to lead. Every worker shares
+/// it, so a leader one worker learns is the one every worker calls next.
 pub struct Partition {
     /// 1..n, as Atomix numbers partitions; the metrics' label.
     pub label: &'static str,
@@ -39,26 +47,33 @@ pub struct Partition {
     leader: AtomicUsize,
 }
 
+impl Replica {
+    /// A replica with no connection yet, for `workers` workers.
+    pub fn new(addr: &str, workers: usize) -> Result<Arc<Self>, String> {
+        let authority = addr.parse().map_err(|e| format!("replica {addr:?}: {e}"))?;
+        Ok(Arc::new(Replica {
+            addr: addr.to_owned(),
+            authority,
+            conns: (0..workers.max(1)).map(|_| Mutex::new(None)).collect(),
+            generation: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
+        }))
+    }
+
+    /// This worker's pooled connection.
+    fn conn(&self) -> &Mutex<Option<Pooled>> {
+        &self.conns[crate::worker::current() % self.conns.len()]
+    }
+}
+
 impl Partition {
-    pub fn new(number: usize, replicas: &[String]) -> Result<Self, String> {
-        let replicas = replicas
-            .iter()
-            .map(|addr| {
-                let authority = addr.parse().map_err(|e| format!("replica {addr:?}: {e}"))?;
-                Ok(Arc::new(Replica {
-                    addr: addr.clone(),
-                    authority,
-                    conn: Mutex::new(None),
-                    generation: AtomicU64::new(0),
-                }))
-            })
-            .collect::<Result<_, String>>()?;
-        Ok(Partition {
-            // Leaked once per partition at start-up: labels live as long as the process.
-            label: Box::leak(number.to_string().into_boxed_str()),
+    /// Partition `label` of `replicas`, `leader` believed to lead.
+    pub fn new(label: &'static str, replicas: Vec<Arc<Replica>>, leader: usize) -> Self {
+        Partition {
+            label,
             replicas,
-            leader: AtomicUsize::new(0),
-        })
+            leader: AtomicUsize::new(leader),
+        }
     }
 
     pub fn leader(&self) -> usize {
@@ -140,17 +155,19 @@ impl Pooled {
 }
 
 /// How replica connections are made and watched.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct ConnectOptions {
     pub connect_timeout: Duration,
     pub keepalive: Duration,
+    /// TLS toward replicas, when configured.
+    pub tls: Option<crate::tls::Upstream>,
 }
 
 impl Replica {
     /// A handle ready to open a stream: the pooled connection, or a new one. Errors
     /// mean nothing was sent.
-    pub async fn ready(self: &Arc<Self>, options: ConnectOptions) -> Result<Pooled, ConnectError> {
-        let pooled = self.conn.lock().expect("not poisoned").clone();
+    pub async fn ready(self: &Arc<Self>, options: &ConnectOptions) -> Result<Pooled, ConnectError> {
+        let pooled = self.conn().lock().expect("not poisoned").clone();
         if let Some(mut pooled) = pooled {
             match pooled.send.clone().ready().await {
                 Ok(send) => {
@@ -174,49 +191,87 @@ impl Replica {
         Ok(pooled)
     }
 
-    /// Whether the replica has a live connection now.
+    /// Whether this worker has a live connection to the replica now.
+    pub fn connected_here(&self) -> bool {
+        self.conn().lock().expect("not poisoned").is_some()
+    }
+
+    /// Whether the replica has a live connection now, on any worker.
     pub fn connected(&self) -> bool {
-        self.conn.lock().expect("not poisoned").is_some()
+        self.conns
+            .iter()
+            .any(|c| c.lock().expect("not poisoned").is_some())
     }
 
     /// Drops the pooled connection of `generation` (`Pooled::generation`), if it is
     /// still the pooled one: the next call connects anew.
     pub fn forget(&self, generation: u64) {
-        let mut slot = self.conn.lock().expect("not poisoned");
-        if slot.as_ref().is_some_and(|p| p.generation == generation) {
-            *slot = None;
+        for conn in self.conns.iter() {
+            let mut slot = conn.lock().expect("not poisoned");
+            if slot.as_ref().is_some_and(|p| p.generation == generation) {
+                *slot = None;
+            }
         }
     }
 
-    async fn connect(self: &Arc<Self>, options: ConnectOptions) -> Result<Pooled, ConnectError> {
+    /// Drops every worker's pooled connection: a replica no longer configured. Calls
+    /// still on a connection finish on it; it closes when they have.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Relaxed);
+        for conn in self.conns.iter() {
+            conn.lock().expect("not poisoned").take();
+        }
+    }
+
+    async fn connect(self: &Arc<Self>, options: &ConnectOptions) -> Result<Pooled, ConnectError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             ConnectError(format!("{}: {what}: {e}", self.addr))
         };
-        let handshake = async {
+        let connect = async {
             let tcp = TcpStream::connect(self.addr.as_str())
                 .await
                 .map_err(|e| fail("connect", &e))?;
             let _ = tcp.set_nodelay(true);
-            let (tcp, header_limit) = Watched::new(tcp);
-            let handshake = h2::client::Builder::new()
-                // Bounds what a stream whose client reads slowly can hold here: the
-                // upstream may send this much before the proxy passes it on.
-                .initial_window_size(STREAM_WINDOW)
-                .initial_connection_window_size(4 << 20)
-                .handshake::<_, Bytes>(tcp)
-                .await
-                .map_err(|e| fail("HTTP/2 handshake", &e))?;
-            Ok((handshake, header_limit))
+            let Some(tls) = &options.tls else {
+                return self.handshake(tcp, options).await;
+            };
+            let name = tls.name_of(&self.addr).map_err(|e| fail("TLS", &e))?;
+            let stream = tls.connector.connect(name, tcp).await.map_err(|e| {
+                // The reason (an expired or untrusted certificate, say) is the
+                // operator's to fix: logged, and named in the call's status.
+                tracing::warn!(replica = %self.addr, error = %e, "TLS handshake with a replica failed");
+                fail("TLS handshake", &e)
+            })?;
+            self.handshake(stream, options).await
         };
-        let ((send, mut connection), header_limit) =
-            tokio::time::timeout(options.connect_timeout, handshake)
-                .await
-                .map_err(|_| {
-                    fail(
-                        "connect",
-                        &format!("no answer within {:?}", options.connect_timeout),
-                    )
-                })??;
+        tokio::time::timeout(options.connect_timeout, connect)
+            .await
+            .map_err(|_| {
+                fail(
+                    "connect",
+                    &format!("no answer within {:?}", options.connect_timeout),
+                )
+            })?
+    }
+
+    /// HTTP/2 over `io`, and the connection's task.
+    async fn handshake<T>(
+        self: &Arc<Self>,
+        io: T,
+        options: &ConnectOptions,
+    ) -> Result<Pooled, ConnectError>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (io, header_limit) = Watched::new(io);
+        let (send, mut connection) = h2::client::Builder::new()
+            // Bounds what a stream whose client reads slowly can hold here: the
+            // upstream may send this much before the proxy passes it on.
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(4 << 20)
+            .handshake::<_, Bytes>(io)
+            .await
+            .map_err(|e| ConnectError(format!("{}: HTTP/2 handshake: {e}", self.addr)))?;
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let pooled = Pooled {
             generation,
@@ -224,7 +279,9 @@ impl Replica {
             header_limit,
             streams: Arc::default(),
         };
-        *self.conn.lock().expect("not poisoned") = Some(pooled.clone());
+        if !self.retired.load(Ordering::Relaxed) {
+            *self.conn().lock().expect("not poisoned") = Some(pooled.clone());
+        }
         tracing::debug!(replica = %self.addr, "connected");
         let addr = self.addr.clone();
         let ping_pong = connection.ping_pong();

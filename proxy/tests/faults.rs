@@ -241,7 +241,10 @@ async fn a_call_cancelled_while_queued_is_never_sent() {
         ..Default::default()
     };
     let g = group_with(1, 0, options).await;
-    let proxy = Proxy::start(&partition_args(&[&g]), 0);
+    // One worker: both clients' calls share its one connection to the replica.
+    let mut args = partition_args(&[&g]);
+    args.extend(["--workers".to_owned(), "1".to_owned()]);
+    let proxy = Proxy::start(&args, 0);
     let mut client = Client::connect(&proxy.addr).await;
     let r = client
         .call(INCREMENT, &request("c", 1, 1, None, &[]), &[])

@@ -98,7 +98,7 @@ pub(super) async fn entry(
     envelope: &RequestEnvelope<'_>,
     command: bool,
 ) -> Outcome {
-    let n = ctx.proxy.partitions.len() as u32;
+    let n = ctx.proxy.labels.len() as u32;
     let p = match partition::route(ctx.method, envelope, n) {
         Ok(p) => p as usize,
         Err(e) => {

@@ -19,7 +19,7 @@ pub(super) async fn create(
     envelope: &RequestEnvelope<'_>,
     message: &Bytes,
 ) -> Outcome {
-    let n = ctx.proxy.partitions.len();
+    let n = ctx.proxy.labels.len();
     let request = match wire::request(envelope, Fields::default()) {
         Ok(r) => r,
         Err(status) => return reply(respond, status),

@@ -49,7 +49,7 @@ pub(super) async fn scan(
     held: &Held,
     envelope: &RequestEnvelope<'_>,
 ) -> Outcome {
-    let n = ctx.proxy.partitions.len();
+    let n = ctx.proxy.labels.len();
     let ups = match held.queries() {
         Ok(ups) => ups,
         Err(r) => return refused(respond, r),

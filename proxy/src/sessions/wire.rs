@@ -93,7 +93,7 @@ pub async fn unary(
     let timer = call_timer(ctx.deadline);
     tokio::pin!(timer);
     let reached = exchange(ctx.proxy, None, p, &forward, timer.as_mut()).await?;
-    let label = ctx.proxy.partitions[p].label;
+    let label = ctx.proxy.labels[p];
     let Some(mut body) = reached.body else {
         return Ok(Unary {
             code: Code::from_header(reached.headers.get(GRPC_STATUS)),

@@ -1,12 +1,14 @@
 //! Test fixtures: fake Atomix partitions (`replica`), the proxy as a child process
-//! (`process`), and a raw HTTP/2 gRPC client (`client`).
+//! (`process`), a raw HTTP/2 gRPC client (`client`), and certificates (`pki`).
 #![allow(dead_code, unused_imports)]
 
 mod client;
+mod pki;
 mod process;
 mod replica;
 
 pub use client::*;
+pub use pki::*;
 pub use process::*;
 pub use replica::*;
 

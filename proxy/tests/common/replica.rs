@@ -36,13 +36,17 @@ pub struct Group {
     /// Requests still to be refused with REFUSED_STREAM.
     pub refuse: AtomicUsize,
     pub options: ReplicaOptions,
+    /// Each replica's HTTP/2 connections now open.
+    pub open: Vec<AtomicUsize>,
 }
 
-/// HTTP/2 settings of a group's replicas, when not h2's defaults.
-#[derive(Clone, Copy, Debug, Default)]
+/// HTTP/2 settings of a group's replicas, when not h2's defaults, and their TLS.
+#[derive(Clone, Default)]
 pub struct ReplicaOptions {
     pub max_header_list_size: Option<u32>,
     pub max_concurrent_streams: Option<u32>,
+    /// Replicas speak TLS with this configuration.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Group {
@@ -83,6 +87,7 @@ pub async fn group_with(n: usize, leader: usize, options: ReplicaOptions) -> Arc
         goaway_first: AtomicUsize::new(0),
         refuse: AtomicUsize::new(0),
         options,
+        open: (0..n).map(|_| AtomicUsize::new(0)).collect(),
     });
     for (i, listener) in listeners.into_iter().enumerate() {
         tokio::spawn(serve_replica(group.clone(), i, listener));
@@ -117,35 +122,61 @@ async fn serve_replica(group: Arc<Group>, me: usize, listener: TcpListener) {
             continue;
         }
         tokio::spawn(async move {
-            let mut builder = h2::server::Builder::new();
-            if let Some(max) = group.options.max_header_list_size {
-                builder.max_header_list_size(max);
-            }
-            if let Some(max) = group.options.max_concurrent_streams {
-                builder.max_concurrent_streams(max);
-            }
-            let Ok(mut conn) = builder.handshake(socket).await else {
-                return;
-            };
-            loop {
-                tokio::select! {
-                    _ = kill.cancelled() => return, // drops the connection: the replica died
-                    next = conn.accept() => match next {
-                        Some(Ok((request, respond))) => {
-                            let group = group.clone();
-                            let kill = kill.clone();
-                            tokio::spawn(async move {
-                                tokio::select! {
-                                    _ = kill.cancelled() => {}
-                                    _ = answer(group, me, request, respond) => {}
-                                }
-                            });
-                        }
-                        _ => return,
+            match group.options.tls.clone() {
+                None => serve_connection(group, me, kill, socket).await,
+                Some(tls) => {
+                    let accept = tokio_rustls::TlsAcceptor::from(tls).accept(socket);
+                    if let Ok(stream) = accept.await {
+                        serve_connection(group, me, kill, stream).await;
                     }
                 }
             }
         });
+    }
+}
+
+/// One replica connection, counted in `Group::open` while it is.
+async fn serve_connection<T>(group: Arc<Group>, me: usize, kill: CancellationToken, io: T)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    struct Open<'a>(&'a AtomicUsize);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    group.open[me].fetch_add(1, Ordering::SeqCst);
+    let _open = Open(&group.open[me]);
+    {
+        let mut builder = h2::server::Builder::new();
+        if let Some(max) = group.options.max_header_list_size {
+            builder.max_header_list_size(max);
+        }
+        if let Some(max) = group.options.max_concurrent_streams {
+            builder.max_concurrent_streams(max);
+        }
+        let Ok(mut conn) = builder.handshake(io).await else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = kill.cancelled() => return, // drops the connection: the replica died
+                next = conn.accept() => match next {
+                    Some(Ok((request, respond))) => {
+                        let group = group.clone();
+                        let kill = kill.clone();
+                        tokio::spawn(async move {
+                            tokio::select! {
+                                _ = kill.cancelled() => {}
+                                _ = answer(group, me, request, respond) => {}
+                            }
+                        });
+                    }
+                    _ => return,
+                }
+            }
+        }
     }
 }
 
