@@ -277,6 +277,7 @@ impl Call<'_, '_> {
                 request_id = header.request_id,
                 index = header.index,
                 header_partition = header.unknown_fields.last_varint(6),
+                worker = crate::worker::current(),
                 "call"
             );
         }
