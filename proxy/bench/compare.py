@@ -6,10 +6,18 @@ nghttpx and atomix-proxy, in rounds, on one machine.
     python3 proxy/bench/compare.py                         # 5 rounds, about 4 minutes
     python3 proxy/bench/compare.py --rounds 1 --calls 20000
     python3 proxy/bench/compare.py --baseline /tmp/atomix-proxy-old   # an older build too
+    python3 proxy/bench/compare.py --tls          # TLS on both sides of every proxy
+    python3 proxy/bench/compare.py --workers 2    # atomix-proxy with 2 workers as well
 
 Each proxy runs alone on CPU 1 with one thread (haproxy nbthread 1; nghttpx one
-worker, single thread; atomix-proxy is single-threaded), h2load and the upstream
-(proxy/examples/bench_upstream.rs) share CPU 0. The request is a counter.Increment
+worker, single thread; atomix-proxy --workers 1), h2load and the upstream
+(proxy/examples/bench_upstream.rs) share CPU 0. With --workers N, "atomix-proxy-wN"
+runs N workers on CPUs 0 and 1, beside the others.
+
+With --tls, every hop is TLS: h2load to the proxy, the proxy to the upstream, with the
+same certificates for every proxy (an ECDSA P-256 CA and server key made here by
+openssl), each side's default TLS 1.3 cipher order (AES-256-GCM first), and the proxy
+checking the upstream's certificate against the CA. The request is a counter.Increment
 with its header (name, session_id, delta) in one gRPC frame, the response an
 IncrementResponse. atomix-proxy runs as shipped: metrics on, logs at info, default
 timeouts; it decodes every request's header and every response's header.
@@ -39,9 +47,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RELEASE = os.path.join(ROOT, "target", "release")
 PATH = "/atomix.counter.CounterService/Increment"
 UPSTREAM = "127.0.0.1:7401"
-PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404, "baseline": 7406}
+PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404, "baseline": 7406, "workers": 7408}
 METRICS = "127.0.0.1:7405"
 BASELINE_METRICS = "127.0.0.1:7407"
+WORKERS_METRICS = "127.0.0.1:7409"
+
+
+def make_certificates(tmp):
+    """A CA and a server certificate for localhost and 127.0.0.1, ECDSA P-256, by
+    openssl; haproxy takes the certificate and key in one file."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    path = lambda name: os.path.join(tmp, name)
+    run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path("ca.key"))
+    run("req", "-x509", "-new", "-key", path("ca.key"), "-subj", "/CN=bench CA", "-days", "30",
+        "-out", path("ca.pem"))
+    run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path("server.ec"))
+    run("pkcs8", "-topk8", "-nocrypt", "-in", path("server.ec"), "-out", path("server.key"))
+    run("req", "-new", "-key", path("server.key"), "-subj", "/CN=localhost", "-out", path("server.csr"))
+    with open(path("san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+        "-CAcreateserial", "-days", "30", "-extfile", path("san.ext"), "-out", path("server.pem"))
+    with open(path("combined.pem"), "w") as f:
+        f.write(open(path("server.pem")).read() + open(path("server.key")).read())
+    return {name: path(name) for name in ["ca.pem", "server.pem", "server.key", "combined.pem"]}
 
 
 def varint(v):
@@ -93,44 +123,53 @@ def wait_port(port, limit=10.0):
     sys.exit(f"nothing listens on {port}")
 
 
-def start(target, tmp, baseline=None):
-    """Starts a proxy on CPU 1; returns (process, pid to measure, port). `baseline` is
-    another atomix-proxy binary, run as the target "baseline" with the same flags."""
+def start(target, tmp, a, certs):
+    """Starts a proxy on CPU 1; returns (process, pid to measure, port). "baseline" is
+    another atomix-proxy binary (--baseline), run with the same flags; "workers" is
+    this one with --workers N on both CPUs."""
     port = PORTS[target]
+    tls = certs is not None
     if target == "haproxy":
         cfg = os.path.join(tmp, "haproxy.cfg")
+        bind = f"ssl crt {certs['combined.pem']} alpn h2" if tls else "proto h2"
+        server = (f"ssl verify required ca-file {certs['ca.pem']} sni str(localhost) alpn h2"
+                  if tls else "proto h2")
         with open(cfg, "w") as f:
             f.write(
                 "global\n  nbthread 1\n  maxconn 4000\n"
                 "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
                 "  timeout server 30s\n"
-                f"frontend fe\n  bind 127.0.0.1:{port} proto h2\n  default_backend be\n"
-                f"backend be\n  server up {UPSTREAM} proto h2\n"
+                f"frontend fe\n  bind 127.0.0.1:{port} {bind}\n  default_backend be\n"
+                f"backend be\n  server up {UPSTREAM} {server}\n"
             )
         cmd = ["haproxy", "-f", cfg, "-db"]
     elif target == "nghttpx":
+        backend = f"--backend={UPSTREAM.replace(':', ',')};;proto=h2"
         cmd = [
             "nghttpx",
-            f"--frontend=127.0.0.1,{port};no-tls",
-            f"--backend={UPSTREAM.replace(':', ',')};;proto=h2",
+            f"--frontend=127.0.0.1,{port}" + ("" if tls else ";no-tls"),
+            backend + (";tls;sni=localhost" if tls else ""),
             "--workers=1",
             "--single-thread",
             "--errorlog-file=/dev/null",
             "--accesslog-file=/dev/null",
             "--no-ocsp",
         ]
+        if tls:
+            cmd += [f"--cacert={certs['ca.pem']}", certs["server.key"], certs["server.pem"]]
     else:
-        cmd = [
-            baseline if target == "baseline" else os.path.join(RELEASE, "atomix-proxy"),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--partition",
-            UPSTREAM,
-            "--metrics",
-            BASELINE_METRICS if target == "baseline" else METRICS,
-        ]
+        binary = a.baseline if target == "baseline" else os.path.join(RELEASE, "atomix-proxy")
+        metrics = {"baseline": BASELINE_METRICS, "workers": WORKERS_METRICS}.get(target, METRICS)
+        cmd = [binary, "--listen", f"127.0.0.1:{port}", "--partition", UPSTREAM, "--metrics", metrics]
+        if target != "baseline":
+            cmd += ["--workers", str(a.workers if target == "workers" else 1)]
+        if tls:
+            cmd += ["--tls-cert", certs["server.pem"], "--tls-key", certs["server.key"],
+                    "--upstream-tls", "--upstream-ca", certs["ca.pem"],
+                    "--upstream-server-name", "localhost"]
+    cpus = "0,1" if target == "workers" else "1"
     proc = subprocess.Popen(
-        ["taskset", "-c", "1"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["taskset", "-c", cpus] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     wait_port(port)
     pid = proc.pid
@@ -141,6 +180,9 @@ def start(target, tmp, baseline=None):
     return proc, pid, port
 
 
+SCHEME = "http"
+
+
 def h2load(port, args, body_file, log=None):
     cmd = ["taskset", "-c", "0", "h2load"] + args + [
         "-H", "content-type: application/grpc",
@@ -149,7 +191,7 @@ def h2load(port, args, body_file, log=None):
     ]
     if log:
         cmd.append(f"--log-file={log}")
-    cmd.append(f"http://127.0.0.1:{port}{PATH}")
+    cmd.append(f"{SCHEME}://127.0.0.1:{port}{PATH}")
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     done = re.search(r"(\d+) succeeded", out)
     rate = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
@@ -167,9 +209,13 @@ def percentiles(log):
 
 def ok_calls():
     """atomix-proxy's count of OK calls, from its metrics."""
+    import ssl
     import urllib.request
 
-    text = urllib.request.urlopen(f"http://{METRICS}/metrics").read().decode()
+    # The metrics listener follows the client listeners' TLS; the bench's CA is not
+    # the system's, and the count is all that is read.
+    context = ssl._create_unverified_context()
+    text = urllib.request.urlopen(f"{SCHEME}://{METRICS}/metrics", context=context).read().decode()
     return sum(
         float(m.group(1))
         for m in re.finditer(r'atomix_proxy_requests_total\{[^}]*code="OK"\} ([\d.e+]+)', text)
@@ -209,7 +255,12 @@ def main():
     p.add_argument("--paced-seconds", type=int, default=4)
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--baseline", metavar="BIN", help="another atomix-proxy build to measure beside this one")
+    p.add_argument("--tls", action="store_true", help="TLS on both sides of every proxy")
+    p.add_argument("--workers", type=int, default=0, help="also atomix-proxy with this many workers")
+    p.add_argument("--only", nargs="+", metavar="TARGET",
+                   help="measure only these (direct haproxy nghttpx atomix-proxy baseline workers)")
     a = p.parse_args()
+    global SCHEME
     for tool in ["haproxy", "nghttpx", "h2load", "taskset"]:
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: apt-get install haproxy nghttp2-proxy nghttp2-client")
@@ -220,15 +271,21 @@ def main():
             cwd=ROOT, check=True,
         )
     tmp = tempfile.mkdtemp()
+    certs = make_certificates(tmp) if a.tls else None
+    SCHEME = "https" if a.tls else "http"
     body = os.path.join(tmp, "increment.bin")
     with open(body, "wb") as f:
         f.write(request_body())
     upstream = subprocess.Popen(
-        ["taskset", "-c", "0", os.path.join(RELEASE, "examples", "bench_upstream"), UPSTREAM],
+        ["taskset", "-c", "0", os.path.join(RELEASE, "examples", "bench_upstream"), UPSTREAM]
+        + (["--tls", certs["server.pem"], certs["server.key"]] if a.tls else []),
         stderr=subprocess.DEVNULL,
     )
     wait_port(int(UPSTREAM.split(":")[1]))
-    targets = ["direct", "haproxy", "nghttpx", "atomix-proxy"] + (["baseline"] if a.baseline else [])
+    targets = (["direct", "haproxy", "nghttpx", "atomix-proxy"] + (["baseline"] if a.baseline else [])
+               + (["workers"] if a.workers else []))
+    if a.only:
+        targets = [t for t in targets if t in a.only]
     rounds = []
     try:
         for r in range(a.rounds):
@@ -237,7 +294,7 @@ def main():
                 if target == "direct":
                     results[target] = measure(target, int(UPSTREAM.split(":")[1]), None, a, body, tmp)
                     continue
-                proc, pid, port = start(target, tmp, a.baseline)
+                proc, pid, port = start(target, tmp, a, certs)
                 try:
                     results[target] = measure(target, port, pid, a, body, tmp)
                     if target == "atomix-proxy":
@@ -265,14 +322,21 @@ def main():
             cells.append(f"{statistics.median(vals):,.1f}" if vals else "")
         print(f"| {t} | " + " | ".join(cells) + " |")
     print("\nratios within each round, median over rounds (atomix-proxy / reference; below 1 is cheaper):\n")
-    for ref in ["haproxy", "nghttpx"] + (["baseline"] if a.baseline else []):
+    for ref in [t for t in ["haproxy", "nghttpx", "baseline"] if t in targets]:
         parts = []
         for c in ["cpu us/call", "paced cpu us/call", "p50 us", "p99 us"]:
             ratios = [r["atomix-proxy"][c] / r[ref][c] for r in rounds if r[ref].get(c)]
             parts.append(f"{c} {statistics.median(ratios):.2f}x")
         print(f"- vs {ref}: " + ", ".join(parts))
-    ok = [r["atomix-proxy"]["ok calls"] for r in rounds]
-    print(f"\natomix-proxy answered OK (its metrics) {ok[-1]:.0f} calls in the last round")
+    if "workers" in targets and "atomix-proxy" in targets:
+        parts = []
+        for c in ["cpu us/call", "paced cpu us/call", "calls/s"]:
+            ratios = [r["workers"][c] / r["atomix-proxy"][c] for r in rounds if r["atomix-proxy"].get(c)]
+            parts.append(f"{c} {statistics.median(ratios):.2f}x")
+        print(f"- atomix-proxy --workers {a.workers} / --workers 1: " + ", ".join(parts))
+    if "atomix-proxy" in targets:
+        ok = rounds[-1]["atomix-proxy"]["ok calls"]
+        print(f"\natomix-proxy answered OK (its metrics) {ok:.0f} calls in the last round")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! The upstream of the proxy benchmark (proxy/bench/compare.py): answers every gRPC call
 //! with one counter.IncrementResponse { header { index } previous_value next_value } and
-//! status OK, on HTTP/2 without TLS, one thread.
+//! status OK, on HTTP/2 (over TLS with `--tls CERT KEY`), one thread.
 //!
 //!     cargo run --release -p atomix-proxy --example bench_upstream -- 127.0.0.1:7001
 
@@ -10,9 +10,14 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 fn main() {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:7001".into());
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:7001".into());
+    // `--tls CERT KEY`: serve HTTP/2 over TLS (ALPN h2) with this certificate.
+    let tls = match (args.next().as_deref(), args.next(), args.next()) {
+        (Some("--tls"), Some(cert), Some(key)) => Some(tls_config(&cert, &key)),
+        (None, _, _) => None,
+        _ => panic!("usage: bench_upstream [ADDR] [--tls CERT KEY]"),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,16 +35,50 @@ fn main() {
             };
             let _ = socket.set_nodelay(true);
             let index = index.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let Ok(mut conn) = h2::server::handshake(socket).await else {
-                    return;
-                };
-                while let Some(Ok((request, respond))) = conn.accept().await {
-                    tokio::spawn(answer(request, respond, index.clone()));
+                match tls {
+                    None => serve(socket, index).await,
+                    Some(tls) => {
+                        if let Ok(stream) = tls.accept(socket).await {
+                            serve(stream, index).await;
+                        }
+                    }
                 }
             });
         }
     });
+}
+
+async fn serve<T>(io: T, index: Arc<AtomicU64>)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Ok(mut conn) = h2::server::handshake(io).await else {
+        return;
+    };
+    while let Some(Ok((request, respond))) = conn.accept().await {
+        tokio::spawn(answer(request, respond, index.clone()));
+    }
+}
+
+fn tls_config(cert: &str, key: &str) -> tokio_rustls::TlsAcceptor {
+    use pki_types::pem::PemObject;
+    use tokio_rustls::rustls;
+    let certs = pki_types::CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 async fn answer(

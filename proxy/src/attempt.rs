@@ -11,11 +11,11 @@
 use crate::body::{read_first, ReadError};
 use crate::leaders::{count_retry, follow, settle};
 use crate::peer_settings::header_list_size;
-use crate::proxy::{Live, Proxy};
+use crate::proxy::{Proxy, Snapshot};
 use crate::relay::{relay, Answer};
 use crate::respond::{cancelled, reply, reset_of, response_with, Outcome};
 use crate::status::{format_timeout, Code, Status, GRPC_STATUS, GRPC_TIMEOUT};
-use crate::upstream::{Partition, Replica, StreamSlot, Streams};
+use crate::upstream::{Partition, StreamSlot, Streams};
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
@@ -60,19 +60,27 @@ pub async fn forward(
         Ok(reached) => reached,
         Err(status) => return reply(respond, status),
     };
-    // The stream on the replica's connection stays taken until the relay ends.
-    let _slot = reached.slot;
-    let Some(body) = reached.body else {
+    let Reached {
+        live,
+        partition,
+        replica,
+        headers,
+        buffered,
+        body,
+        // The stream on the replica's connection stays taken until the relay ends.
+        slot: _slot,
+    } = reached;
+    let Some(body) = body else {
         // Trailers-only: the status is in the headers.
-        let code = Code::from_header(reached.headers.get(GRPC_STATUS));
-        let _ = respond.send_response(response_with(reached.headers), true);
+        let code = Code::from_header(headers.get(GRPC_STATUS));
+        let _ = respond.send_response(response_with(headers), true);
         return Outcome::Upstream(code);
     };
     let answer = Answer {
         partition: proxy.labels[p],
-        upstream: &reached.replica.addr,
-        headers: reached.headers,
-        buffered: reached.buffered,
+        upstream: &live.partitions[partition].replicas[replica].addr,
+        headers,
+        buffered,
         body,
     };
     relay(proxy, respond, answer, timer).await
@@ -86,8 +94,10 @@ pub fn call_timer(deadline: Option<Instant>) -> Sleep {
 /// An upstream's answer that is the call's: from a leader, or from a replica whose
 /// NOT_LEADER cannot be followed.
 pub struct Reached {
-    /// The replica that answered.
-    pub replica: Arc<Replica>,
+    /// The configuration the call was sent by, and the replica of it that answered.
+    live: Arc<Snapshot>,
+    partition: usize,
+    replica: usize,
     pub headers: HeaderMap,
     /// What was read of the body: the first message whole when it is at most
     /// `body::FIRST_MESSAGE_HOLD` long; its capacity is still to be released.
@@ -122,7 +132,9 @@ struct Attempt<'a> {
     request: &'a Forward,
     /// Whether a NOT_LEADER may still be followed.
     hops_left: bool,
-    live: &'a Live,
+    /// The configuration of the call, and the partition's number in it.
+    live: &'a Arc<Snapshot>,
+    p: usize,
 }
 
 /// What one try came to.
@@ -173,6 +185,7 @@ impl Upstream<'_, '_> {
                 // Redirects are bounded by --max-redirects.
                 hops_left: redirects < live.config.max_redirects,
                 live: &live,
+                p,
             };
             match self.attempt(attempt, timer.as_mut()).await {
                 Tried::Reached(reached) => return Ok(reached),
@@ -348,7 +361,9 @@ impl Upstream<'_, '_> {
         if body.is_end_stream() {
             settle(self.proxy, a.partition, a.replica);
             return Tried::Reached(Reached {
-                replica: replica.clone(),
+                live: a.live.clone(),
+                partition: a.p,
+                replica: a.replica,
                 headers: head.headers,
                 buffered: Bytes::new(),
                 body: None,
@@ -390,7 +405,9 @@ impl Upstream<'_, '_> {
             },
         }
         Tried::Reached(Reached {
-            replica: replica.clone(),
+            live: a.live.clone(),
+            partition: a.p,
+            replica: a.replica,
             headers: head.headers,
             buffered: first.buffered,
             body: Some(body),

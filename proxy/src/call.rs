@@ -17,7 +17,7 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::header::HeaderValue;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::time::{sleep_until, Instant};
 
 /// Serves one call and records it.
@@ -148,42 +148,40 @@ fn record(
         Outcome::Upstream(code) => *code,
         Outcome::Proxy(status) => status.code,
     };
-    proxy
-        .metrics
-        .requests
-        .get_or_create(&CallLabels {
-            partition: partition_label,
-            method,
-            code: code.name(),
-        })
-        .inc();
-    proxy.metrics.duration.observe(elapsed.as_secs_f64());
+    let labels = CallLabels {
+        partition: partition_label,
+        method,
+        code: code.name(),
+    };
+    proxy.metrics.calls.record(labels, elapsed.as_secs_f64());
 }
 
-/// A call's share of `Proxy::headers_held`, given back when the call ends.
+/// A call's share of its worker's `headers_held`, given back when the call ends.
 struct HeldHeaders<'p> {
-    proxy: &'p Proxy,
+    held: &'p AtomicUsize,
     size: usize,
 }
 
 impl<'p> HeldHeaders<'p> {
+    /// Each worker holds at most its share of `--max-headers-held` (and at least one
+    /// largest header list), so that no count is shared between workers.
     fn charge(proxy: &'p Proxy, size: usize) -> Option<Self> {
-        let max = proxy.now().config.max_headers_held;
-        proxy
-            .headers_held
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
-                held.checked_add(size).filter(|&total| total <= max)
-            })
-            .ok()?;
-        Some(HeldHeaders { proxy, size })
+        let max = {
+            let config = &proxy.now().config;
+            (config.max_headers_held / proxy.workers).max(config.max_header_list_size as usize)
+        };
+        let held = &proxy.here().headers_held;
+        held.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+            held.checked_add(size).filter(|&total| total <= max)
+        })
+        .ok()?;
+        Some(HeldHeaders { held, size })
     }
 }
 
 impl Drop for HeldHeaders<'_> {
     fn drop(&mut self) {
-        self.proxy
-            .headers_held
-            .fetch_sub(self.size, Ordering::Relaxed);
+        self.held.fetch_sub(self.size, Ordering::Relaxed);
     }
 }
 

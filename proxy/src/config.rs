@@ -21,8 +21,14 @@ Examples:
   # calls that name no partition)
   atomix-proxy --partition 127.0.0.1:7001=10.0.0.1:5678,10.0.0.2:5678 --partition 10.0.1.1:5678
 
-  # everything from a file (flags given as well win)
+  # everything from a file (flags given as well win); --check reads it and exits
+  atomix-proxy --check --config proxy.toml
   atomix-proxy --config proxy.toml
+
+  # TLS both ways, clients with certificates (mTLS), 4 worker threads
+  atomix-proxy --partition 10.0.0.1:5678,10.0.0.2:5678 --workers 4 \\
+      --tls-cert proxy.pem --tls-key proxy.key --tls-client-ca clients-ca.pem \\
+      --upstream-tls --upstream-ca atomix-ca.pem
 
 A proxy.toml:
   listen = \"0.0.0.0:5678\"
@@ -34,7 +40,9 @@ Routing: a partition's own listener first; then header field 6 (partition, from 
 then the Atomix Go client's rule (FNV-1a 32 of the name, or of the key for map and set
 entries). Map and set calls that span every partition (Create, KeepAlive, Close, Size,
 Clear, Entries, Events, Iterate) must name their partition when there are several.
-Logs go to stderr; RUST_LOG=debug logs every call.";
+Logs go to stderr; RUST_LOG=debug logs every call. SIGHUP reloads the file: replicas,
+timeouts, limits, log level and certificates. proxy/deploy/ has a file with every
+option and a systemd unit.";
 
 /// The command line. Every option is optional here, so that the file can give it.
 #[derive(Parser, Debug, Default, Clone)]
@@ -128,6 +136,10 @@ pub struct Args {
     /// A TOML file with any of the options above
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Check the configuration, certificates included, and exit: 0 if it would serve,
+    /// else 1 (or 2 for a usage error) with the reason
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// The same options, as the TOML file spells them.

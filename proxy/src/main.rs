@@ -11,6 +11,7 @@
 mod attempt;
 mod body;
 mod call;
+mod call_metrics;
 mod config;
 mod health;
 mod leaders;
@@ -64,6 +65,9 @@ fn main() -> ExitCode {
     if let Err(e) = logs::filter(config.log_level.as_deref()) {
         return usage_error(&e);
     }
+    if args.check {
+        return check(config);
+    }
     let logs = logs::init(config.log_format, config.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -79,6 +83,23 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--check`: whether `config` would serve, its certificates read and checked as
+/// at start-up, without binding anything.
+fn check(config: Config) -> ExitCode {
+    let labels: Vec<&'static str> = vec![""; config.partitions.len()];
+    let workers = config.workers;
+    match proxy::Live::build(config, &labels, workers, None) {
+        Ok(_) => {
+            println!("atomix-proxy: the configuration is good");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("atomix-proxy: {e}");
             ExitCode::FAILURE
         }
     }
@@ -154,7 +175,7 @@ fn bind_all(config: &Config) -> Result<Vec<Sockets>, String> {
 }
 
 async fn run(args: Args, config: Config, logs: logs::Handle) -> Result<(), String> {
-    let metrics = Arc::new(metrics::Metrics::new());
+    let metrics = Arc::new(metrics::Metrics::new(config.workers));
     let proxy = Proxy::new(config.clone(), metrics.clone())?;
     // Bind everything before serving anything: a listener that cannot be had is a
     // start-up failure, not a partition silently missing. (The metrics address is

@@ -2,11 +2,12 @@
 //! with `/healthz` (liveness: 200 while serving, 503 while draining) and `/ready`
 //! (readiness: 200 while serving and every partition has a reachable replica).
 
+use crate::call_metrics::CallMetrics;
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::exponential_buckets;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -51,8 +52,8 @@ pub struct MethodLabels {
 }
 
 pub struct Metrics {
-    pub requests: Family<CallLabels, Counter>,
-    pub duration: Histogram,
+    /// Calls ended, by labels, and their durations: per worker (`call_metrics`).
+    pub calls: Arc<CallMetrics>,
     pub leader_changes: Family<PartitionLabels, Counter>,
     pub retries: Family<RetryLabels, Counter>,
     /// Calls on the proxy's sessions, by method.
@@ -68,10 +69,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Self {
-        let requests = Family::<CallLabels, Counter>::default();
+    /// The metrics of a proxy with `workers` workers.
+    pub fn new(workers: usize) -> Self {
         // 50 µs to about 13 s.
-        let duration = Histogram::new(exponential_buckets(0.000_05, 2.0, 19));
+        let calls = Arc::new(CallMetrics::new(
+            workers,
+            exponential_buckets(0.000_05, 2.0, 19),
+        ));
         let leader_changes = Family::<PartitionLabels, Counter>::default();
         let retries = Family::<RetryLabels, Counter>::default();
         let session_calls = Family::<MethodLabels, Counter>::default();
@@ -108,16 +112,7 @@ impl Metrics {
             "Partition sessions the proxy holds for its clients",
             partition_sessions.clone(),
         );
-        registry.register(
-            "atomix_proxy_requests",
-            "Calls ended, by partition, method and gRPC code",
-            requests.clone(),
-        );
-        registry.register(
-            "atomix_proxy_request_duration_seconds",
-            "Time from a call's headers to its end",
-            duration.clone(),
-        );
+        registry.register_collector(Box::new(calls.clone()));
         registry.register(
             "atomix_proxy_leader_changes",
             "Leaders taken from NOT_LEADER responses, by partition",
@@ -129,8 +124,7 @@ impl Metrics {
             retries.clone(),
         );
         Metrics {
-            requests,
-            duration,
+            calls,
             leader_changes,
             retries,
             session_calls,

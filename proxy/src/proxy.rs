@@ -81,10 +81,31 @@ impl Live {
     }
 }
 
+/// A worker's handle on the `Live` snapshot. Each worker has its own, so that taking
+/// it (once a call) moves a reference count that no other worker touches.
+pub struct Snapshot(Arc<Live>);
+
+impl std::ops::Deref for Snapshot {
+    type Target = Live;
+    fn deref(&self) -> &Live {
+        &self.0
+    }
+}
+
+/// One worker's `Snapshot` and its share of `--max-headers-held`, on cache lines of
+/// their own.
+#[repr(align(128))]
+pub struct PerWorker {
+    live: ArcSwap<Snapshot>,
+    /// The request headers this worker's open calls hold, counted as HTTP/2 counts
+    /// them; at most its share of `--max-headers-held`.
+    pub headers_held: AtomicUsize,
+}
+
 /// The proxy's state, shared by every worker, connection and call.
 pub struct Proxy {
-    /// The settings, partitions and TLS now; `live()`.
-    live: ArcSwap<Live>,
+    /// The settings, partitions and TLS now, and headers held, by worker.
+    per_worker: Box<[PerWorker]>,
     /// Each partition's label ("1".."n"): the number of partitions never changes.
     pub labels: Vec<&'static str>,
     /// How many workers serve; fixed at start.
@@ -111,9 +132,6 @@ pub struct Proxy {
     pub sessions: Sessions,
     /// This proxy, for the tasks it spawns.
     this: Weak<Proxy>,
-    /// The request headers every open call holds, counted as HTTP/2 counts them; at
-    /// most `--max-headers-held`.
-    pub headers_held: AtomicUsize,
 }
 
 impl Proxy {
@@ -152,7 +170,15 @@ impl Proxy {
         Ok(Arc::new_cyclic(|this| Proxy {
             this: this.clone(),
             sessions: Sessions::default(),
-            live: ArcSwap::from_pointee(live),
+            per_worker: {
+                let live = Arc::new(live);
+                (0..workers.max(1))
+                    .map(|_| PerWorker {
+                        live: ArcSwap::from_pointee(Snapshot(live.clone())),
+                        headers_held: AtomicUsize::new(0),
+                    })
+                    .collect()
+            },
             labels,
             workers,
             metrics,
@@ -164,23 +190,30 @@ impl Proxy {
             serving: Arc::new(AtomicBool::new(true)),
             ready: watch::Sender::new(false),
             tracker: TaskTracker::new(),
-            headers_held: AtomicUsize::new(0),
         }))
     }
 
+    /// This worker's state.
+    pub fn here(&self) -> &PerWorker {
+        &self.per_worker[crate::worker::current() % self.per_worker.len()]
+    }
+
     /// The settings, partitions and TLS now. Held, it stays what it was when taken.
-    pub fn live(&self) -> Arc<Live> {
-        self.live.load_full()
+    pub fn live(&self) -> Arc<Snapshot> {
+        self.here().live.load_full()
     }
 
-    /// Settings to read at once, without holding them (no reference count taken).
-    pub fn now(&self) -> arc_swap::Guard<Arc<Live>> {
-        self.live.load()
+    /// Settings to read at once, without holding them.
+    pub fn now(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.here().live.load()
     }
 
-    /// Makes `live` the snapshot; the one it replaces.
-    pub fn swap(&self, live: Live) -> Arc<Live> {
-        self.live.swap(Arc::new(live))
+    /// Makes `live` every worker's snapshot.
+    pub fn swap(&self, live: Live) {
+        let live = Arc::new(live);
+        for worker in self.per_worker.iter() {
+            worker.live.store(Arc::new(Snapshot(live.clone())));
+        }
     }
 
     /// This proxy, shared: for a task that outlives the call that starts it.

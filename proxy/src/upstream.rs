@@ -30,13 +30,18 @@ pub struct Replica {
     /// Each worker's pooled connection (`worker::current`): a worker's calls use its
     /// own, so no lock is contended. The connection's task empties the slot when the
     /// connection ends, if the slot still holds it (the same generation).
-    conns: Box<[Mutex<Option<Pooled>>]>,
+    conns: Box<[Slot]>,
     /// Numbers the replica's connections, across workers.
     generation: AtomicU64,
     /// Taken out of the configuration by a reload: a call that started before may
     /// still connect, but the connection is not pooled.
     retired: AtomicBool,
 }
+
+/// A worker's pooled connection to a replica, on cache lines of its own: another
+/// worker's calls never touch them.
+#[repr(align(128))]
+struct Slot(Mutex<Option<Pooled>>);
 
 /// One partition: its replicas and which one is believed to lead. Every worker shares
 /// it, so a leader one worker learns is the one every worker calls next.
@@ -54,7 +59,9 @@ impl Replica {
         Ok(Arc::new(Replica {
             addr: addr.to_owned(),
             authority,
-            conns: (0..workers.max(1)).map(|_| Mutex::new(None)).collect(),
+            conns: (0..workers.max(1))
+                .map(|_| Slot(Mutex::new(None)))
+                .collect(),
             generation: AtomicU64::new(0),
             retired: AtomicBool::new(false),
         }))
@@ -62,7 +69,7 @@ impl Replica {
 
     /// This worker's pooled connection.
     fn conn(&self) -> &Mutex<Option<Pooled>> {
-        &self.conns[crate::worker::current() % self.conns.len()]
+        &self.conns[crate::worker::current() % self.conns.len()].0
     }
 }
 
@@ -200,14 +207,14 @@ impl Replica {
     pub fn connected(&self) -> bool {
         self.conns
             .iter()
-            .any(|c| c.lock().expect("not poisoned").is_some())
+            .any(|c| c.0.lock().expect("not poisoned").is_some())
     }
 
     /// Drops the pooled connection of `generation` (`Pooled::generation`), if it is
     /// still the pooled one: the next call connects anew.
     pub fn forget(&self, generation: u64) {
         for conn in self.conns.iter() {
-            let mut slot = conn.lock().expect("not poisoned");
+            let mut slot = conn.0.lock().expect("not poisoned");
             if slot.as_ref().is_some_and(|p| p.generation == generation) {
                 *slot = None;
             }
@@ -219,7 +226,7 @@ impl Replica {
     pub fn retire(&self) {
         self.retired.store(true, Ordering::Relaxed);
         for conn in self.conns.iter() {
-            conn.lock().expect("not poisoned").take();
+            conn.0.lock().expect("not poisoned").take();
         }
     }
 

@@ -138,7 +138,7 @@ fn help_examples_parse() {
         config(&args).unwrap_or_else(|e| panic!("{line}: {e}"));
         n += 1;
     }
-    assert_eq!(n, 3, "the examples' commands");
+    assert_eq!(n, 5, "the examples' commands");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -161,5 +161,41 @@ fn the_file_gives_what_flags_do_not() {
     std::fs::write(&path, "timeuot = \"5s\"\n").unwrap();
     let e = config(&["--config", p, "--partition", "a:1"]).unwrap_err();
     assert!(e.contains("timeuot"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// proxy/deploy/atomix-proxy.toml sets every option the command line has, and is a
+/// configuration the proxy takes.
+#[test]
+fn the_deployment_file_sets_every_option() {
+    use clap::CommandFactory;
+    let text = include_str!("../../deploy/atomix-proxy.toml");
+    let keys: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim()))
+        .collect();
+    let mut options = 0;
+    for arg in Args::command().get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if ["help", "version", "config", "check"].contains(&long) {
+            continue;
+        }
+        options += 1;
+        assert!(
+            keys.contains(&long),
+            "atomix-proxy.toml does not set {long}"
+        );
+    }
+    assert!(options >= 20, "{options} options: the loop saw the flags");
+    let dir = std::env::temp_dir().join(format!("atomix-proxy-deploy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("atomix-proxy.toml");
+    std::fs::write(&path, text).unwrap();
+    let c = config(&["--config", path.to_str().unwrap()]).unwrap();
+    assert_eq!(c.partitions.len(), 3);
+    assert_eq!(c.workers, 2);
+    assert!(c.tls.as_ref().unwrap().client_ca.is_some());
+    assert!(c.upstream_tls.as_ref().unwrap().identity.is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
