@@ -12,7 +12,8 @@ nghttpx and atomix-proxy, in rounds, on one machine.
 Each proxy runs alone on CPU 1 with one thread (haproxy nbthread 1; nghttpx one
 worker, single thread; atomix-proxy --workers 1), h2load and the upstream
 (proxy/examples/bench_upstream.rs) share CPU 0. With --workers N, "atomix-proxy-wN"
-runs N workers on CPUs 0 and 1, beside the others.
+runs N workers on CPUs 0 and 1, and "one-wide" one worker on the same two CPUs: the
+same placement, so that their ratio is what the workers themselves cost.
 
 With --tls, every hop is TLS: h2load to the proxy, the proxy to the upstream, with the
 same certificates for every proxy (an ECDSA P-256 CA and server key made here by
@@ -47,10 +48,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RELEASE = os.path.join(ROOT, "target", "release")
 PATH = "/atomix.counter.CounterService/Increment"
 UPSTREAM = "127.0.0.1:7401"
-PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404, "baseline": 7406, "workers": 7408}
+PORTS = {"haproxy": 7402, "nghttpx": 7403, "atomix-proxy": 7404, "baseline": 7406, "workers": 7408,
+         "one-wide": 7410}
 METRICS = "127.0.0.1:7405"
 BASELINE_METRICS = "127.0.0.1:7407"
 WORKERS_METRICS = "127.0.0.1:7409"
+ONE_WIDE_METRICS = "127.0.0.1:7411"
 
 
 def make_certificates(tmp):
@@ -159,7 +162,8 @@ def start(target, tmp, a, certs):
             cmd += [f"--cacert={certs['ca.pem']}", certs["server.key"], certs["server.pem"]]
     else:
         binary = a.baseline if target == "baseline" else os.path.join(RELEASE, "atomix-proxy")
-        metrics = {"baseline": BASELINE_METRICS, "workers": WORKERS_METRICS}.get(target, METRICS)
+        metrics = {"baseline": BASELINE_METRICS, "workers": WORKERS_METRICS,
+                   "one-wide": ONE_WIDE_METRICS}.get(target, METRICS)
         cmd = [binary, "--listen", f"127.0.0.1:{port}", "--partition", UPSTREAM, "--metrics", metrics]
         if target != "baseline":
             cmd += ["--workers", str(a.workers if target == "workers" else 1)]
@@ -167,7 +171,7 @@ def start(target, tmp, a, certs):
             cmd += ["--tls-cert", certs["server.pem"], "--tls-key", certs["server.key"],
                     "--upstream-tls", "--upstream-ca", certs["ca.pem"],
                     "--upstream-server-name", "localhost"]
-    cpus = "0,1" if target == "workers" else "1"
+    cpus = "0,1" if target in ("workers", "one-wide") else "1"
     proc = subprocess.Popen(
         ["taskset", "-c", cpus] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -283,7 +287,7 @@ def main():
     )
     wait_port(int(UPSTREAM.split(":")[1]))
     targets = (["direct", "haproxy", "nghttpx", "atomix-proxy"] + (["baseline"] if a.baseline else [])
-               + (["workers"] if a.workers else []))
+               + (["workers", "one-wide"] if a.workers else []))
     if a.only:
         targets = [t for t in targets if t in a.only]
     rounds = []
@@ -334,6 +338,12 @@ def main():
             ratios = [r["workers"][c] / r["atomix-proxy"][c] for r in rounds if r["atomix-proxy"].get(c)]
             parts.append(f"{c} {statistics.median(ratios):.2f}x")
         print(f"- atomix-proxy --workers {a.workers} / --workers 1: " + ", ".join(parts))
+    if "workers" in targets and "one-wide" in targets:
+        parts = []
+        for c in ["cpu us/call", "paced cpu us/call", "calls/s"]:
+            ratios = [r["workers"][c] / r["one-wide"][c] for r in rounds if r["one-wide"].get(c)]
+            parts.append(f"{c} {statistics.median(ratios):.2f}x")
+        print(f"- the same on CPUs 0 and 1 both: " + ", ".join(parts))
     if "atomix-proxy" in targets:
         ok = rounds[-1]["atomix-proxy"]["ok calls"]
         print(f"\natomix-proxy answered OK (its metrics) {ok:.0f} calls in the last round")

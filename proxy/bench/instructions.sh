@@ -9,10 +9,13 @@
 #   cargo build --release -p atomix-proxy --bin atomix-proxy --example bench_upstream
 #   bash proxy/bench/instructions.sh                  # this tree's release build
 #   bash proxy/bench/instructions.sh /tmp/atomix-proxy-old 5000
+#   bash proxy/bench/instructions.sh target/release/atomix-proxy 5000 "--workers 2"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/target/release/atomix-proxy}
 calls=${2:-5000}
+# More flags for the proxy (a build older than --workers takes none).
+read -r -a extra <<<"${3:-}"
 up=127.0.0.1:7511 px=127.0.0.1:7512 metrics=127.0.0.1:7513
 work=$(mktemp -d)
 trap 'kill $proxy $upstream 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -23,7 +26,7 @@ open('$work/body.bin', 'wb').write(compare.request_body())"
 "$root/target/release/examples/bench_upstream" $up 2>/dev/null &
 upstream=$!
 valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" \
-  "$bin" --listen $px --partition $up --metrics $metrics 2>"$work/valgrind.log" &
+  "$bin" --listen $px --partition $up --metrics $metrics "${extra[@]}" 2>"$work/valgrind.log" &
 proxy=$!
 for _ in $(seq 1 100); do
   (echo >/dev/tcp/${px%:*}/${px#*:}) 2>/dev/null && break

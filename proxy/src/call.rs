@@ -36,7 +36,8 @@ pub async fn serve_call(
             content_type = Some(value.as_bytes());
         }
     });
-    let Some(_held) = HeldHeaders::charge(proxy, size) else {
+    let limits = Limits::now(proxy);
+    let Some(_held) = HeldHeaders::charge(proxy, size, limits.headers_held) else {
         let status = Status::new(
             Code::RESOURCE_EXHAUSTED,
             "the proxy holds as many request headers as --max-headers-held allows; try again",
@@ -64,6 +65,7 @@ pub async fn serve_call(
                 start,
                 partition: None,
                 respond: &mut respond,
+                limits,
             };
             let outcome = call.run(request, pinned).await;
             (call.partition, label, outcome)
@@ -162,14 +164,30 @@ struct HeldHeaders<'p> {
     size: usize,
 }
 
+/// What a call reads of the configuration, taken once when it starts.
+#[derive(Clone, Copy)]
+struct Limits {
+    timeout: std::time::Duration,
+    max_message_size: usize,
+    /// This worker's share of `--max-headers-held` (and at least one largest header
+    /// list), so that no count is shared between workers.
+    headers_held: usize,
+}
+
+impl Limits {
+    fn now(proxy: &Proxy) -> Self {
+        let now = proxy.now();
+        let c = &now.config;
+        Limits {
+            timeout: c.timeout,
+            max_message_size: c.max_message_size,
+            headers_held: (c.max_headers_held / proxy.workers).max(c.max_header_list_size as usize),
+        }
+    }
+}
+
 impl<'p> HeldHeaders<'p> {
-    /// Each worker holds at most its share of `--max-headers-held` (and at least one
-    /// largest header list), so that no count is shared between workers.
-    fn charge(proxy: &'p Proxy, size: usize) -> Option<Self> {
-        let max = {
-            let config = &proxy.now().config;
-            (config.max_headers_held / proxy.workers).max(config.max_header_list_size as usize)
-        };
+    fn charge(proxy: &'p Proxy, size: usize, max: usize) -> Option<Self> {
         let held = &proxy.here().headers_held;
         held.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
             held.checked_add(size).filter(|&total| total <= max)
@@ -193,6 +211,7 @@ struct Call<'p, 'r> {
     start: Instant,
     partition: Option<usize>,
     respond: &'r mut SendResponse<Bytes>,
+    limits: Limits,
 }
 
 impl Call<'_, '_> {
@@ -200,10 +219,11 @@ impl Call<'_, '_> {
         let proxy = self.proxy;
         let (parts, mut body) = request.into_parts();
         let timeout = parts.headers.get(GRPC_TIMEOUT).and_then(parse_timeout);
-        let (limit, max_message_size) = {
-            let now = proxy.now();
-            (now.config.timeout, now.config.max_message_size)
-        };
+        let Limits {
+            timeout: limit,
+            max_message_size,
+            ..
+        } = self.limits;
         // The client's deadline, or --timeout for a unary call without one; a stream
         // without one lasts as long as the client and the upstream want it.
         let deadline = match timeout {

@@ -13,7 +13,44 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::MetricType;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
+
+/// A call's labels by where their texts are: equal labels from the same code have the
+/// same key (and two keys of equal texts are merged by `CallMetrics::merged`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key([(usize, usize); 3]);
+
+impl Key {
+    fn of(labels: &CallLabels) -> Self {
+        let at = |s: &str| (s.as_ptr() as usize, s.len());
+        Key([at(labels.partition), at(labels.method), at(labels.code)])
+    }
+}
+
+/// A multiply-and-rotate hash of a few words: a `Key` is six of them, and SipHash's
+/// resistance to chosen keys buys nothing for addresses in the binary.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Calls ended and their durations, by worker.
 #[derive(Debug)]
@@ -33,7 +70,9 @@ type Merged = (HashMap<CallLabels, u64>, f64, u64, Vec<(f64, u64)>);
 
 #[derive(Debug, Default)]
 struct Counts {
-    calls: HashMap<CallLabels, u64>,
+    /// By the labels' addresses (each a `&'static str` named once in the code), with
+    /// the labels themselves, by which shards are merged.
+    calls: HashMap<Key, (CallLabels, u64), BuildHasherDefault<KeyHasher>>,
     /// Observations per bucket of `CallMetrics::bounds` (not cumulative).
     buckets: Vec<u64>,
     sum: f64,
@@ -59,7 +98,8 @@ impl CallMetrics {
     pub fn record(&self, labels: CallLabels, seconds: f64) {
         let shard = &self.shards[crate::worker::current() % self.shards.len()];
         let mut counts = shard.0.lock().expect("not poisoned");
-        *counts.calls.entry(labels).or_default() += 1;
+        let key = Key::of(&labels);
+        counts.calls.entry(key).or_insert((labels, 0)).1 += 1;
         // The first bucket whose bound is at least the value, as Prometheus's `le`.
         let bucket = self
             .bounds
@@ -77,7 +117,7 @@ impl CallMetrics {
         let (mut sum, mut count) = (0.0, 0);
         for shard in self.shards.iter() {
             let counts = shard.0.lock().expect("not poisoned");
-            for (labels, n) in &counts.calls {
+            for (labels, n) in counts.calls.values() {
                 *calls.entry(labels.clone()).or_default() += n;
             }
             for (merged, n) in buckets.iter_mut().zip(&counts.buckets) {
