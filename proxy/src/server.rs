@@ -55,7 +55,13 @@ async fn serve_connection(proxy: Arc<Proxy>, socket: TcpStream, pinned: Option<u
         return serve_h2(proxy, socket, pinned).await;
     };
     let peer = socket.peer_addr().ok();
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+    // A client that never finishes its handshake holds neither the drain nor memory
+    // past the handshake time.
+    let handshake = tokio::select! {
+        done = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)) => done,
+        _ = proxy.shutdown.cancelled() => return,
+    };
+    match handshake {
         Ok(Ok(stream)) => serve_h2(proxy, stream, pinned).await,
         // A client without a certificate, or with one not trusted, ends here: the
         // client sees the TLS alert, the log says why at debug (a scanner would

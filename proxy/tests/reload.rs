@@ -242,24 +242,6 @@ fn pem_der(pem: &[u8]) -> Vec<u8> {
 
 /// The certificate the proxy at `addr` presents.
 async fn peer_certificate(pki: &Pki, addr: &str) -> Vec<u8> {
-    use tokio_rustls::rustls;
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(pki_types::CertificateDer::from(pem_der(
-            &pki.read("ca.pem"),
-        )))
-        .unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let name = pki_types::ServerName::try_from("localhost").unwrap();
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .unwrap();
+    let tls = tls_connect(pki, addr).await;
     tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
 }

@@ -141,9 +141,20 @@ async fn mutual_tls_refuses_a_client_without_a_certificate() {
     let pki = pki("mtls-refuses");
     let g = group(1, 0).await;
     let proxy = Proxy::start(
-        &[partition_args(&[&g]), listener_args(&pki, true)].concat(),
+        &[
+            partition_args(&[&g]),
+            listener_args(&pki, true),
+            args(&["--metrics", "127.0.0.1:0"]),
+        ]
+        .concat(),
         0,
     );
+    // The metrics listener speaks TLS too, and asks no client certificate (probes and
+    // scrapers have none).
+    let health = https_get(&pki, proxy.metrics.as_ref().unwrap(), "/healthz").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // A client that opens a TCP connection and says nothing does not hold the exit.
+    let _silent = tokio::net::TcpStream::connect(&proxy.addr).await.unwrap();
     // No certificate: the handshake (or the first call on it) fails, and nothing
     // reaches the replica.
     let refused = match tls_channel(&pki, &proxy.addr, None).await {
@@ -187,6 +198,12 @@ async fn mutual_tls_refuses_a_client_without_a_certificate() {
         .await;
     assert!(r.is_ok(), "{r:?}");
     assert_eq!(g.applied_total(), 1);
+    let mut proxy = proxy;
+    let asked = std::time::Instant::now();
+    proxy.signal("TERM");
+    let status = proxy.wait_exit(std::time::Duration::from_secs(8));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    assert!(asked.elapsed() < std::time::Duration::from_secs(8));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,4 +304,15 @@ fn bad_or_missing_files_stop_the_start_naming_the_file() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{extra:?}");
     }
+}
+
+/// GET `path` over TLS from `addr`, trusting `pki`'s CA, with no client certificate.
+async fn https_get(pki: &Pki, addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tls = tls_connect(pki, addr).await;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
 }
