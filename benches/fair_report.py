@@ -2,8 +2,9 @@
 """Reports the fair suite (benches/fair/main.rs and benches/fair/envelopes.rs): instructions per message from callgrind, and
 medians per message from criterion, ours against the best peer of each group.
 
-    cargo bench --bench fair --bench fair_envelopes   # criterion: target/criterion/.../estimates.json
-    python3 benches/fair_report.py counts     # callgrind: target/fair_counts.json
+    bash benches/fair.sh                      # criterion: target/fair/criterion/.../estimates.json
+    python3 benches/fair_report.py counts     # callgrind: target/fair/fair_counts.json
+    FAIR_TARGET=target python3 benches/fair_report.py counts   # a plain `cargo bench` build
     python3 benches/fair_report.py table      # both, as a markdown table
 
 The counts run the same binary and the same loop functions as the timings: each
@@ -23,15 +24,19 @@ OURS = "atomix-headers"
 FLOOR = "floor"
 
 
+# Where benches/fair.sh builds: FAIR_TARGET names another build to count.
+TARGET = os.environ.get("FAIR_TARGET", "target/fair")
+
+
 def binaries():
     """The newest build of each fair-suite binary: the headers' and the envelopes'."""
     found = []
     for bench in ("fair", "fair_envelopes"):
-        paths = [p for p in glob.glob("target/release/deps/%s-*" % bench) if not p.endswith(".d")]
+        paths = [p for p in glob.glob("%s/release/deps/%s-*" % (TARGET, bench)) if not p.endswith(".d")]
         if paths:
             found.append(max(paths, key=os.path.getmtime))
     if not found:
-        sys.exit("build them first: cargo bench --bench fair --bench fair_envelopes --no-run")
+        sys.exit("build them first: bash benches/fair.sh --no-run (or set FAIR_TARGET)")
     return found
 
 
@@ -50,7 +55,7 @@ def total_instructions(exe, name, iters):
 
 def counts(filters):
     result = {}
-    path = "target/fair_counts.json"
+    path = TARGET + "/fair_counts.json"
     if os.path.exists(path):
         with open(path) as f:
             result = json.load(f)
@@ -73,7 +78,7 @@ def counts(filters):
 
 def medians():
     result = {}
-    for est in glob.glob("target/criterion/**/new/estimates.json", recursive=True):
+    for est in glob.glob(TARGET + "/criterion/**/new/estimates.json", recursive=True):
         parts = est.split(os.sep)
         rel = "/".join(parts[parts.index("criterion") + 1:-2])
         with open(est) as f:
@@ -90,7 +95,7 @@ def medians():
 
 
 def table():
-    with open("target/fair_counts.json") as f:
+    with open(TARGET + "/fair_counts.json") as f:
         count = json.load(f)
     time = medians()
     groups = {}

@@ -136,6 +136,10 @@ pub struct Args {
     /// A TOML file with any of the options above
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also reload when the --config file or a certificate or key file changes
+    /// (checked every 2 seconds), as on SIGHUP
+    #[arg(long)]
+    pub watch: bool,
     /// Check the configuration, certificates included, and exit: 0 if it would serve,
     /// else 1 (or 2 for a usage error) with the reason
     #[arg(long)]
@@ -170,6 +174,7 @@ struct File {
     upstream_cert: Option<PathBuf>,
     upstream_key: Option<PathBuf>,
     upstream_server_name: Option<String>,
+    watch: Option<bool>,
 }
 
 /// The longest duration any option takes.
@@ -216,6 +221,10 @@ pub struct Config {
     pub tls: Option<ServerTls>,
     /// TLS toward replicas.
     pub upstream_tls: Option<UpstreamTls>,
+    /// Reload when a file the configuration comes from changes.
+    pub watch: bool,
+    /// `--config`, if given.
+    pub file: Option<PathBuf>,
 }
 
 /// The files of the listeners' TLS.
@@ -344,6 +353,8 @@ impl Config {
             args.upstream_server_name.or(file.upstream_server_name),
         )?;
         Ok(Config {
+            watch: args.watch || file.watch.unwrap_or(false),
+            file: args.config.clone(),
             log_level: args.log_level.or(file.log_level),
             workers,
             tls,

@@ -278,6 +278,9 @@ fn start_worker(
         .map_err(|e| format!("cannot start worker {n}: {e}"))
 }
 
+/// How often `--watch` looks at the configuration's files.
+const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
 async fn wait_for_signal(proxy: &Proxy, args: &Args, logs: &logs::Handle) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term =
@@ -285,14 +288,37 @@ async fn wait_for_signal(proxy: &Proxy, args: &Args, logs: &logs::Handle) -> Res
     let mut int =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
+    // --watch: the files are looked at every WATCH_INTERVAL; a change in any reloads.
+    let mut watched = proxy
+        .now()
+        .config
+        .watch
+        .then(|| reload::fingerprint(&proxy.now().config));
+    let mut tick = tokio::time::interval(WATCH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let why = tokio::select! {
             _ = term.recv() => { tracing::info!("SIGTERM"); return Ok(()) }
             _ = int.recv() => { tracing::info!("SIGINT"); return Ok(()) }
-            _ = hup.recv() => match reload::reload(proxy, args, logs) {
-                Ok(changes) => tracing::info!(%changes, "SIGHUP: reloaded"),
-                Err(reason) => tracing::error!(%reason, "SIGHUP: reload refused; the configuration before it stays"),
-            },
+            _ = hup.recv() => "SIGHUP",
+            _ = tick.tick(), if watched.is_some() => {
+                let now = reload::fingerprint(&proxy.now().config);
+                if watched.as_ref() == Some(&now) {
+                    continue;
+                }
+                watched = Some(now);
+                "a configuration file changed"
+            }
+        };
+        match reload::reload(proxy, args, logs) {
+            Ok(changes) => tracing::info!(%changes, "{why}: reloaded"),
+            Err(reason) => {
+                tracing::error!(%reason, "{why}: reload refused; the configuration before it stays")
+            }
+        }
+        if watched.is_some() {
+            // The files of the configuration now in force (a reload may name others).
+            watched = Some(reload::fingerprint(&proxy.now().config));
         }
     }
 }

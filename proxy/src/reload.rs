@@ -1,4 +1,4 @@
-//! Reloading on SIGHUP: the command line again, with the file it names read anew (a
+//! Reloading on SIGHUP (and with `--watch`, when a file changes): the command line again, with the file it names read anew (a
 //! flag still wins over the file). Replicas, timeouts, limits, the log filter and the
 //! certificates change; a call in flight finishes with the settings it started with.
 //! A replica taken out gets no new call, and its connections close once the calls on
@@ -50,6 +50,30 @@ fn apply(proxy: &Proxy, args: &Args, logs: &crate::logs::Handle) -> Result<Strin
         changes.push("no replica changed".into());
     }
     Ok(changes.join(", "))
+}
+
+/// The files a configuration comes from (`--config` and the TLS files), each with its
+/// modification time and length, or `None` while it cannot be read: a change in any is
+/// what `--watch` reloads on.
+pub fn fingerprint(config: &Config) -> Vec<Option<(std::time::SystemTime, u64)>> {
+    let mut files: Vec<&std::path::Path> = config.file.iter().map(|f| f.as_path()).collect();
+    if let Some(tls) = &config.tls {
+        files.extend([tls.cert.as_path(), tls.key.as_path()]);
+        files.extend(tls.client_ca.as_deref());
+    }
+    if let Some(tls) = &config.upstream_tls {
+        files.push(&tls.ca);
+        if let Some((cert, key)) = &tls.identity {
+            files.extend([cert.as_path(), key.as_path()]);
+        }
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let meta = std::fs::metadata(f).ok()?;
+            Some((meta.modified().ok()?, meta.len()))
+        })
+        .collect()
 }
 
 /// Refuses a configuration that only a restart could serve.

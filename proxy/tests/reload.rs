@@ -245,3 +245,65 @@ async fn peer_certificate(pki: &Pki, addr: &str) -> Vec<u8> {
     let tls = tls_connect(pki, addr).await;
     tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_timeout_bounds_the_next_calls() {
+    let g = group(1, 0).await;
+    let file = File::new("timeout");
+    file.write(&format!(
+        "{}timeout = \"50ms\"\n",
+        toml_partition(&[&g.addrs[0]])
+    ));
+    let proxy = Proxy::start(&file.arg(), 0);
+    // The slow call takes 700 ms at the replica: past 50 ms, within 5 s.
+    let r = call(&proxy.addr, INCREMENT, &request("slow", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 4, "{}", r.message());
+    file.write(&format!(
+        "{}timeout = \"5s\"\n",
+        toml_partition(&[&g.addrs[0]])
+    ));
+    proxy.signal("HUP");
+    assert_eq!(proxy.wait_logged("SIGHUP: reloaded", 1).len(), 1);
+    let r = call(&proxy.addr, INCREMENT, &request("slow", 1, 2, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_reloads_when_the_file_changes() {
+    let g = group(1, 0).await;
+    let h = group(1, 0).await;
+    let file = File::new("watch");
+    file.write(&format!("{}watch = true\n", toml_partition(&[&g.addrs[0]])));
+    let proxy = Proxy::start(&file.arg(), 0);
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 1, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    assert_eq!(g.applied_total(), 1);
+    // No signal: the file itself changes. (Its modification time moves on: the
+    // write comes well after the start.)
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    file.write(&format!("{}watch = true\n", toml_partition(&[&h.addrs[0]])));
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while proxy
+        .logged("a configuration file changed: reloaded")
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "{:?}", proxy.logged("reload"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 2, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    assert_eq!(h.applied_total(), 1, "the call went by the new file");
+    // A broken file is refused, and the one before stays.
+    file.write("partition = [\n");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while proxy
+        .logged("a configuration file changed: reload refused")
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "{:?}", proxy.logged("reload"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = call(&proxy.addr, INCREMENT, &request("c", 1, 3, None, &[])).await;
+    assert_eq!(r.code(), 0, "{}", r.message());
+    assert_eq!(h.applied_total(), 2);
+}
