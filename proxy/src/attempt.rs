@@ -260,7 +260,12 @@ impl Upstream<'_, '_> {
         let mut request = http::Request::new(());
         *request.method_mut() = http::Method::POST;
         let mut uri = http::uri::Parts::default();
-        uri.scheme = Some(http::uri::Scheme::HTTP);
+        // The request's scheme says how it travels to the replica (RFC 9113, 8.3.1).
+        uri.scheme = Some(if a.live.connect.tls.is_some() {
+            http::uri::Scheme::HTTPS
+        } else {
+            http::uri::Scheme::HTTP
+        });
         uri.authority = Some(replica.authority.clone());
         uri.path_and_query = a.request.path.clone();
         *request.uri_mut() = http::Uri::from_parts(uri).expect("scheme, authority and path");

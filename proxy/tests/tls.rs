@@ -134,6 +134,12 @@ async fn tonic_clients_over_tls_reach_tls_replicas_with_mutual_tls_both_ways() {
         g.replicas_seen().contains(&0),
         "the first try met the follower"
     );
+    // Every request said how it travelled: `:scheme` https.
+    assert_eq!(
+        g.https.load(std::sync::atomic::Ordering::SeqCst),
+        g.arrived.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert!(g.https.load(std::sync::atomic::Ordering::SeqCst) >= 51);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,8 @@ pub struct Group {
     pub options: ReplicaOptions,
     /// Each replica's HTTP/2 connections now open.
     pub open: Vec<AtomicUsize>,
+    /// Requests whose `:scheme` was `https`.
+    pub https: AtomicUsize,
 }
 
 /// HTTP/2 settings of a group's replicas, when not h2's defaults, and their TLS.
@@ -88,6 +90,7 @@ pub async fn group_with(n: usize, leader: usize, options: ReplicaOptions) -> Arc
         refuse: AtomicUsize::new(0),
         options,
         open: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+        https: AtomicUsize::new(0),
     });
     for (i, listener) in listeners.into_iter().enumerate() {
         tokio::spawn(serve_replica(group.clone(), i, listener));
@@ -229,6 +232,9 @@ async fn answer(
     mut respond: h2::server::SendResponse<Bytes>,
 ) {
     group.arrived.fetch_add(1, Ordering::SeqCst);
+    if request.uri().scheme_str() == Some("https") {
+        group.https.fetch_add(1, Ordering::SeqCst);
+    }
     if take_one(&group.refuse) {
         respond.send_reset(h2::Reason::REFUSED_STREAM);
         return;
