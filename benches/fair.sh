@@ -13,13 +13,15 @@
 #   `#[cfg_attr(std, inline(always))]`, meaning its `std` feature, but `std` is a
 #   cfg that cargo never sets, so without the flag none of them is inlined. No other
 #   crate of the build reads that cfg.
-# - `-C llvm-args=-inline-threshold=2000`: at LLVM's default threshold our decoders,
+# - `-C llvm-args=-inline-threshold=20000`: at LLVM's default threshold our decoders,
 #   written with `#[inline]`, are inlined into the suite's loops and the peers' decode
 #   functions (prost's `decode_varint` and `merge_field`, buffa's, quick-protobuf's
-#   `from_reader`) are called; at this one, every contender's decode is inlined into its
-#   loop (benches/README.md, "Peers at their best").
+#   `from_reader`) are called; at 2,000 the peers' reads are inlined into one decode
+#   function a message, still called; at 20,000 every contender's decode is inlined
+#   into its loop, as callgrind's function lists show (benches/README.md, "Peers at
+#   their best"). The build takes about four times as long.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export RUSTFLAGS="--cfg std -C llvm-args=-inline-threshold=2000 ${FAIR_RUSTFLAGS:-}"
+export RUSTFLAGS="--cfg std -C llvm-args=-inline-threshold=20000 ${FAIR_RUSTFLAGS:-}"
 export CARGO_TARGET_DIR=target/fair
 exec cargo bench --bench fair --bench fair_envelopes "$@"

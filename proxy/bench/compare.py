@@ -326,24 +326,22 @@ def main():
             cells.append(f"{statistics.median(vals):,.1f}" if vals else "")
         print(f"| {t} | " + " | ".join(cells) + " |")
     print("\nratios within each round, median over rounds (atomix-proxy / reference; below 1 is cheaper):\n")
+
+    def ratios(target, ref, columns):
+        """`target` over `ref`, each column's median of the rounds' ratios."""
+        parts = []
+        for c in columns:
+            each = [r[target][c] / r[ref][c] for r in rounds if r[ref].get(c)]
+            parts.append(f"{c} {statistics.median(each):.2f}x")
+        return ", ".join(parts)
+
     for ref in [t for t in ["haproxy", "nghttpx", "baseline"] if t in targets]:
-        parts = []
-        for c in ["cpu us/call", "paced cpu us/call", "p50 us", "p99 us"]:
-            ratios = [r["atomix-proxy"][c] / r[ref][c] for r in rounds if r[ref].get(c)]
-            parts.append(f"{c} {statistics.median(ratios):.2f}x")
-        print(f"- vs {ref}: " + ", ".join(parts))
+        print(f"- vs {ref}: " + ratios("atomix-proxy", ref, ["cpu us/call", "paced cpu us/call", "p50 us", "p99 us"]))
+    per_worker = ["cpu us/call", "paced cpu us/call", "calls/s"]
     if "workers" in targets and "atomix-proxy" in targets:
-        parts = []
-        for c in ["cpu us/call", "paced cpu us/call", "calls/s"]:
-            ratios = [r["workers"][c] / r["atomix-proxy"][c] for r in rounds if r["atomix-proxy"].get(c)]
-            parts.append(f"{c} {statistics.median(ratios):.2f}x")
-        print(f"- atomix-proxy --workers {a.workers} / --workers 1: " + ", ".join(parts))
+        print(f"- atomix-proxy --workers {a.workers} / --workers 1: " + ratios("workers", "atomix-proxy", per_worker))
     if "workers" in targets and "one-wide" in targets:
-        parts = []
-        for c in ["cpu us/call", "paced cpu us/call", "calls/s"]:
-            ratios = [r["workers"][c] / r["one-wide"][c] for r in rounds if r["one-wide"].get(c)]
-            parts.append(f"{c} {statistics.median(ratios):.2f}x")
-        print(f"- the same on CPUs 0 and 1 both: " + ", ".join(parts))
+        print("- the same on CPUs 0 and 1 both: " + ratios("workers", "one-wide", per_worker))
     if "atomix-proxy" in targets:
         ok = rounds[-1]["atomix-proxy"]["ok calls"]
         print(f"\natomix-proxy answered OK (its metrics) {ok:.0f} calls in the last round")
