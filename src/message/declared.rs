@@ -395,10 +395,10 @@ macro_rules! message_types {
         }
     };
 
-    (@short uint64; $r:ident, $tag:expr) => { $r.varint_words_if($tag) };
+    (@short uint64; $r:ident, $tag:expr) => { $r.varint_spread_if($tag) };
     (@short string; $r:ident, $tag:expr) => { $r.string_if($tag) };
     (@short enumeration $e:ident; $r:ident, $tag:expr) => {
-        $r.varint_words_if($tag).map(|v| $e::from_value(v as i32))
+        $r.varint_spread_if($tag).map(|v| $e::from_value(v as i32))
     };
     (@short $kind:ident $($arg:ident)?; $r:ident, $tag:expr) => {
         compile_error!("a short message holds scalars only")

@@ -23,14 +23,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a varint of at most `max_len` bytes; with `WORDS`, its bytes past the first
-    /// as one word ([`varint::decode_raw_words`]).
+    /// Reads a varint of at most `max_len` bytes; with `SPREAD`, as ids spread over every
+    /// length are best read ([`varint::decode_raw_spread`]).
     #[inline(always)]
-    fn try_varint_max<const WORDS: bool>(&mut self, max_len: usize) -> Option<u64> {
+    fn try_varint_max<const SPREAD: bool>(&mut self, max_len: usize) -> Option<u64> {
         let r = &mut *self;
         let lookahead = r.lookahead.get(r.pos..)?;
-        let (value, n) = if WORDS {
-            varint::decode_raw_words(lookahead, max_len)
+        let (value, n) = if SPREAD {
+            varint::decode_raw_spread(lookahead, max_len)
         } else {
             varint::decode_raw(lookahead, max_len)
         };
@@ -48,11 +48,11 @@ impl<'a> Reader<'a> {
     }
 
     /// The varint value of the next field when it is `tag`, else 0 (the field is
-    /// absent); `None` when the field is there but its value cannot be read. Its bytes
-    /// past the first are read as one word: for ids spread over every length, as
-    /// streams' are, rather than mostly of a few bytes.
+    /// absent); `None` when the field is there but its value cannot be read. The value is
+    /// read the way ids spread over every length, as streams' are, read fastest
+    /// ([`varint::decode_raw_spread`]).
     #[inline(always)]
-    pub(crate) fn varint_words_if(&mut self, tag: u32) -> Option<u64> {
+    pub(crate) fn varint_spread_if(&mut self, tag: u32) -> Option<u64> {
         if self.next_is(tag) {
             self.try_varint_max::<true>(varint::MAX_VARINT_LEN)
         } else {

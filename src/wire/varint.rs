@@ -27,11 +27,15 @@ pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
     decode_raw_looping::<4>(buf, max_len)
 }
 
-/// [`decode_raw`] that goes to a word at the second byte: for ids spread over every
-/// length, as a StreamHeader's are, rather than mostly of a few bytes.
+/// [`decode_raw`] for ids spread over every length, as a StreamHeader's are: every
+/// byte read one at a time from the ten-byte window, each with its own branch. Going
+/// to a word at the second byte (one branch on where the varint ends, found from the
+/// word's top bits) takes fewer instructions but more time on such ids: the word's
+/// end is a chain of dependent steps before the next field can be read, where a
+/// predicted branch per byte lets the reads run ahead.
 #[inline(always)]
-pub(crate) fn decode_raw_words(buf: &[u8], max_len: usize) -> (u64, usize) {
-    decode_raw_looping::<1>(buf, max_len)
+pub(crate) fn decode_raw_spread(buf: &[u8], max_len: usize) -> (u64, usize) {
+    decode_raw_looping::<MAX_VARINT_LEN>(buf, max_len)
 }
 
 /// Reads up to `LOOP` bytes one by one and the rest as a word.

@@ -184,8 +184,8 @@ fn agrees_with_byte_at_a_time_reading() {
                         expected,
                         "{input:02x?} max {max_len}"
                     );
-                    // The word-first reader agrees, failure as a length of 0.
-                    let words = decode_raw_words(input, max_len);
+                    // The spread reader agrees, failure as a length of 0.
+                    let words = decode_raw_spread(input, max_len);
                     assert_eq!(words, expected.unwrap_or((0, 0)), "words {input:02x?}");
                     // And the length alone, for ten readable bytes and no limit below.
                     if let (Some(ten), MAX_VARINT_LEN) = (input.first_chunk(), max_len) {
