@@ -181,7 +181,8 @@ impl Limits {
         Limits {
             timeout: c.timeout,
             max_message_size: c.max_message_size,
-            headers_held: (c.max_headers_held / proxy.workers).max(c.max_header_list_size as usize),
+            headers_held: (c.max_headers_held / proxy.workers())
+                .max(c.max_header_list_size as usize),
         }
     }
 }

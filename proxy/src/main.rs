@@ -92,8 +92,7 @@ fn main() -> ExitCode {
 /// at start-up, without binding anything.
 fn check(config: Config) -> ExitCode {
     let labels: Vec<&'static str> = vec![""; config.partitions.len()];
-    let workers = config.workers;
-    match proxy::Live::build(config, &labels, workers, None) {
+    match proxy::Live::build(config, &labels, None) {
         Ok(_) => {
             println!("atomix-proxy: the configuration is good");
             ExitCode::SUCCESS
@@ -289,11 +288,12 @@ async fn wait_for_signal(proxy: &Proxy, args: &Args, logs: &logs::Handle) -> Res
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
     // --watch: the files are looked at every WATCH_INTERVAL; a change in any reloads.
-    let mut watched = proxy
-        .now()
-        .config
-        .watch
-        .then(|| reload::fingerprint(&proxy.now().config));
+    // Taken from the configuration in force, so a reload may turn it on or off.
+    let watching = || {
+        let now = proxy.now();
+        now.config.watch.then(|| reload::fingerprint(&now.config))
+    };
+    let mut watched = watching();
     let mut tick = tokio::time::interval(WATCH_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -306,7 +306,6 @@ async fn wait_for_signal(proxy: &Proxy, args: &Args, logs: &logs::Handle) -> Res
                 if watched.as_ref() == Some(&now) {
                     continue;
                 }
-                watched = Some(now);
                 "a configuration file changed"
             }
         };
@@ -316,9 +315,7 @@ async fn wait_for_signal(proxy: &Proxy, args: &Args, logs: &logs::Handle) -> Res
                 tracing::error!(%reason, "{why}: reload refused; the configuration before it stays")
             }
         }
-        if watched.is_some() {
-            // The files of the configuration now in force (a reload may name others).
-            watched = Some(reload::fingerprint(&proxy.now().config));
-        }
+        // The files of the configuration now in force (a reload may name others).
+        watched = watching();
     }
 }

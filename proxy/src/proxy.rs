@@ -30,10 +30,10 @@ pub struct Live {
 impl Live {
     /// The snapshot `config` makes. Replicas also in `previous` are kept with their
     /// connections, and so is each partition's leader if it is still configured.
+    /// (`config.workers` is the number of workers: a reload cannot change it.)
     pub fn build(
         config: Config,
         labels: &[&'static str],
-        workers: usize,
         previous: Option<&Live>,
     ) -> Result<Self, String> {
         let mut partitions = Vec::with_capacity(config.partitions.len());
@@ -44,7 +44,7 @@ impl Live {
                 let kept = before.and_then(|b| b.replicas.iter().find(|r| &r.addr == addr));
                 replicas.push(match kept {
                     Some(r) => r.clone(),
-                    None => Replica::new(addr, workers)?,
+                    None => Replica::new(addr, config.workers)?,
                 });
             }
             let leader = before
@@ -108,8 +108,6 @@ pub struct Proxy {
     per_worker: Box<[PerWorker]>,
     /// Each partition's label ("1".."n"): the number of partitions never changes.
     pub labels: Vec<&'static str>,
-    /// How many workers serve; fixed at start.
-    pub workers: usize,
     pub metrics: Arc<Metrics>,
     /// Every Atomix method by its path, with its metrics label.
     pub routes: HashMap<String, (Method, &'static str)>,
@@ -141,7 +139,7 @@ impl Proxy {
             .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
             .collect();
         let workers = config.workers;
-        let live = Live::build(config, &labels, workers, None)?;
+        let live = Live::build(config, &labels, None)?;
         let mut routes = HashMap::new();
         let mut services = vec![""];
         for m in partition::methods() {
@@ -180,7 +178,6 @@ impl Proxy {
                     .collect()
             },
             labels,
-            workers,
             metrics,
             routes,
             services,
@@ -191,6 +188,11 @@ impl Proxy {
             ready: watch::Sender::new(false),
             tracker: TaskTracker::new(),
         }))
+    }
+
+    /// How many workers serve; fixed at start.
+    pub fn workers(&self) -> usize {
+        self.per_worker.len()
     }
 
     /// This worker's state.

@@ -28,7 +28,7 @@ fn apply(proxy: &Proxy, args: &Args, logs: &crate::logs::Handle) -> Result<Strin
     let before = proxy.live();
     needs_no_restart(&before.config, &config)?;
     let filter = crate::logs::filter(config.log_level.as_deref())?;
-    let live = Live::build(config, &proxy.labels, proxy.workers, Some(&before))?;
+    let live = Live::build(config, &proxy.labels, Some(&before))?;
     let mut changes = Vec::new();
     for (old, new) in before.partitions.iter().zip(&live.partitions) {
         for r in &new.replicas {

@@ -36,6 +36,9 @@ pub struct Replica {
     /// Taken out of the configuration by a reload: a call that started before may
     /// still connect, but the connection is not pooled.
     retired: AtomicBool,
+    /// The last TLS handshake failure logged (its text less digits), until a
+    /// handshake succeeds.
+    tls_failure: Mutex<Option<String>>,
 }
 
 /// A worker's pooled connection to a replica, on cache lines of its own: another
@@ -64,6 +67,7 @@ impl Replica {
                 .collect(),
             generation: AtomicU64::new(0),
             retired: AtomicBool::new(false),
+            tls_failure: Mutex::new(None),
         }))
     }
 
@@ -245,10 +249,20 @@ impl Replica {
             let name = tls.name_of(&self.addr).map_err(|e| fail("TLS", &e))?;
             let stream = tls.connector.connect(name, tcp).await.map_err(|e| {
                 // The reason (an expired or untrusted certificate, say) is the
-                // operator's to fix: logged, and named in the call's status.
-                tracing::warn!(replica = %self.addr, error = %e, "TLS handshake with a replica failed");
+                // operator's to fix: logged, and named in the call's status. Each
+                // worker's probe tries every second, so a reason is logged when it
+                // changes, not at every try. Reasons are compared without their
+                // digits: an expired certificate's names the time of each try.
+                let reason = e.to_string();
+                let kind: String = reason.chars().filter(|c| !c.is_ascii_digit()).collect();
+                let mut last = self.tls_failure.lock().expect("not poisoned");
+                if last.as_deref() != Some(kind.as_str()) {
+                    tracing::warn!(replica = %self.addr, error = %reason, "TLS handshake with a replica failed");
+                    *last = Some(kind);
+                }
                 fail("TLS handshake", &e)
             })?;
+            self.tls_failure.lock().expect("not poisoned").take();
             self.handshake(stream, options).await
         };
         tokio::time::timeout(options.connect_timeout, connect)

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A config file for this test, rewritten by `write`.
 struct File(PathBuf);
@@ -28,14 +28,6 @@ impl File {
 
 fn toml_partition(replicas: &[&str]) -> String {
     format!("partition = [\"{}\"]\n", replicas.join(","))
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The value of the metric line that starts with `prefix`.
@@ -70,9 +62,11 @@ async fn sighup_adds_and_removes_replicas_with_calls_in_flight() {
             call(&addr, INCREMENT, &request("slow", 10 + i, 1, None, &[])).await
         }));
     }
-    wait_until("the slow calls reach the leader", || {
-        g.arrived.load(Ordering::SeqCst) >= 5
-    })
+    wait_until(
+        "the slow calls reach the leader",
+        Duration::from_secs(5),
+        || g.arrived.load(Ordering::SeqCst) >= 5,
+    )
     .await;
     // An election: replica 3 leads. The operator replaces replica 2 with replica 3.
     g.leader.store(2, Ordering::SeqCst);
@@ -108,9 +102,11 @@ async fn sighup_adds_and_removes_replicas_with_calls_in_flight() {
     );
     assert!(seen.iter().filter(|&&r| r == 2).count() >= 20, "{seen:?}");
     // The removed replica's connections close, their calls done.
-    wait_until("the removed replica's connections close", || {
-        g.open[1].load(Ordering::SeqCst) == 0
-    })
+    wait_until(
+        "the removed replica's connections close",
+        Duration::from_secs(5),
+        || g.open[1].load(Ordering::SeqCst) == 0,
+    )
     .await;
     let text = proxy.metrics_text().await;
     assert_eq!(
@@ -282,27 +278,25 @@ async fn watch_reloads_when_the_file_changes() {
     // write comes well after the start.)
     tokio::time::sleep(Duration::from_millis(50)).await;
     file.write(&format!("{}watch = true\n", toml_partition(&[&h.addrs[0]])));
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while proxy
-        .logged("a configuration file changed: reloaded")
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "{:?}", proxy.logged("reload"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // --watch looks every 2 s.
+    let logged = proxy.wait_logged_within(
+        "a configuration file changed: reloaded",
+        1,
+        Duration::from_secs(8),
+    );
+    assert_eq!(logged.len(), 1, "{:?}", proxy.logged("reload"));
     let r = call(&proxy.addr, INCREMENT, &request("c", 1, 2, None, &[])).await;
     assert_eq!(r.code(), 0, "{}", r.message());
     assert_eq!(h.applied_total(), 1, "the call went by the new file");
     // A broken file is refused, and the one before stays.
     file.write("partition = [\n");
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while proxy
-        .logged("a configuration file changed: reload refused")
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "{:?}", proxy.logged("reload"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // --watch looks every 2 s.
+    let logged = proxy.wait_logged_within(
+        "a configuration file changed: reload refused",
+        1,
+        Duration::from_secs(8),
+    );
+    assert_eq!(logged.len(), 1, "{:?}", proxy.logged("reload"));
     let r = call(&proxy.addr, INCREMENT, &request("c", 1, 3, None, &[])).await;
     assert_eq!(r.code(), 0, "{}", r.message());
     assert_eq!(h.applied_total(), 2);

@@ -6,28 +6,13 @@
 
 mod common;
 
-#[allow(clippy::all, dead_code)]
-mod generated {
-    pub mod atomix {
-        pub mod headers {
-            include!("../../tests/generated/atomix.headers.rs");
-        }
-        pub mod primitive {
-            include!("../../tests/generated/atomix.primitive.rs");
-        }
-        pub mod counter {
-            include!("../../tests/generated/atomix.counter.rs");
-        }
-    }
-}
-
 use atomix_headers::partition::fnv1a_32;
 use atomix_headers::ResponseStatus;
+use common::generated::atomix::counter::counter_service_client::CounterServiceClient;
+use common::generated::atomix::counter::IncrementRequest;
+use common::generated::atomix::headers::RequestHeader;
+use common::generated::atomix::primitive::Name;
 use common::*;
-use generated::atomix::counter::counter_service_client::CounterServiceClient;
-use generated::atomix::counter::IncrementRequest;
-use generated::atomix::headers::RequestHeader;
-use generated::atomix::primitive::Name;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 

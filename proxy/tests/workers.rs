@@ -59,13 +59,12 @@ async fn two_workers_serve_a_thousand_calls() {
     assert_eq!(ok, 1000);
     assert_eq!(g.applied_total(), 1000);
     // Each worker keeps its own connection to the replica.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while g.open[0].load(std::sync::atomic::Ordering::SeqCst) != 2
-        && std::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(g.open[0].load(std::sync::atomic::Ordering::SeqCst), 2);
+    wait_until(
+        "a replica connection from each worker",
+        std::time::Duration::from_secs(5),
+        || g.open[0].load(std::sync::atomic::Ordering::SeqCst) == 2,
+    )
+    .await;
 
     // One worker: one socket, one replica connection.
     let h = group(1, 0).await;

@@ -1,8 +1,10 @@
 //! Test fixtures: fake Atomix partitions (`replica`), the proxy as a child process
-//! (`process`), a raw HTTP/2 gRPC client (`client`), and certificates (`pki`).
+//! (`process`), a raw HTTP/2 gRPC client (`client`), certificates (`pki`), and the
+//! counter service's generated tonic client (`generated`).
 #![allow(dead_code, unused_imports)]
 
 mod client;
+pub mod generated;
 mod pki;
 mod process;
 mod replica;
@@ -26,6 +28,15 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_atomix-proxy");
+
+/// Waits, polling, until `done`, for at most `limit`; fails with `what` past it.
+pub async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 // ---------------------------------------------------------------- protobuf by hand
 

@@ -114,7 +114,17 @@ impl Proxy {
 
     /// The log lines containing `message`, once there are `count` (or after 5 s).
     pub fn wait_logged(&self, message: &str, count: usize) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        self.wait_logged_within(message, count, Duration::from_secs(5))
+    }
+
+    /// The log lines containing `message`, once there are `count` (or after `limit`).
+    pub fn wait_logged_within(
+        &self,
+        message: &str,
+        count: usize,
+        limit: Duration,
+    ) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + limit;
         loop {
             let lines = self.logged(message);
             if lines.len() >= count || Instant::now() > deadline {
