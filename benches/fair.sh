@@ -7,6 +7,9 @@
 #   bash benches/fair.sh -- 'stream/'       # criterion on some groups
 #   python3 benches/fair_report.py counts   # then: callgrind on the same binaries
 #
+# FAIR_TARGET=DIR builds into DIR instead, as fair_report.py and fair_profile.py read
+# it (fair_profile.py wants a build with CARGO_PROFILE_BENCH_DEBUG=line-tables-only).
+#
 # Two flags, for every crate of the build, in a target directory of its own
 # (target/fair, so that other builds keep theirs):
 # - `--cfg std`: quick-protobuf 0.8 marks its varint and tag reads
@@ -23,5 +26,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg std -C llvm-args=-inline-threshold=20000 ${FAIR_RUSTFLAGS:-}"
-export CARGO_TARGET_DIR=target/fair
+export CARGO_TARGET_DIR=${FAIR_TARGET:-target/fair}
 exec cargo bench --bench fair --bench fair_envelopes "$@"

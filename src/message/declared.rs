@@ -296,10 +296,24 @@ macro_rules! message_types {
 
         #[allow(dead_code)]
         impl<'a> $ty<'a> {
+            /// Two copies of the fast path, so that each varint site holds one way of
+            /// reading (see `varint::decode_raw_spread`): a message followed by ten
+            /// readable bytes reads from a window without checks; any other checks each
+            /// byte. A message without varints has one.
             #[inline(always)]
-            fn fast(mut r: Reader<'a>, depth: u32) -> Option<Self> {
+            fn fast(r: Reader<'a>, depth: u32) -> Option<Self> {
+                const VARINTS: bool = false $( || crate::message::declared::message_types!(@is_varint $kind) )*;
+                if VARINTS && r.window_past_end() {
+                    Self::fast_in::<true>(r, depth)
+                } else {
+                    Self::fast_in::<false>(r, depth)
+                }
+            }
+
+            #[inline(always)]
+            fn fast_in<const WINDOW: bool>(mut r: Reader<'a>, depth: u32) -> Option<Self> {
                 Some($ty {
-                    $( $field: crate::message::declared::message_types!(@short $kind $($arg)?; r, tag::$field)?, )*
+                    $( $field: crate::message::declared::message_types!(@short $kind $($arg)?; r, tag::$field, WINDOW)?, )*
                     unknown_fields: UnknownFields::rest_of(&mut r, MessageType::$ty, depth)?,
                 })
             }
@@ -335,11 +349,14 @@ macro_rules! message_types {
                 (!r.has_remaining()).then_some(())
             }
 
-            /// The message in a body already checked by [`Self::fast_check`].
+            /// The message in a body already checked by [`Self::fast_check`]. One way
+            /// of reading each varint (`WINDOW` off: a window when ten bytes are
+            /// readable, each byte checked when fewer), since a message's streams are
+            /// read in one loop, where two copies would cost more than they save.
             #[inline(always)]
             pub(crate) fn checked(mut r: Reader<'a>) -> Option<Self> {
                 Some($ty {
-                    $( $field: crate::message::declared::message_types!(@short $kind $($arg)?; r, tag::$field)?, )*
+                    $( $field: crate::message::declared::message_types!(@short $kind $($arg)?; r, tag::$field, false)?, )*
                     unknown_fields: UnknownFields::EMPTY,
                 })
             }
@@ -395,14 +412,17 @@ macro_rules! message_types {
         }
     };
 
-    (@short uint64; $r:ident, $tag:expr) => { $r.varint_spread_if($tag) };
-    (@short string; $r:ident, $tag:expr) => { $r.string_if($tag) };
-    (@short enumeration $e:ident; $r:ident, $tag:expr) => {
-        $r.varint_spread_if($tag).map(|v| $e::from_value(v as i32))
+    (@short uint64; $r:ident, $tag:expr, $w:tt) => { $r.varint_spread_if::<$w>($tag) };
+    (@short string; $r:ident, $tag:expr, $w:tt) => { $r.string_if($tag) };
+    (@short enumeration $e:ident; $r:ident, $tag:expr, $w:tt) => {
+        $r.varint_spread_if::<$w>($tag).map(|v| $e::from_value(v as i32))
     };
-    (@short $kind:ident $($arg:ident)?; $r:ident, $tag:expr) => {
+    (@short $kind:ident $($arg:ident)?; $r:ident, $tag:expr, $w:tt) => {
         compile_error!("a short message holds scalars only")
     };
+    (@is_varint uint64) => { true };
+    (@is_varint enumeration) => { true };
+    (@is_varint $kind:ident) => { false };
 
     // Canonical reads for a repeated message's fast path. A string is never taken as
     // canonical there (its length prefix is not checked for minimality): the body

@@ -148,3 +148,53 @@ fn names_of_every_short_length_encode_alike_every_way() {
         }
     }
 }
+
+/// A StreamHeader's fast path reads its ids from a window when ten bytes follow the
+/// message and checks each byte otherwise: every pair of id lengths, 1 to 10 bytes,
+/// decodes the same on its own, in a frame followed by 0 to 12 bytes, and inside a
+/// RequestHeader's streams (last, or followed by another).
+#[test]
+fn stream_ids_of_every_length_read_alike_with_and_without_bytes_after() {
+    let of_length = |bytes: u32| match bytes {
+        1 => 1,
+        10 => u64::MAX - 5,
+        n => (1u64 << (7 * (n - 1))) + 3,
+    };
+    let mut compared = 0;
+    for a in 1..=10 {
+        for b in 1..=10 {
+            let stream = StreamHeader {
+                stream_id: of_length(a),
+                response_id: of_length(b),
+                ..Default::default()
+            };
+            let bytes = stream.encode_to_vec().unwrap();
+            assert_eq!(StreamHeader::decode(&bytes).unwrap(), stream);
+            for after in 0..=12 {
+                let mut framed = Vec::new();
+                stream.encode_length_delimited(&mut framed).unwrap();
+                let frame_len = framed.len();
+                framed.extend(core::iter::repeat_n(0x80, after));
+                let Ok(crate::Progress::Complete((decoded, used))) =
+                    StreamHeader::decode_length_delimited(&framed)
+                else {
+                    panic!("{a} {b} {after}: not decoded");
+                };
+                assert_eq!((decoded, used), (stream, frame_len), "{a} {b} {after}");
+                compared += 1;
+            }
+            let streams = [stream, stream];
+            for count in 1..=2 {
+                let request = RequestHeader {
+                    streams: Streams::from_slice(&streams[..count]),
+                    ..Default::default()
+                };
+                let bytes = request.encode_to_vec().unwrap();
+                let decoded = RequestHeader::decode(&bytes).unwrap();
+                assert!(decoded.streams.iter().eq(streams[..count].iter().copied()));
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 100 * 15);
+}

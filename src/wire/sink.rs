@@ -176,27 +176,31 @@ impl Sink for ChunkSink<'_> {
     /// Strings' keys and messages' length prefixes stay byte by byte.
     #[inline(always)]
     fn put_varint_field(&mut self, tag: u32, value: u64) {
-        if self.written + size::VARINT_FIELD_MAX > self.chunk.len() {
+        let at = self.written;
+        // The room left is checked on the rest of the chunk, so that the writes below,
+        // within it, need no check of their own (`at + 11` could overflow for all the
+        // compiler knows, and the write's range would be checked again).
+        let rest = &mut self.chunk[at..];
+        if rest.len() < size::VARINT_FIELD_MAX {
             // The last fields of a message written into a chunk of its exact length.
             // The sink goes by value: had its address escaped to an out of line call,
             // its position would be stored and reloaded around every field.
-            self.written = put_varint_field_near_end(self.chunk, self.written, tag, value);
+            self.written = put_varint_field_near_end(self.chunk, at, tag, value);
             return;
         }
         debug_assert!(tag < 0x80);
-        let at = self.written;
         // Nine or eleven bytes are written, inside the room just checked; those past
         // the field are not counted, and the next write, or nothing, covers them.
         if value < varint::WORD_LIMIT {
             let (word, len) = varint::encode_word(value);
             let [b0, b1, b2, b3, b4, b5, b6, b7] = word.to_le_bytes();
-            self.chunk[at..at + 9].copy_from_slice(&[tag as u8, b0, b1, b2, b3, b4, b5, b6, b7]);
+            rest[..9].copy_from_slice(&[tag as u8, b0, b1, b2, b3, b4, b5, b6, b7]);
             self.written = at + 1 + len;
             return;
         }
         let (bytes, len) = varint::encode_long(value);
         let [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9] = bytes;
-        self.chunk[at..at + size::VARINT_FIELD_MAX]
+        rest[..size::VARINT_FIELD_MAX]
             .copy_from_slice(&[tag as u8, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9]);
         self.written = at + 1 + len;
     }

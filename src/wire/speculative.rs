@@ -24,13 +24,16 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a varint of at most `max_len` bytes; with `SPREAD`, as ids spread over every
-    /// length are best read ([`varint::decode_raw_spread`]).
+    /// length are best read ([`varint::decode_raw_spread`], given `WINDOW`).
     #[inline(always)]
-    fn try_varint_max<const SPREAD: bool>(&mut self, max_len: usize) -> Option<u64> {
+    fn try_varint_max<const SPREAD: bool, const WINDOW: bool>(
+        &mut self,
+        max_len: usize,
+    ) -> Option<u64> {
         let r = &mut *self;
         let lookahead = r.lookahead.get(r.pos..)?;
         let (value, n) = if SPREAD {
-            varint::decode_raw_spread(lookahead, max_len)
+            varint::decode_raw_spread::<WINDOW>(lookahead, max_len)
         } else {
             varint::decode_raw(lookahead, max_len)
         };
@@ -44,20 +47,28 @@ impl<'a> Reader<'a> {
     /// Reads a value varint.
     #[inline(always)]
     pub(crate) fn try_varint(&mut self) -> Option<u64> {
-        self.try_varint_max::<false>(varint::MAX_VARINT_LEN)
+        self.try_varint_max::<false, false>(varint::MAX_VARINT_LEN)
     }
 
     /// The varint value of the next field when it is `tag`, else 0 (the field is
     /// absent); `None` when the field is there but its value cannot be read. The value is
     /// read the way ids spread over every length, as streams' are, read fastest
-    /// ([`varint::decode_raw_spread`]).
+    /// ([`varint::decode_raw_spread`]); `WINDOW` when [`Reader::window_past_end`].
     #[inline(always)]
-    pub(crate) fn varint_spread_if(&mut self, tag: u32) -> Option<u64> {
+    pub(crate) fn varint_spread_if<const WINDOW: bool>(&mut self, tag: u32) -> Option<u64> {
         if self.next_is(tag) {
-            self.try_varint_max::<true>(varint::MAX_VARINT_LEN)
+            self.try_varint_max::<true, WINDOW>(varint::MAX_VARINT_LEN)
         } else {
             Some(0)
         }
+    }
+
+    /// Whether ten bytes are readable past the end of this message, so that every varint
+    /// inside it can be read from a ten-byte window: true of a frame followed by others,
+    /// false of a message decoded on its own.
+    #[inline(always)]
+    pub(crate) fn window_past_end(&self) -> bool {
+        self.lookahead.len() >= self.data.len() + varint::MAX_VARINT_LEN
     }
 
     /// Reads a value varint written canonically: minimal and not zero (see
@@ -103,7 +114,8 @@ impl<'a> Reader<'a> {
             .and_then(|rest| rest.first_chunk::<11>());
         if let Some(window) = window {
             if u32::from(window[0]) == tag {
-                let (read, n) = varint::decode_raw(&window[1..], varint::MAX_VARINT_LEN);
+                let (read, n) =
+                    varint::decode_raw_spread::<true>(&window[1..], varint::MAX_VARINT_LEN);
                 if n == 0 {
                     return None;
                 }
@@ -140,7 +152,7 @@ impl<'a> Reader<'a> {
     /// Reads a length prefix and returns the cursor over the body it announces.
     #[inline(always)]
     pub(crate) fn try_length_delimited(&mut self) -> Option<Reader<'a>> {
-        let len = self.try_varint_max::<false>(5)?;
+        let len = self.try_varint_max::<false, false>(5)?;
         let r = &mut *self;
         let body_start = r.pos;
         if len > (r.data.len() - body_start) as u64 {

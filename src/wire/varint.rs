@@ -28,15 +28,68 @@ pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
 }
 
 /// [`decode_raw`] for ids spread over every length, as a StreamHeader's are: every
-/// byte read one at a time from the ten-byte window, each with its own branch. Going
-/// to a word at the second byte (one branch on where the varint ends, found from the
-/// word's top bits) takes fewer instructions but more time on such ids: the word's
-/// end is a chain of dependent steps before the next field can be read, where a
-/// predicted branch per byte lets the reads run ahead.
+/// byte read one at a time, each with its own branch. Going to a word at the second
+/// byte (one branch on where the varint ends, found from the word's top bits) takes
+/// fewer instructions but more time on such ids: the word's end is a chain of dependent
+/// steps before the next field can be read, where a predicted branch per byte lets the
+/// reads run ahead.
+///
+/// Ten readable bytes are read from an array without further checks. With `WINDOW`,
+/// the caller knows ten bytes to be readable (a frame followed by others), and fewer
+/// fail. Without, fewer are read each checked against the readable length (a short
+/// message decoded on its own, whose last varint ends at the end of the input). A
+/// frame's varint sites hold only the first way: with both, the registers they need
+/// spill on its hot path.
 #[inline(always)]
-pub(crate) fn decode_raw_spread(buf: &[u8], max_len: usize) -> (u64, usize) {
-    decode_raw_looping::<MAX_VARINT_LEN>(buf, max_len)
+pub(crate) fn decode_raw_spread<const WINDOW: bool>(buf: &[u8], max_len: usize) -> (u64, usize) {
+    let Some(&first) = buf.first() else {
+        return (0, 0);
+    };
+    if first < 0x80 {
+        return (u64::from(first), 1);
+    }
+    match buf.first_chunk::<MAX_VARINT_LEN>() {
+        Some(bytes) => return decode_unrolled::<MAX_VARINT_LEN>(bytes, max_len),
+        None if WINDOW => return (0, 0),
+        None => {}
+    }
+    let readable = buf.len().min(max_len);
+    let mut value = u64::from(first);
+    // Unrolled by hand: LLVM does not unroll a loop with two exits. The shifts are
+    // constants, and each `buf[i]` lies below `readable`, so its bounds check folds
+    // away. Whole bytes are summed, and their continuation bits taken off at the end
+    // (see `CONTINUATION`). Fewer than ten bytes are readable here, so `i` stays below
+    // 9.
+    macro_rules! byte {
+        ($($i:literal)+) => {$(
+            if $i >= readable {
+                return (0, 0);
+            }
+            let b = buf[$i];
+            value = value.wrapping_add(u64::from(b) << (7 * $i));
+            if b < 0x80 {
+                return (value.wrapping_sub(CONTINUATION[$i]), $i + 1);
+            }
+        )+};
+    }
+    byte!(1 2 3 4 5 6 7 8);
+    (0, 0)
 }
+
+/// `CONTINUATION[i]`: the top bits of a varint's first `i` bytes (those that continue it)
+/// where a sum of its whole bytes, each shifted by 7 bits more than the last, holds them.
+/// That sum less this is the value, modulo 2^64: a byte read whole is added with one
+/// instruction fewer than one masked first. At the tenth byte, a shift of 63 keeps only
+/// its lowest bit, which drops the bits beyond 64 as the reference runtime drops them.
+const CONTINUATION: [u64; MAX_VARINT_LEN] = {
+    let mut table = [0u64; MAX_VARINT_LEN];
+    let mut i = 1;
+    while i < MAX_VARINT_LEN {
+        table[i] = table[i - 1].wrapping_add(0x80u64 << (7 * (i - 1)));
+        i += 1;
+    }
+    table
+};
 
 /// Reads up to `LOOP` bytes one by one and the rest as a word.
 #[inline(always)]
@@ -60,13 +113,18 @@ fn decode_unrolled<const LOOP: usize>(
     bytes: &[u8; MAX_VARINT_LEN],
     max_len: usize,
 ) -> (u64, usize) {
-    let mut value = u64::from(bytes[0] & 0x7f);
+    // Whole bytes summed, continuation bits taken off at the end (see `CONTINUATION`).
+    let mut value = u64::from(bytes[0]);
     #[allow(clippy::needless_range_loop)] // adapters here are not unrolled
     for i in 1..LOOP {
         let b = bytes[i];
-        value |= u64::from(b & 0x7f) << (7 * i);
+        value = value.wrapping_add(u64::from(b) << (7 * i));
         if b < 0x80 {
-            return if i < max_len { (value, i + 1) } else { (0, 0) };
+            return if i < max_len {
+                (value.wrapping_sub(CONTINUATION[i]), i + 1)
+            } else {
+                (0, 0)
+            };
         }
     }
     decode_word(bytes, max_len)

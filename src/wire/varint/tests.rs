@@ -184,9 +184,18 @@ fn agrees_with_byte_at_a_time_reading() {
                         expected,
                         "{input:02x?} max {max_len}"
                     );
-                    // The spread reader agrees, failure as a length of 0.
-                    let words = decode_raw_spread(input, max_len);
-                    assert_eq!(words, expected.unwrap_or((0, 0)), "words {input:02x?}");
+                    // The spread reader agrees, failure as a length of 0; from a
+                    // window, it reads only what a ten-byte window holds.
+                    let spread = expected.unwrap_or((0, 0));
+                    let checked = decode_raw_spread::<false>(input, max_len);
+                    assert_eq!(checked, spread, "spread {input:02x?}");
+                    let window = if input.len() >= MAX_VARINT_LEN || input.first() < Some(&0x80) {
+                        spread
+                    } else {
+                        (0, 0)
+                    };
+                    let windowed = decode_raw_spread::<true>(input, max_len);
+                    assert_eq!(windowed, window, "window {input:02x?}");
                     // And the length alone, for ten readable bytes and no limit below.
                     if let (Some(ten), MAX_VARINT_LEN) = (input.first_chunk(), max_len) {
                         let len = expected.map_or(0, |(_, n)| n);
