@@ -6,7 +6,8 @@
 //! [`request`] or [`response`], its fields written in number order and left out when
 //! they hold their default, as every protobuf runtime writes them. Headers carry ids
 //! absent 5% or 20% of the time and otherwise of a varint length uniform over 1 to 9
-//! bytes, a name and namespace of 3 to 60 bytes, 0 to 3 streams; keys are 3 to 60 bytes;
+//! bytes (1 to 10 in responses), a name and namespace of 3 to 60 bytes, 0 to 3 streams,
+//! in responses a leader of 0 to 60 bytes and every status and type; keys are 3 to 60 bytes;
 //! values (bytes, or strings for a list) are empty one time in eight and otherwise of a
 //! length uniform below a power of two itself uniform from 2 to 4,096, so every size
 //! class up to 4 KiB is as common; int64 fields are negative half the time (a 10-byte
@@ -120,6 +121,26 @@ impl Rng {
         self.below(1 << k) as usize
     }
 
+    /// An id absent `percent` times in 100, else of a varint length uniform over 1 to
+    /// 10 bytes (10 bytes: 2^63 and above).
+    fn any_id(&mut self, percent: u64) -> u64 {
+        if self.below(100) < percent {
+            return 0;
+        }
+        match 1 + self.below(10) {
+            10 => 1 << 63 | self.next(),
+            bytes => self.of_length(bytes),
+        }
+    }
+
+    /// A leader's address: 0 to 60 printable bytes, uniformly.
+    fn leader(&mut self) -> String {
+        let len = self.below(61);
+        (0..len)
+            .map(|_| (b'a' + self.below(26) as u8) as char)
+            .collect()
+    }
+
     fn value(&mut self) -> Vec<u8> {
         let len = self.value_len();
         (0..len).map(|_| self.next() as u8).collect()
@@ -215,14 +236,16 @@ fn request(rng: &mut Rng) -> Request {
 }
 
 /// One response: an operation of the five primitives, drawn uniformly, and its fields.
+/// Its header has every status and type, a leader of 0 to 60 bytes (0 is absent), and
+/// ids absent 5% or 20% of the time and otherwise of every varint length, 1 to 10 bytes.
 fn response(rng: &mut Rng) -> Vec<u8> {
-    let leader = (rng.below(4) == 0).then(|| rng.string());
+    let leader = rng.leader();
     let header = ResponseHeader {
-        session_id: rng.long_id(5),
-        stream_id: rng.long_id(20),
-        response_id: rng.long_id(20),
-        index: rng.long_id(5),
-        leader: leader.as_deref().unwrap_or_default(),
+        session_id: rng.any_id(5),
+        stream_id: rng.any_id(20),
+        response_id: rng.any_id(20),
+        index: rng.any_id(5),
+        leader: &leader,
         status: ResponseStatus::from_value(rng.below(3) as i32),
         r#type: ResponseType::from_value(rng.below(3) as i32),
         ..Default::default()
