@@ -21,10 +21,18 @@ pub(crate) fn decode(buf: &[u8], max_len: usize) -> Result<(u64, usize), DecodeE
 }
 
 /// [`decode`] with failure as a length of 0, so that every path returns its pair in
-/// registers and the error's kind is only worked out when there is one.
+/// registers and the error's kind is only worked out when there is one. Up to four
+/// bytes go one by one and the rest as a word.
 #[inline(always)]
 pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
-    decode_raw_looping::<4>(buf, max_len)
+    match buf.first() {
+        Some(&b) if b < 0x80 => (u64::from(b), 1),
+        Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
+            Some(bytes) => decode_unrolled::<4>(bytes, max_len),
+            None => decode_short(buf, u64::from(b & 0x7f), max_len),
+        },
+        None => (0, 0),
+    }
 }
 
 /// [`decode_raw`] for ids spread over every length, as a StreamHeader's are: every
@@ -90,19 +98,6 @@ const CONTINUATION: [u64; MAX_VARINT_LEN] = {
     }
     table
 };
-
-/// Reads up to `LOOP` bytes one by one and the rest as a word.
-#[inline(always)]
-fn decode_raw_looping<const LOOP: usize>(buf: &[u8], max_len: usize) -> (u64, usize) {
-    match buf.first() {
-        Some(&b) if b < 0x80 => (u64::from(b), 1),
-        Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
-            Some(bytes) => decode_unrolled::<LOOP>(bytes, max_len),
-            None => decode_short(buf, u64::from(b & 0x7f), max_len),
-        },
-        None => (0, 0),
-    }
-}
 
 /// With 10 bytes readable, bytes are taken from a fixed-size array, so no read needs a
 /// bounds check. Up to `LOOP` bytes go byte by byte, which for short varints (ids in the
@@ -194,7 +189,10 @@ fn pack(word: u64) -> u64 {
 
 /// Fewer than 10 bytes readable: the last varints of an input take this path, so it is
 /// kept small rather than cold. The first byte, already read and known to continue,
-/// comes in as `value`; the loop starts at the second.
+/// comes in as `value`; the loop starts at the second. [`decode_raw_spread`] has an
+/// unrolled form of the same reads for a short message's ids; this one stays a loop
+/// because it sits at every other varint site, where the unrolled form, inlined beside
+/// the window reads, made the registers spill on frames' hot path.
 #[inline]
 fn decode_short(buf: &[u8], mut value: u64, max_len: usize) -> (u64, usize) {
     // `buf` holds fewer than 10 bytes, so the shift stays below 64.
