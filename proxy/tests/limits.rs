@@ -142,7 +142,9 @@ async fn requests_that_are_not_grpc_calls_are_refused() {
             .unwrap();
         let mut ready = send.clone().ready().await.unwrap();
         let (response, mut stream) = ready.send_request(request, false).unwrap();
-        stream.send_data(Bytes::from(body), true).unwrap();
+        // The proxy may refuse from the headers alone and reset the stream before the
+        // body goes out; then sending fails, and the reply below is what is checked.
+        let _ = stream.send_data(Bytes::from(body), true);
         let r = read_reply(response.await.unwrap()).await;
         assert_eq!(
             (r.http, r.code()),
