@@ -89,17 +89,44 @@ def chains(exe, addrs):
             result[cur] = []
             i += 1
         elif cur is not None and out[i]:
-            result[cur].append(out[i] + "@" + out[i + 1].split("/")[-1])
+            path = out[i + 1]
+            ours = "/src/" in path and "/rustc/" not in path and "/.cargo/" not in path
+            result[cur].append(out[i] + "@" + ("src:" if ours else "") + path.split("/")[-1])
             i += 2
         else:
             i += 1
     return {a: " | ".join(c) for a, c in result.items()}
 
 
+# The loop function of each group that can be profiled.
+LOOPS = {
+    "envelope/responses/read": "ours_response_loop",
+    "request": "ours_request_loop",
+    "response": "ours_response_loop",
+    "stream": "ours_stream_loop",
+}
+
+
+def part_of(group, chain):
+    """A group with parts of its own takes the first that matches; any other group is
+    split by the innermost line of the crate's own source (src/) that each instruction is in."""
+    if group in PARTS:
+        return next((label for label, pat in PARTS[group] if re.search(pat, chain)), "other")
+    for frame in chain.split(" | "):
+        where = frame.rsplit("@", 1)[-1]
+        if where.startswith("src:"):
+            return where[4:]
+    return "other"
+
+
 def main():
-    if len(sys.argv) != 2 or sys.argv[1].rsplit("/", 1)[0] not in PARTS:
-        sys.exit("usage: fair_profile.py GROUP/CONTENDER, GROUP one of: " + ", ".join(PARTS))
+    usage = "usage: fair_profile.py GROUP/CONTENDER, GROUP one of: %s, or a decode group" % ", ".join(PARTS)
+    if len(sys.argv) != 2:
+        sys.exit(usage)
     bench = sys.argv[1]
+    family = bench.split("/")[0]
+    if bench.rsplit("/", 1)[0] not in PARTS and not (family in LOOPS and "/decode/" in bench):
+        sys.exit(usage)
     group, contender = bench.rsplit("/", 1)
     if contender != "atomix-headers":
         sys.exit("the parts name our functions: profile atomix-headers")
@@ -111,13 +138,12 @@ def main():
             listing[name] = (exe, int(messages))
     exe, messages = listing[bench]
     iters = 200
-    loop = {"envelope/responses/read": "ours_response_loop"}[group]
+    loop = LOOPS.get(group, LOOPS.get(family))
     counts = costs(exe, bench, iters, loop)
     where = chains(exe, sorted(counts))
     parts = collections.Counter()
     for addr, n in counts.items():
-        label = next((label for label, pat in PARTS[group] if re.search(pat, where.get(addr, ""))), "other")
-        parts[label] += n
+        parts[part_of(group, where.get(addr, ""))] += n
     per = iters * messages
     print("%s: %.1f instructions per message in %s" % (bench, sum(parts.values()) / per, loop))
     for label, n in parts.most_common():

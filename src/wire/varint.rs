@@ -28,7 +28,7 @@ pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
     match buf.first() {
         Some(&b) if b < 0x80 => (u64::from(b), 1),
         Some(&b) => match buf.first_chunk::<MAX_VARINT_LEN>() {
-            Some(bytes) => decode_unrolled::<4>(bytes, max_len),
+            Some(bytes) => decode_unrolled(bytes, max_len),
             None => decode_short(buf, u64::from(b & 0x7f), max_len),
         },
         None => (0, 0),
@@ -42,7 +42,8 @@ pub(crate) fn decode_raw(buf: &[u8], max_len: usize) -> (u64, usize) {
 /// steps before the next field can be read, where a predicted branch per byte lets the
 /// reads run ahead.
 ///
-/// Ten readable bytes are read from an array without further checks. With `WINDOW`,
+/// Ten readable bytes are read from an array without further checks
+/// ([`decode_window`]). With `WINDOW`,
 /// the caller knows ten bytes to be readable (a frame followed by others), and fewer
 /// fail. Without, fewer are read each checked against the readable length (a short
 /// message decoded on its own, whose last varint ends at the end of the input). A
@@ -57,7 +58,7 @@ pub(crate) fn decode_raw_spread<const WINDOW: bool>(buf: &[u8], max_len: usize) 
         return (u64::from(first), 1);
     }
     match buf.first_chunk::<MAX_VARINT_LEN>() {
-        Some(bytes) => return decode_unrolled::<MAX_VARINT_LEN>(bytes, max_len),
+        Some(bytes) => return decode_window(bytes, max_len),
         None if WINDOW => return (0, 0),
         None => {}
     }
@@ -65,23 +66,63 @@ pub(crate) fn decode_raw_spread<const WINDOW: bool>(buf: &[u8], max_len: usize) 
     let mut value = u64::from(first);
     // Unrolled by hand: LLVM does not unroll a loop with two exits. The shifts are
     // constants, and each `buf[i]` lies below `readable`, so its bounds check folds
-    // away. Whole bytes are summed, and their continuation bits taken off at the end
-    // (see `CONTINUATION`). Fewer than ten bytes are readable here, so `i` stays below
-    // 9.
+    // away. Bytes are summed and each exit joins the last one as `decode_window`'s do.
+    // Fewer than ten bytes are readable here, so `i` stays below 9.
     macro_rules! byte {
         ($($i:literal)+) => {$(
             if $i >= readable {
                 return (0, 0);
             }
             let b = buf[$i];
-            value = value.wrapping_add(u64::from(b) << (7 * $i));
             if b < 0x80 {
-                return (value.wrapping_sub(CONTINUATION[$i]), $i + 1);
+                // An exit of its own, as in `decode_window`.
+                return (value.wrapping_sub(CONTINUATION[$i]) | u64::from(b) << (7 * $i), $i + 1);
             }
+            value = value.wrapping_add(u64::from(b) << (7 * $i));
+        )+};
+    }
+    byte!(1 2 3 4 5 6 7);
+    if 8 < readable && buf[8] < 0x80 {
+        return (
+            value.wrapping_sub(CONTINUATION[8]) | u64::from(buf[8]) << 56,
+            9,
+        );
+    }
+    (0, 0)
+}
+
+/// Ten readable bytes, the first known to continue, read one at a time. A byte that
+/// continues the varint is added whole (see `CONTINUATION`); the last one is joined by
+/// an expression of its own, after the continuation bits are taken off, so that each
+/// exit has a block of its own: merged into one, the exits' length and table index
+/// would be set before every byte's branch, two instructions a byte on the path that
+/// goes on.
+#[inline(always)]
+fn decode_window(bytes: &[u8; MAX_VARINT_LEN], max_len: usize) -> (u64, usize) {
+    let mut value = u64::from(bytes[0]);
+    macro_rules! byte {
+        ($($i:literal)+) => {$(
+            let b = bytes[$i];
+            if b < 0x80 {
+                // `value` less its continuation bits lies below bit 7 * $i, so the
+                // last byte's bits are or-ed in.
+                let value = value.wrapping_sub(CONTINUATION[$i]) | u64::from(b) << (7 * $i);
+                return if $i < max_len { (value, $i + 1) } else { (0, 0) };
+            }
+            value = value.wrapping_add(u64::from(b) << (7 * $i));
         )+};
     }
     byte!(1 2 3 4 5 6 7 8);
-    (0, 0)
+    // The tenth byte: a shift of 63 keeps only its lowest bit.
+    let b = bytes[9];
+    if b < 0x80 && max_len >= MAX_VARINT_LEN {
+        (
+            value.wrapping_sub(CONTINUATION[9]) | u64::from(b) << 63,
+            MAX_VARINT_LEN,
+        )
+    } else {
+        (0, 0)
+    }
 }
 
 /// `CONTINUATION[i]`: the top bits of a varint's first `i` bytes (those that continue it)
@@ -100,18 +141,17 @@ const CONTINUATION: [u64; MAX_VARINT_LEN] = {
 };
 
 /// With 10 bytes readable, bytes are taken from a fixed-size array, so no read needs a
-/// bounds check. Up to `LOOP` bytes go byte by byte, which for short varints (ids in the
+/// bounds check. Up to four bytes go byte by byte, which for short varints (ids in the
 /// millions take four bytes) takes the fewest instructions; longer varints go word at a
-/// time.
+/// time. The exits here share one block, unlike `decode_window`'s: given each its own,
+/// the responses' enums and lengths took three instructions more a message.
 #[inline(always)]
-fn decode_unrolled<const LOOP: usize>(
-    bytes: &[u8; MAX_VARINT_LEN],
-    max_len: usize,
-) -> (u64, usize) {
+fn decode_unrolled(bytes: &[u8; MAX_VARINT_LEN], max_len: usize) -> (u64, usize) {
+    const ONE_BY_ONE: usize = 4;
     // Whole bytes summed, continuation bits taken off at the end (see `CONTINUATION`).
     let mut value = u64::from(bytes[0]);
     #[allow(clippy::needless_range_loop)] // adapters here are not unrolled
-    for i in 1..LOOP {
+    for i in 1..ONE_BY_ONE {
         let b = bytes[i];
         value = value.wrapping_add(u64::from(b) << (7 * i));
         if b < 0x80 {
