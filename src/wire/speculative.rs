@@ -124,8 +124,10 @@ impl<'a> Reader<'a> {
             }
             return Some(());
         }
+        // Near the end of the input, each byte checked, as a short message's last id is
+        // read (`decode_raw_spread` without its window).
         if self.next_is(tag) {
-            *value = self.try_varint()?;
+            *value = self.try_varint_max::<true, false>(varint::MAX_VARINT_LEN)?;
         }
         Some(())
     }
